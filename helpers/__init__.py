@@ -1,0 +1,1 @@
+"""Week 6 course helpers."""

@@ -1,0 +1,42 @@
+"""``python -m helpers <command> ...``: one entry point, one module per command.
+
+Each command lives in its own module with a ``main(argv) -> int``; importing
+is deferred so that ``python -m helpers data`` never pays for transformers.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS = {
+    "data": ("helpers.data_cli", "pin, verify and fetch the course artifacts (data lock / fetch / verify)"),
+    "synthetic": ("helpers.synthetic", "write the embedded synthetic course data"),
+    "reveals": ("helpers.reveals", "re-render the notebooks' reveal numbers from the artifacts"),
+    "train": ("helpers.training.cli", "train a vanilla or distilled student (and the T_d x alpha grid)"),
+    "demo": ("helpers.demo", "the main job: headline table and plots from the course data"),
+}
+
+
+def usage() -> str:
+    lines = ["usage: python -m helpers <command> [options]", "", "commands:"]
+    lines += [f"  {name:<10} {help_}" for name, (_, help_) in COMMANDS.items()]
+    lines += ["", "Run `python -m helpers <command> --help` for a command's options."]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(usage())
+        return 0
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        print(f"error: unknown command {name!r}; expected one of {', '.join(COMMANDS)}.\n", file=sys.stderr)
+        print(usage(), file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[name][0])
+    return int(module.main(rest) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
