@@ -160,10 +160,14 @@ def reliability_diagram(models, labels, tiers=None, n_bins=15, source=None):
         ax.set_xlabel("confidence (top-1)")
         if col == 0:
             ax.set_ylabel("accuracy")
-            strip.set_ylabel("rows per bin")
+            strip.set_ylabel("rows per bin\n(log scale)", fontsize="small")
         ax.set_title(_title(f"{panel} (n = {int(rows.sum()):,})", source))
         ax.legend(loc="upper left", fontsize="small", frameon=False)
         ax.grid(True, alpha=0.25)
+        # Log-like scale: the head piles thousands of rows into the top bin,
+        # and the sparse bins are the ones a reader must not over-read.
+        strip.set_yscale("symlog", linthresh=1)
+        strip.set_ylim(bottom=0)
         strip.grid(True, axis="y", alpha=0.25)
         strip.tick_params(labelsize="small")
     _finish(fig, f"Reliability diagram ({n_bins} equal-width bins)", source)
