@@ -1,0 +1,69 @@
+"""Checkpoints that survive a killed session.
+
+One file, ``<out>/checkpoint/state.pt``, written to a temporary name and
+moved into place with ``os.replace``: a kill in the middle of a save leaves
+the previous complete checkpoint untouched, never a torn one.
+"""
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+__all__ = ["checkpoint_path", "save_checkpoint", "load_checkpoint", "rng_state", "set_rng_state", "atomic_write"]
+
+FORMAT = 1
+
+
+def checkpoint_path(out_dir) -> Path:
+    return Path(out_dir) / "checkpoint" / "state.pt"
+
+
+def atomic_write(path, write):
+    """Call ``write(tmp_path)``, flush it to disk, then move it over ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def rng_state() -> dict:
+    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict):
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def save_checkpoint(out_dir, state: dict) -> Path:
+    path = checkpoint_path(out_dir)
+    atomic_write(path, lambda tmp: torch.save({"format": FORMAT, **state}, tmp))
+    return path
+
+
+def load_checkpoint(out_dir, map_location="cpu") -> dict | None:
+    path = checkpoint_path(out_dir)
+    if not path.is_file():
+        return None
+    # weights_only=False: the state holds RNG states and plain Python objects we wrote ourselves.
+    state = torch.load(path, map_location=map_location, weights_only=False)
+    if state.get("format") != FORMAT:
+        raise ValueError(f"{path}: checkpoint format {state.get('format')!r}, expected {FORMAT}.")
+    return state

@@ -1,0 +1,74 @@
+"""A tiny ModernBERT and a tokenizer trained in code: offline tests and the CPU benchmark.
+
+Nothing is downloaded: the tokenizer is a word-level vocabulary learned from
+the given texts with ``tokenizers``, and the model is randomly initialised
+from a small ``ModernBertConfig``.  Both are saved with ``save_pretrained`` so
+the trainer loads them exactly as it loads ``answerdotai/ModernBERT-base``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["train_tokenizer", "build_tiny_model_dir", "write_corpus_files"]
+
+SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+def train_tokenizer(texts, vocab_size=1000):
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.WordLevel(unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.train_from_iterator(texts, trainers.WordLevelTrainer(vocab_size=vocab_size, special_tokens=SPECIALS))
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]",
+                                                       special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
+    return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]", cls_token="[CLS]",
+                                   sep_token="[SEP]", mask_token="[MASK]", model_max_length=512)
+
+
+def build_tiny_model_dir(path, texts, n_classes, *, hidden=32, layers=2, heads=2, local_attention=16,
+                         vocab_size=1000, seed=0) -> Path:
+    """Save a randomly initialised tiny ModernBERT classifier and its tokenizer to ``path``."""
+    import torch
+    from transformers import ModernBertConfig, ModernBertForSequenceClassification
+
+    path = Path(path)
+    tokenizer = train_tokenizer(texts, vocab_size)
+    config = ModernBertConfig(
+        vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=layers,
+        num_attention_heads=heads, max_position_embeddings=512, local_attention=local_attention,
+        global_attn_every_n_layers=2, num_labels=n_classes,
+        pad_token_id=tokenizer.pad_token_id, cls_token_id=tokenizer.cls_token_id,
+        sep_token_id=tokenizer.sep_token_id, bos_token_id=tokenizer.cls_token_id,
+        eos_token_id=tokenizer.sep_token_id)
+    torch.manual_seed(seed)
+    model = ModernBertForSequenceClassification(config)
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def write_corpus_files(directory, n_train=400, n_val=120, n_classes=8, seed=0, *, teacher_digest=True):
+    """train.jsonl, val.jsonl and teacher.npz from ``helpers.corpus.make_corpus``; returns their paths."""
+    import json
+
+    import numpy as np
+
+    from helpers.corpus import make_corpus
+
+    from .data import texts_digest
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    tr_texts, tr_labels, tr_teacher = make_corpus(n_train, seed, n_classes)
+    va_texts, va_labels, _ = make_corpus(n_val, seed + 1, n_classes)
+    for name, texts, labels in (("train", tr_texts, tr_labels), ("val", va_texts, va_labels)):
+        with open(directory / f"{name}.jsonl", "w", encoding="utf-8") as f:
+            for t, y in zip(texts, labels):
+                f.write(json.dumps({"text": t, "label": int(y)}) + "\n")
+    extra = {"text_sha256": np.array(texts_digest(tr_texts))} if teacher_digest else {}
+    np.savez(directory / "teacher.npz", logits=tr_teacher, **extra)
+    return {"train_file": str(directory / "train.jsonl"), "val_file": str(directory / "val.jsonl"),
+            "teacher_logits": str(directory / "teacher.npz"), "texts": tr_texts}
