@@ -8,22 +8,38 @@ Resampling protocol (the course's, reproduced draw for draw): one
 ``numpy.random.RandomState(seed)`` stream; for each tier in head, mid, tail
 order, ``n_resamples`` successive ``rng.choice(tier_rows, size=len(tier_rows))``.
 
-The vectorised version reduces every metric to sums of per-row features
-(true positives and true+predicted counts per class for F1; per-bin
-accuracy-minus-confidence for ECE; per-row NLL), so each resample's metric
-comes from one matrix product of draw counts with those features.
+How the vectorised version stays fast *and* bit-identical to the loop:
+
+* The draws are the loop's: ``choice`` draws ``randint(0, m)`` positions, and
+  one ``randint`` call of shape (c, m) consumes the stream exactly like c calls
+  of size m.  They are drawn in chunks of resamples small enough (~1 MB) to
+  stay in cache; a full (1000, 5155) array costs page faults on every pass.
+  Indices are drawn as ``intp``: ``np.take`` and ``np.bincount`` convert any
+  other index dtype with a full extra copy (int32 indices made the gather
+  2-3x slower).
+* F1 and accuracy depend on a row only through a small integer type code
+  (tier-local label, and each arm's tier-local prediction or "outside the
+  tier's label set"), so each resample needs one gather of codes and one
+  ``bincount``; integer counts times 0/1 features are exact in float64.
+* ECE and NLL gather per-row values in draw order and accumulate them the way
+  the loop does (``bincount`` with weights per bin; a row sum for the NLL
+  mean), so even their floating-point rounding matches the loop's.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from .metrics import TIERS, _check_labels, _check_probs, _check_tiers, ece_bin_index
+from .metrics import EPS, TIERS, _check_labels, _check_probs, _check_tiers, ece_bin_index
 
 __all__ = ["paired_bootstrap", "paired_bootstrap_loop", "resample_indices", "METRICS"]
 
 METRICS = ("macro_f1", "accuracy", "ece", "nll")
 COLUMNS = ["median", "ci_low", "ci_high", "excludes_zero", "observed", "n"]
+
+# Draws per chunk: 2**17 intp indices (1 MB) plus their gathered codes stay in
+# L2/L3 and reuse the allocator's memory instead of faulting in fresh pages.
+_CHUNK_DRAWS = 1 << 17
 
 
 def _groups(labels, tiers):
@@ -36,68 +52,128 @@ def _groups(labels, tiers):
 def resample_indices(rng, rows, n_resamples):
     """(n_resamples, len(rows)) positions into ``rows``: the same draws as
     ``n_resamples`` successive ``rng.choice(rows, size=len(rows))`` calls."""
-    # RandomState.choice(a, size) draws randint(0, len(a), size); one call of
-    # size (B, m) consumes the stream exactly like B calls of size m, and the
-    # int32 output path draws the very same numbers as the default int64 one.
-    return rng.randint(0, len(rows), size=(n_resamples, len(rows)), dtype=np.int32)
+    # RandomState.choice(a, size) draws randint(0, len(a), size) (dtype intp);
+    # one call of shape (B, m) consumes the stream exactly like B calls of size m.
+    return rng.randint(0, len(rows), size=(n_resamples, len(rows)), dtype=np.intp)
 
 
-def _resample_sums(pos, features):
-    """Per-resample column sums of ``features`` over the drawn rows: (B, k).
-
-    Rows with identical features are interchangeable, so we count draws per
-    distinct feature row (a handful for F1 and accuracy) instead of per row:
-    one gather and one small bincount instead of a (B, m) weight matrix.
-    """
-    B = pos.shape[0]
-    distinct, kind = np.unique(features, axis=0, return_inverse=True)
-    U = distinct.shape[0]
-    keys = np.take(kind.reshape(-1).astype(np.int32), pos)
-    keys += (np.arange(B, dtype=np.int32) * U)[:, None]
-    counts = np.bincount(keys.ravel(), minlength=B * U).reshape(B, U)
-    return counts.astype(np.float64) @ distinct
+def _draw_chunks(rng, m, n_resamples):
+    """Yield (first resample, positions (c, m)) covering all resamples in order."""
+    step = max(1, _CHUNK_DRAWS // m)
+    for start in range(0, n_resamples, step):
+        c = min(step, n_resamples - start)
+        yield start, rng.randint(0, m, size=(c, m), dtype=np.intp)
 
 
-def _row_features(metric, arm, y, classes, n_bins):
-    """Per-row columns whose weighted sums give the metric's sufficient statistics."""
+# --------------------------------------------------------------------------- scorers
+# Each scorer is built once per tier from that tier's rows and maps positions
+# (c, m) -> (metric of arm a, metric of arm b), each of shape (c,).
+
+def _f1_from_sums(tp, true_plus_pred):
+    # scikit-learn's F-beta at beta = 1: 2 tp / (2 tp + fp + fn), 0 where undefined.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = np.where(true_plus_pred > 0, 2 * tp / np.where(true_plus_pred > 0, true_plus_pred, 1), 0.0)
+    return f1.mean(axis=1)
+
+
+def _code_scorer(metric, a, b, y):
+    """F1 / accuracy: a row matters only through a small integer type code."""
+    m = y.size
+    if metric == "accuracy":
+        code = ((a == y) * 2 + (b == y)).astype(np.intp)
+        values = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])  # correct a, correct b
+
+        def finish(sums):
+            return sums[:, 0] / m, sums[:, 1] / m
+    else:
+        classes = np.unique(y)
+        k = classes.size
+
+        def local(p):  # tier-local class id; k for "outside the tier's label set"
+            loc = np.minimum(np.searchsorted(classes, p), k - 1)
+            return np.where(classes[loc] == p, loc, k)
+
+        yl, pa, pb = local(y), local(a), local(b)
+        _, first, code = np.unique((yl * (k + 1) + pa) * (k + 1) + pb,
+                                   return_index=True, return_inverse=True)
+        code = code.reshape(-1).astype(np.intp, copy=False)
+        yl, pa, pb = yl[first], pa[first], pb[first]
+        u = np.arange(first.size)
+        # Columns: [tp_a | true+pred_a | tp_b | true+pred_b], k each.
+        values = np.zeros((first.size, 4 * k))
+        for base, p in ((0, pa), (2 * k, pb)):
+            hit = p == yl
+            values[u[hit], base + yl[hit]] = 1.0
+            values[u, base + k + yl] += 1.0
+            inside = p < k
+            values[u[inside], base + k + p[inside]] += 1.0
+
+        def finish(sums):
+            return (_f1_from_sums(sums[:, :k], sums[:, k:2 * k]),
+                    _f1_from_sums(sums[:, 2 * k:3 * k], sums[:, 3 * k:]))
+
+    n_codes = values.shape[0]
+
+    def score(pos):
+        c = pos.shape[0]
+        keys = np.take(code, pos)
+        keys += (np.arange(c, dtype=np.intp) * n_codes)[:, None]
+        counts = np.bincount(keys.reshape(-1), minlength=c * n_codes).reshape(c, n_codes)
+        # Integer counts times small integer features: exact in float64.
+        return finish(counts.astype(np.float64) @ values)
+
+    return score
+
+
+def _ece_scorer(a, b, y, n_bins):
+    m = y.size
+    arms = []
+    for p in (a, b):
+        conf = p.max(axis=1)
+        correct = (p.argmax(axis=1) == y).astype(np.float64)
+        # Bin 0 collects confidences <= 0 (no bin under (lo, hi]); dropped below.
+        arms.append((ece_bin_index(conf, n_bins).astype(np.intp) + 1, correct - conf))
+    width = n_bins + 1
+
+    def one(bins, gap, pos):
+        c = pos.shape[0]
+        keys = np.take(bins, pos)
+        keys += (np.arange(c, dtype=np.intp) * width)[:, None]
+        # bincount adds the weights in draw order, exactly as helpers.metrics.ece
+        # does on the resampled rows, so the rounding matches the loop's.
+        sums = np.bincount(keys.reshape(-1), np.take(gap, pos).reshape(-1), minlength=c * width)
+        return np.abs(sums.reshape(c, width)[:, 1:]).sum(axis=1) / m
+
+    return lambda pos: (one(*arms[0], pos), one(*arms[1], pos))
+
+
+def _nll_scorer(a, b, y):
+    m = y.size
+    rows = np.arange(m)
+    per_row = [-np.log(np.clip(p[rows, y], EPS, 1.0)) for p in (a, b)]
+    return lambda pos: tuple(np.take(v, pos).sum(axis=1) / m for v in per_row)
+
+
+def _scorer(metric, a, b, y, n_bins):
     if metric in ("macro_f1", "accuracy"):
-        preds = np.asarray(arm)
-        correct = (preds == y).astype(np.float64)
-        if metric == "accuracy":
-            return correct[:, None]
-        onehot_true = (y[:, None] == classes[None, :]).astype(np.float64)
-        onehot_pred = (preds[:, None] == classes[None, :]).astype(np.float64)
-        return np.hstack([onehot_true * correct[:, None], onehot_true + onehot_pred])
-    probs = arm
-    if metric == "nll":
-        return -np.log(np.clip(probs[np.arange(y.size), y], 1e-12, 1.0))[:, None]
-    conf = probs.max(axis=1)
-    correct = (probs.argmax(axis=1) == y).astype(np.float64)
-    b = ece_bin_index(conf, n_bins)
-    onehot_bin = (b[:, None] == np.arange(n_bins)[None, :]).astype(np.float64)
-    return onehot_bin * (correct - conf)[:, None]
-
-
-def _metric_from_sums(metric, sums, m):
-    if metric == "macro_f1":
-        k = sums.shape[1] // 2
-        tp, true_plus_pred = sums[:, :k], sums[:, k:]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            f1 = np.where(true_plus_pred > 0, 2 * tp / np.where(true_plus_pred > 0, true_plus_pred, 1), 0.0)
-        return f1.mean(axis=1)
+        return _code_scorer(metric, a, b, y)
     if metric == "ece":
-        return np.abs(sums).sum(axis=1) / m
-    return sums[:, 0] / m
+        return _ece_scorer(a, b, y, n_bins)
+    return _nll_scorer(a, b, y)
 
 
-def _validate_arms(a, b, labels, metric):
+# --------------------------------------------------------------------------- shared
+def _validate(a, b, labels, metric, n_resamples, n_bins):
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {list(METRICS)}, got {metric!r}.")
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) or n_resamples < 1:
+        raise ValueError(f"n_resamples must be a positive integer, got {n_resamples!r}.")
+    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
+        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}.")
     if metric in ("macro_f1", "accuracy"):
-        y = np.asarray(labels)
+        y = _check_labels(labels, np.shape(labels)[0] if np.ndim(labels) else -1)
         a = _check_labels(a, y.shape[0], name="a (predictions)")
         b = _check_labels(b, y.shape[0], name="b (predictions)")
-        y = _check_labels(labels, y.shape[0])
     else:
         a = _check_probs(a, "a (probabilities)")
         b = _check_probs(b, "b (probabilities)")
@@ -113,36 +189,33 @@ def _summarise(deltas, observed, n):
             "excludes_zero": bool(lo > 0 or hi < 0), "observed": float(observed), "n": int(n)}
 
 
+# --------------------------------------------------------------------------- public
 def paired_bootstrap(a, b, labels, tiers, metric="macro_f1", n_resamples=1000, seed=42, n_bins=15):
     """Bootstrap distribution of ``metric(b) - metric(a)`` per tier.
 
     a, b: predictions (class ids) for ``macro_f1`` and ``accuracy``;
     probabilities (n_rows, n_classes) for ``ece`` and ``nll``.  ``a`` is the
-    baseline, ``b`` the challenger: a positive F1 delta means b is better.
+    baseline, ``b`` the challenger: the delta is b minus a, so a positive F1
+    or accuracy delta means b is better (for ECE and NLL, lower is better, so
+    a negative delta means b is better).
     tiers: per-row tier names, or None for one "all" row.
+    Per-tier macro F1 averages over the tier's label set.
 
     Returns a DataFrame indexed by tier with columns median, ci_low, ci_high
     (2.5% / 97.5% quantiles), excludes_zero, observed (the delta on the
-    unresampled rows) and n.
+    unresampled rows) and n.  Same numbers as :func:`paired_bootstrap_loop`.
     """
-    a, b, y = _validate_arms(a, b, labels, metric)
-    if not isinstance(n_resamples, (int, np.integer)) or n_resamples < 1:
-        raise ValueError(f"n_resamples must be a positive integer, got {n_resamples!r}.")
+    a, b, y = _validate(a, b, labels, metric, n_resamples, n_bins)
     rng = np.random.RandomState(seed)
     rows = []
-    groups = _groups(y, tiers)
-    for name, idx in groups.items():
-        yt = y[idx]
-        classes = np.unique(yt)
-        feats = [_row_features(metric, arm[idx], yt, classes, n_bins) for arm in (a, b)]
-        m = idx.size
-        k = feats[0].shape[1]
-        sums = _resample_sums(resample_indices(rng, idx, n_resamples), np.hstack(feats))
-        va = _metric_from_sums(metric, sums[:, :k], m)
-        vb = _metric_from_sums(metric, sums[:, k:], m)
-        full = np.hstack(feats).sum(axis=0, keepdims=True)
-        observed = (_metric_from_sums(metric, full[:, k:], m) - _metric_from_sums(metric, full[:, :k], m))[0]
-        rows.append({"tier": name, **_summarise(vb - va, observed, m)})
+    for name, idx in _groups(y, tiers).items():
+        score = _scorer(metric, a[idx], b[idx], y[idx], n_bins)
+        deltas = np.empty(n_resamples)
+        for start, pos in _draw_chunks(rng, idx.size, n_resamples):
+            va, vb = score(pos)
+            deltas[start:start + pos.shape[0]] = vb - va
+        va, vb = score(np.arange(idx.size, dtype=np.intp)[None, :])
+        rows.append({"tier": name, **_summarise(deltas, vb[0] - va[0], idx.size)})
     return pd.DataFrame(rows, columns=["tier", *COLUMNS]).set_index("tier")
 
 
@@ -156,7 +229,7 @@ def paired_bootstrap_loop(a, b, labels, tiers, metric="macro_f1", n_resamples=10
 
     from . import metrics
 
-    a, b, y = _validate_arms(a, b, labels, metric)
+    a, b, y = _validate(a, b, labels, metric, n_resamples, n_bins)
     rng = np.random.RandomState(seed)
 
     def score(arm, rows, classes):
@@ -164,8 +237,9 @@ def paired_bootstrap_loop(a, b, labels, tiers, metric="macro_f1", n_resamples=10
             return f1_score(y[rows], arm[rows], labels=classes, average="macro", zero_division=0)
         if metric == "accuracy":
             return float((arm[rows] == y[rows]).mean())
-        fn = metrics.ece if metric == "ece" else metrics.nll
-        return fn(arm[rows], y[rows], n_bins) if metric == "ece" else fn(arm[rows], y[rows])
+        if metric == "ece":
+            return metrics.ece(arm[rows], y[rows], n_bins)
+        return metrics.nll(arm[rows], y[rows])
 
     out = []
     for name, idx in _groups(y, tiers).items():
