@@ -72,3 +72,19 @@ def write_corpus_files(directory, n_train=400, n_val=120, n_classes=8, seed=0, *
     np.savez(directory / "teacher.npz", logits=tr_teacher, **extra)
     return {"train_file": str(directory / "train.jsonl"), "val_file": str(directory / "val.jsonl"),
             "teacher_logits": str(directory / "teacher.npz"), "texts": tr_texts}
+
+
+def ensure_tiny_setup(directory, n_train=400, n_val=120, n_classes=8, seed=0) -> dict:
+    """Corpus files plus a tiny model folder under ``directory``, built once and reused
+    (several test modules share one pytest session's temporary folder)."""
+    import json
+
+    directory = Path(directory)
+    done = directory / "setup.json"
+    if done.is_file():
+        return json.loads(done.read_text())
+    files = write_corpus_files(directory / "data", n_train, n_val, n_classes, seed)
+    build_tiny_model_dir(directory / "model", files.pop("texts"), n_classes, seed=seed)
+    info = {**files, "model": str(directory / "model"), "n_classes": n_classes, "n_train": n_train, "n_val": n_val}
+    done.write_text(json.dumps(info))
+    return info
