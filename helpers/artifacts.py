@@ -150,7 +150,7 @@ def load(name: str, source: str = "auto", *, manifest: Manifest | str | os.PathL
         raise ArtifactError(f"name must be a str (a manifest entry), got {type(name).__name__}.")
     man = manifest if isinstance(manifest, Manifest) else load_manifest(manifest)
     entry = man.entry(name)
-    chosen = _choose_source(entry, cache) if source == "auto" else source
+    chosen = _choose_source(entry, man) if source == "auto" else source
 
     if chosen == "hub":
         path = fetch(entry, cache=cache)
@@ -173,7 +173,7 @@ def load(name: str, source: str = "auto", *, manifest: Manifest | str | os.PathL
 _AUTO: dict[str, str] = {}  # {"source": ..., "reason": ...} once decided
 
 
-def _choose_source(entry: Entry, cache) -> str:
+def _choose_source(entry: Entry, manifest: Manifest) -> str:
     if "source" in _AUTO:
         return _AUTO["source"]
     forced = os.environ.get(SOURCE_ENV, "").strip().lower()
@@ -182,7 +182,7 @@ def _choose_source(entry: Entry, cache) -> str:
             raise ArtifactError(f"${SOURCE_ENV} must be 'hub' or 'synthetic' (or unset), got {forced!r}.")
         choice, reason = forced, f"${SOURCE_ENV}={forced}"
     else:
-        choice, reason = _probe(entry)
+        choice, reason = _probe(entry, manifest)
     _AUTO.update(source=choice, reason=reason)
     _announce(choice, reason)
     return choice
@@ -198,15 +198,21 @@ def auto_source() -> str | None:
     return _AUTO.get("source")
 
 
-def _probe(entry: Entry) -> tuple[str, str]:
-    """Hub if the file is cached or answers a quick HEAD; else synthetic, with the reason."""
-    if cached_hub_path(entry) is not None:
-        return "hub", f"{entry.filename} is in the Hub cache"
+def _probe(entry: Entry, manifest: Manifest) -> tuple[str, str]:
+    """Hub if it answers a quick HEAD, or if every notebook artifact is cached; else synthetic."""
+    # "hub" must hold for the whole notebook, not just this first file.
+    wanted = [e for e in manifest.entries.values() if set(e.used_by) & {"lab", "homework"}] or [entry]
+    missing = [e.name for e in wanted if cached_hub_path(e) is None]
     if _offline():
-        return "synthetic", "HF_HUB_OFFLINE is set and the Hub files are not cached"
+        if not missing:
+            return "hub", "offline, from the Hub cache"
+        return "synthetic", (f"HF_HUB_OFFLINE is set and {len(missing)} of the notebook artifacts are not "
+                             f"in the Hub cache (e.g. {missing[0]})")
     try:
         _head(entry)
-    except Exception as err:  # any failure to reach the file means: use the embedded copy
+    except Exception as err:  # any failure to reach the file means: use what is cached, else the embedded copy
+        if not missing:
+            return "hub", f"the Hub did not answer ({_summary(err)}), but every notebook artifact is cached"
         return "synthetic", f"the Hub did not answer for {entry.repo_id} ({_summary(err)})"
     return "hub", f"{_endpoint() or 'https://huggingface.co'} answered for {entry.repo_id}"
 

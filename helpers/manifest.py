@@ -151,20 +151,30 @@ class Manifest:
 
 # --------------------------------------------------------------------------- reading
 def manifest_path(path: str | os.PathLike | None = None) -> Path:
-    """Explicit path, else ``$COURSE_MANIFEST``, else the repository root next to ``helpers``."""
+    """Explicit path, else ``$COURSE_MANIFEST``, else the repository root next to ``helpers``.
+
+    A non-editable install has no repository root; there the copy shipped
+    inside the package (``helpers/data_manifest.yaml``) is used instead.
+    """
     if path is not None:
         return Path(path)
     env = os.environ.get(MANIFEST_ENV)
     if env:
         return Path(env).expanduser()
-    return Path(__file__).resolve().parent.parent / MANIFEST_NAME
+    package = Path(__file__).resolve().parent
+    for candidate in (package.parent / MANIFEST_NAME, package / MANIFEST_NAME):
+        if candidate.is_file():
+            return candidate
+    return package.parent / MANIFEST_NAME
 
 
 def load_manifest(path: str | os.PathLike | None = None) -> Manifest:
     """Read and validate the manifest; raises ``ManifestError`` naming entry and field."""
     p = manifest_path(path)
     if not p.is_file():
-        hint = (f" (from ${MANIFEST_ENV})" if path is None and os.environ.get(MANIFEST_ENV) else "")
+        hint = (f" (from ${MANIFEST_ENV})" if path is None and os.environ.get(MANIFEST_ENV)
+                else f" (nor inside the package, {Path(__file__).resolve().parent / MANIFEST_NAME})"
+                if path is None else "")
         raise ManifestError(f"manifest not found at {p}{hint}. Set ${MANIFEST_ENV} to the path of "
                             f"{MANIFEST_NAME}, or run from a checkout of the course repository.")
     try:

@@ -291,3 +291,43 @@ def test_cli_errors_are_one_line_not_tracebacks(online, capsys):
     assert data_cli.main(["fetch", "nope"]) == 1
     assert "name must be one of" in capsys.readouterr().err
     assert yaml.safe_load(online.manifest.read_text())["artifacts"]["vanilla"]["sha256"] is None
+
+
+def _fake_generator(monkeypatch):
+    import sys
+    import types
+    from pathlib import Path
+
+    def write_all(directory, seed=0):
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        paths = {n: Path(directory) / f"{n}.npz" for n in REPOS}
+        for n, p in paths.items():
+            np.savez(p, **course_arrays(n, seed=1))
+        return paths
+
+    module = types.ModuleType("helpers.synthetic")
+    module.SEED, module.write_all = 1, write_all
+    monkeypatch.setitem(sys.modules, "helpers.synthetic", module)
+
+
+def test_auto_falls_back_to_synthetic_when_the_hub_is_unreachable(online, monkeypatch, capsys):
+    _fake_generator(monkeypatch)
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{_closed_port()}")
+    with pytest.warns(artifacts.SyntheticDataWarning, match="the Hub did not answer for course/vanilla"):
+        ps = load("vanilla")
+    assert ps.source == "synthetic" and ps.label == "vanilla (SYNTHETIC)"
+    assert "USING SYNTHETIC COURSE DATA" in capsys.readouterr().err
+
+
+def test_auto_offline_uses_the_hub_cache_only_when_every_notebook_file_is_there(online, monkeypatch):
+    _fake_generator(monkeypatch)
+    load("vanilla", source="hub")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.warns(artifacts.SyntheticDataWarning, match="2 of the notebook artifacts are not in the Hub cache"):
+        assert load("vanilla").source == "synthetic"  # never a mix of real and synthetic arms
+    artifacts.reset_auto_source()
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    for name in ("teacher_val", "distilled"):
+        load(name, source="hub")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert load("vanilla").source == "hub"

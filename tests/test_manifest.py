@@ -170,3 +170,14 @@ def test_pin_validates_its_arguments(tmp_path):
         m.pin("vanilla", revision=COMMIT, sha256="xyz", size=1)
     with pytest.raises(ArtifactError, match="name must be one of"):
         m.pin("vanila", revision=COMMIT, sha256=SHA, size=1)
+
+
+def test_lookup_falls_back_to_the_copy_inside_the_package(tmp_path, monkeypatch):
+    import helpers.manifest as manifest_module
+
+    package = tmp_path / "site-packages" / "helpers"
+    package.mkdir(parents=True)
+    (package / "data_manifest.yaml").write_text(SMALL_MANIFEST)
+    monkeypatch.delenv("COURSE_MANIFEST", raising=False)
+    monkeypatch.setattr(manifest_module, "__file__", str(package / "manifest.py"))
+    assert manifest_path() == package / "data_manifest.yaml"
