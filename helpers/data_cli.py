@@ -31,6 +31,10 @@ def lock(manifest: Manifest, names: list[str], *, revision: str | None = None, o
     out = out or sys.stdout  # looked up at call time (tests capture stdout)
     from huggingface_hub import HfApi
 
+    if artifacts._offline():
+        raise ArtifactError("data lock asks the Hub for each file's commit, sha256 and size, but offline mode "
+                            "is on (HF_HUB_OFFLINE=1). Run it online: HF_HUB_OFFLINE=0 python -m helpers "
+                            "data lock")
     api = HfApi(endpoint=artifacts._endpoint())
     infos: dict[tuple[str, str, str], object] = {}  # one API call per repo and revision
     for name in _names(manifest, names):

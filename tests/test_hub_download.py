@@ -331,3 +331,10 @@ def test_auto_offline_uses_the_hub_cache_only_when_every_notebook_file_is_there(
         load(name, source="hub")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     assert load("vanilla").source == "hub"
+
+
+def test_lock_refuses_offline_with_a_clear_message(online, monkeypatch, capsys):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert data_cli.main(["lock"]) == 1
+    assert "offline mode is on (HF_HUB_OFFLINE=1)" in capsys.readouterr().err
+    assert online.hub.requests == [] and "sha256: null" in online.manifest.read_text()
