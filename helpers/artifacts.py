@@ -54,7 +54,8 @@ from helpers.manifest import ArtifactError, ArrayField, Entry, Manifest, load_ma
 
 __all__ = [
     "ArtifactError", "PredictionSet", "SyntheticDataWarning", "load", "fetch", "verify_file",
-    "cached_hub_path", "synthetic_path", "sha256_of", "cache_dir", "SOURCES",
+    "cached_hub_path", "synthetic_path", "sha256_of", "cache_dir", "read_arrays", "validate_arrays",
+    "with_retries", "auto_source", "reset_auto_source", "SOURCES",
 ]
 
 SOURCES = ("auto", "hub", "synthetic")
