@@ -1,0 +1,789 @@
+"""Cells of the week 6 lab (nbgrader source).  Build with ``python notebooks/build.py``.
+
+Markdown spans ``R("key")`` are reveal numbers: ``python -m helpers reveals``
+fills them from the artifacts.  ``C("name")`` marks a qualitative claim that
+``helpers.reveals.CLAIMS`` checks against the same facts.
+"""
+from nbsource import code, hidden_test, manual, md, predict, solution
+
+PREFIX = "lab"
+
+
+def R(key, fmt=None):
+    fmt = f":{fmt}" if fmt else ""
+    return f"<!-- reveal:{key}{fmt} -->?<!-- /reveal -->"
+
+
+def C(name):
+    return f"<!-- claim:{name} -->"
+
+
+def cells(setup_cell):
+    return [
+md(f"""
+# Week 6 lab: what does distillation actually transfer?
+
+A 32B teacher (Qwen3-32B + LoRA, temperature-scaled) and two ModernBERT-base students trained on the
+same data with the same seed: **vanilla** (cross-entropy on the hard labels) and **distilled**
+(KD with $T_d = 4$, $\\alpha = 0.7$). Only the loss differs. You will measure, per frequency tier, what
+the distilled student took from the teacher and what it did not.
+
+**Three acts, about 80 minutes.** Act 1 (about 20 min): the teacher. Act 2 (about 30 min): the KD loss, a
+bug hunt, and the per-tier comparison. Act 3 (about 30 min): synthesis tables, thresholds, and one
+deployment decision.
+
+**Predict, then observe.** Four times you will record a prediction *in code* before the number is
+computed. The observing cell refuses to show anything until your prediction exists. Then write a short
+reconciliation, and only then open the reveal. Specific corrections earn credit; lucky guesses do not.
+
+**Cells you edit** say *YOUR CODE HERE* or *YOUR ANSWER HERE*. Every function cell says exactly what to
+return. Grey autograder cells run your functions on fixed inputs; leave them in place.
+
+If the set-up cell below says **SYNTHETIC**, you are on the embedded stand-in data (no Hub access): the
+story holds, the numbers are not the course's, and every table and figure says so.
+"""),
+setup_cell,
+code("""
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from helpers import artifacts, calibration, deploy, kd, metrics, plots
+from helpers.predict import observe, predict, require
+from helpers.reveals import WEEK1_BASELINE_F1, lift_pattern
+from helpers.setup_env import label, show, showfig
+
+SOURCE = ENV.source
+TIERS = ("head", "mid", "tail")
+teacher = artifacts.load("teacher_val", SOURCE)
+labels, tiers = teacher.labels, teacher.tiers
+print(teacher, "|", {t: int((tiers == t).sum()) for t in TIERS}, "validation rows per tier")
+"""),
+
+# ------------------------------------------------------------------ Act 1
+md(f"""
+## Act 1: the teacher
+
+The validation set has {R("n_val")} examples and 113 classes, sorted into tiers by how often each class
+appears in training: **head** = the 20 most frequent classes, **mid** = the next 40, **tail** = the
+remaining 53. Start by looking at how much data each tier has.
+"""),
+code("""
+class_tier = pd.Series(tiers).groupby(labels).first()          # class id -> its tier
+support = pd.DataFrame({
+    "classes": class_tier.value_counts(),
+    "val_rows": pd.Series(tiers).value_counts(),
+    "median_val_rows_per_class": pd.Series(labels).value_counts().groupby(class_tier).median(),
+}).loc[list(TIERS)]
+if SOURCE == "synthetic":
+    # Per-class training counts are part of the embedded data; the Hub artifacts hold only
+    # predictions, so on real data this column comes from the lecture (tail median: single digits).
+    from helpers import synthetic
+    counts = pd.Series(synthetic.train_class_counts())
+    support["median_train_examples_per_class"] = counts.groupby(class_tier).median()
+show(support, "Training and validation support per tier")
+"""),
+md("""
+### Prediction 1 of 4: the teacher's tail F1
+
+The teacher is a 32-billion-parameter model, fine-tuned on the same data and calibrated afterwards. What
+macro F1 does it reach on the 53 tail classes, where most classes have a handful of training examples?
+Record a number between 0 and 1, and one line on why.
+"""),
+predict("teacher_tail_f1", 'predict("teacher_tail_f1", <a number in [0, 1]>, "<one-line reason>")',
+        'predict("teacher_tail_f1", 0.35, "32B parameters help, but a handful of examples per class is very little")'),
+md("""
+### Per-tier macro F1
+
+Write `per_tier_f1(labels, preds, tiers)`.
+
+* `labels`, `preds`: integer arrays of shape `(n,)`; `tiers`: string array of shape `(n,)` with values
+  `"head"`, `"mid"`, `"tail"`.
+* For each tier present, keep that tier's rows and compute **macro F1 over that tier's label set** (the
+  classes that occur in those rows' `labels`). A class's F1 is `2 TP / (2 TP + FP + FN)`, and 0 when the
+  denominator is 0. A prediction of a class from another tier is simply a miss.
+* **Return** a `dict` mapping each tier name to a Python `float`, e.g. `{"head": 0.61, "mid": 0.42, "tail": 0.18}`.
+
+Use numpy; do not call `helpers` here.
+"""),
+solution("""
+def per_tier_f1(labels, preds, tiers):
+    \"\"\"Macro F1 per tier, over that tier's label set -> {tier: float}.\"\"\"
+    ### BEGIN SOLUTION
+    labels, preds = np.asarray(labels), np.asarray(preds)
+    tiers = np.asarray(tiers).astype(str)
+    out = {}
+    for tier in ("head", "mid", "tail"):
+        rows = tiers == tier
+        if not rows.any():
+            continue
+        y, p = labels[rows], preds[rows]
+        f1s = []
+        for c in np.unique(y):
+            tp = np.sum((y == c) & (p == c))
+            fp = np.sum((y != c) & (p == c))
+            fn = np.sum((y == c) & (p != c))
+            denom = 2 * tp + fp + fn
+            f1s.append(2 * tp / denom if denom else 0.0)
+        out[tier] = float(np.mean(f1s))
+    return out
+    ### END SOLUTION
+""", "lab_per_tier_f1_answer"),
+code("""
+# Sanity check (not graded): a toy case you can verify by hand.
+toy = per_tier_f1(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 2]), np.array(["head", "head", "head", "tail"]))
+print(toy)   # head: class 0 F1 = 2/3, class 1 F1 = 2/3 -> 0.667; tail: 1.0
+assert set(toy) == {"head", "tail"} and abs(toy["head"] - 2 / 3) < 1e-9 and abs(toy["tail"] - 1.0) < 1e-9
+"""),
+hidden_test("lab_per_tier_f1", 2, "per-tier macro F1 over each tier's label set"),
+code("""
+# OBSERVE: refuses to show anything until your prediction is recorded.
+require("teacher_tail_f1")
+teacher_f1 = per_tier_f1(labels, teacher.preds, tiers)
+observe("teacher_tail_f1", teacher_f1["tail"])
+show(pd.DataFrame([teacher_f1], index=["teacher"]), "Teacher macro F1 per tier")
+"""),
+md("""
+**Reconcile (before you open the reveal).** How far off was your prediction, and in which direction?
+Name one specific reason in the data (not in the model) that explains the gap.
+"""),
+manual("lab_reconcile_teacher_tail_f1", 1, """
+I predicted 0.35 and the teacher reached about 0.2 on the tail, roughly half its mid-tier F1. I gave the
+model's size too much weight: most tail classes have single-digit training support, and no amount of
+capacity recovers a decision boundary from five examples. The ceiling is in the data.
+"""),
+md(f"""
+<details><summary><b>Reveal: the teacher's tail</b> (open after you reconcile)</summary>
+
+The teacher's macro F1 is {R("teacher_f1_head")} on the head, {R("teacher_f1_mid")} on the mid tier
+and only {R("teacher_f1_tail")} on the tail. {C("teacher_tail_lowest")}Even a 32B model runs into the data
+ceiling on classes it saw a handful of times. The consequence for today: a student distilled from this
+teacher cannot be expected to inherit tail skill the teacher does not have, so a large tail gain from KD
+would be a surprise that needs checking, not a result to celebrate.
+</details>
+"""),
+md("""
+### What the teacher's distribution looks like
+
+Distillation trains the student on the teacher's whole probability vector, not only its top class. Look
+at the top five classes and the entropy (in nats; 0 means all mass on one class, $\\ln 113 \\approx 4.73$
+is uniform) for the first validation example of each tier.
+"""),
+code("""
+rows = []
+for tier in TIERS:
+    i = int(np.flatnonzero(tiers == tier)[0])
+    p = teacher.probs[i]
+    top = np.argsort(-p)[:5]
+    rows.append({"tier": tier, "row": i, "true class": int(labels[i]),
+                 "entropy (nats)": float(-(p * np.log(np.clip(p, 1e-12, 1))).sum()),
+                 **{f"top{k + 1}": f"{c}: {p[c]:.2f}" for k, c in enumerate(top)}})
+show(pd.DataFrame(rows).set_index("tier"), "Teacher top-5 probabilities, one example per tier")
+"""),
+md("""
+### Prediction 2 of 4: which tier is most peaked?
+
+Three examples are an anecdote. Across *all* validation rows of a tier, on which tier is the teacher's
+distribution most peaked (lowest mean entropy)? Choose `"head"`, `"mid"` or `"tail"`.
+"""),
+predict("most_peaked_tier", 'predict("most_peaked_tier", "head" | "mid" | "tail", "<one-line reason>")',
+        'predict("most_peaked_tier", "head", "more training examples give the teacher sharper evidence")'),
+code("""
+require("most_peaked_tier")
+p = teacher.probs
+shape = pd.DataFrame({
+    "mean top-1 probability": pd.Series(p.max(axis=1)).groupby(tiers).mean(),
+    "mean entropy (nats)": pd.Series(-(p * np.log(np.clip(p, 1e-12, 1))).sum(axis=1)).groupby(tiers).mean(),
+}).loc[list(TIERS)]
+observe("most_peaked_tier", shape["mean entropy (nats)"].idxmin())
+show(shape, "How peaked the teacher is, per tier")
+"""),
+md("""
+**Reconcile.** Was the most peaked tier the one you expected? What does that imply about *how much*
+information the soft targets carry for head examples compared with tail examples?
+"""),
+manual("lab_reconcile_most_peaked_tier", 1, """
+Yes: the head is the most peaked. Peaked targets are close to one-hot, so on head rows the soft target
+adds little beyond the label; the flatter tail targets carry more relative information, but that
+information is also the least reliable, because the teacher is unsure there.
+"""),
+md(f"""
+<details><summary><b>Reveal: the shape of the teacher's distribution</b></summary>
+
+Mean entropy is {R("teacher_entropy_head", ".2f")} nats on the head, {R("teacher_entropy_mid", ".2f")} on
+the mid tier and {R("teacher_entropy_tail", ".2f")} on the tail; the mean top-1 probability falls from
+{R("teacher_top1_head", ".2f")} to {R("teacher_top1_tail", ".2f")}. {C("head_most_peaked")}The head is the
+most peaked tier: where the teacher has seen many examples it commits, and where it has not it spreads
+its mass. The soft targets that KD hands the student are therefore most informative exactly where the
+teacher itself is least reliable.
+</details>
+"""),
+md("""
+### The teacher's calibration
+
+Recompute the teacher's ECE (15 equal-width bins on top-1 confidence) and NLL on the full validation set,
+overall and per tier. The teacher was temperature-scaled ($T = 1.25$) before its logits were published.
+"""),
+code("""
+teacher_row = metrics.evaluate(teacher.logits, labels, tiers)
+cal_cols = ["ece", "ece_head", "ece_mid", "ece_tail", "nll", "nll_head", "nll_mid", "nll_tail"]
+show(pd.DataFrame([teacher_row], index=["teacher"])[cal_cols], "Teacher ECE and NLL (full validation set)")
+"""),
+md(f"""
+The teacher's overall ECE is {R("teacher_ece")} and its NLL {R("teacher_nll")}: a well-calibrated
+target. Notice how much larger the tail's ECE is ({R("teacher_ece_tail")}) than the head's: the tail has
+only {R("n_tail")} validation rows, and a calibration estimate on a few hundred rows is noisy as well as
+worse.
+"""),
+
+# ------------------------------------------------------------------ Act 2
+md("""
+## Act 2: distillation
+
+### The KD loss
+
+$$\\mathcal{L}_{KD} = \\alpha \\, T_d^2 \\, \\mathrm{KL}\\big(\\sigma(t/T_d) \\,\\|\\, \\sigma(s/T_d)\\big) + (1-\\alpha)\\, \\mathrm{CE}(s, y)$$
+
+$t$ and $s$ are the teacher's and student's logits, $\\sigma$ the softmax, $y$ the hard label. The KL
+points from the teacher (the target) to the student (the approximation). Softening by $T_d$ shrinks the
+soft term's gradient by $1/T_d^2$; the $T_d^2$ factor puts it back on the CE term's scale.
+
+Write `kd_loss_fn(student_logits, teacher_logits, labels, T_d=4.0, alpha=0.7)`.
+
+* `student_logits`, `teacher_logits`: float tensors of shape `(batch, n_classes)` (possibly float16);
+  `labels`: integer tensor of shape `(batch,)`.
+* Compute in float32. The teacher is a fixed target: no gradient may reach it (`.detach()`).
+* KL with `F.kl_div(log-probs of the student, teacher target, reduction="batchmean")`, times `T_d**2`,
+  weighted by `alpha`; plus `(1 - alpha)` times `F.cross_entropy` on the unsoftened student logits.
+* **Return** a scalar (0-dimensional) float32 torch tensor that supports `.backward()`.
+
+Write it yourself with `torch.nn.functional`; calling the course's `helpers.kd` earns no points.
+"""),
+solution("""
+def kd_loss_fn(student_logits, teacher_logits, labels, T_d=4.0, alpha=0.7):
+    \"\"\"alpha * T_d^2 * KL(teacher_T || student_T) + (1 - alpha) * CE -> scalar float32 tensor.\"\"\"
+    ### BEGIN SOLUTION
+    s = student_logits.float()
+    t = teacher_logits.detach().float()
+    # A log-probability target (log_target=True) stays finite when soft probabilities underflow.
+    soft = F.kl_div(F.log_softmax(s / T_d, dim=-1), F.log_softmax(t / T_d, dim=-1),
+                    reduction="batchmean", log_target=True)
+    hard = F.cross_entropy(s, labels.long())
+    return alpha * T_d ** 2 * soft + (1 - alpha) * hard
+    ### END SOLUTION
+""", "lab_kd_loss_answer"),
+code("""
+# Sanity checks (not graded).
+g = torch.Generator().manual_seed(0)
+s_demo, t_demo = torch.randn(8, 113, generator=g), torch.randn(8, 113, generator=g)
+y_demo = torch.randint(0, 113, (8,), generator=g)
+ce_demo = F.cross_entropy(s_demo, y_demo)
+assert kd_loss_fn(s_demo, t_demo, y_demo).ndim == 0, "return a scalar tensor"
+assert torch.isclose(kd_loss_fn(s_demo, t_demo, y_demo, alpha=0.0), ce_demo), "alpha = 0 must give plain CE"
+assert torch.isclose(kd_loss_fn(s_demo, s_demo, y_demo, alpha=1.0), torch.tensor(0.0), atol=1e-6), \\
+    "a student equal to its teacher has zero KL"
+print("kd_loss_fn at T_d=4, alpha=0.7:", float(kd_loss_fn(s_demo, t_demo, y_demo)))
+"""),
+hidden_test("lab_kd_loss", 6, "the KD loss across batch sizes, class counts, T_d, alpha, fp16 and gradients"),
+md("""
+### Bug hunt: the colleague's loss
+
+A colleague trained a student with the loss below. Training ran, the loss went down, and the student's
+calibration looks odd. The code has **exactly three silent bugs**: nothing crashes, and every one changes
+what the student learns. Find them without training anything.
+"""),
+code("""
+import inspect
+print(inspect.getsource(kd.colleague_kd_loss))
+"""),
+code("""
+# Candidate statements about the colleague's code. Some describe real bugs; others describe
+# choices that are correct as written.
+BUG_STATEMENTS = {
+    "S1": "F.kl_div receives a softmax as its first argument; it expects log-probabilities there, "
+          "so the student side must be log_softmax.",
+    "S2": "The KL goes the wrong way: it should be KL(student || teacher), not KL(teacher || student).",
+    "S3": "The soft term lacks the T_d**2 factor, so its gradient shrinks by 1/T_d**2 next to the CE term.",
+    "S4": "reduction='batchmean' is wrong; it should be 'mean', the average over every element.",
+    "S5": "The weights are swapped: CE is weighted by alpha and the soft term by 1 - alpha.",
+    "S6": "The teacher's logits must not be divided by T_d; only the student should be softened.",
+    "S7": "The hard-label CE should also use the softened logits student_logits / T_d.",
+}
+for sid, text in BUG_STATEMENTS.items():
+    print(sid, "-", text)
+"""),
+md("""
+Set `chosen_bugs` to the **set** of statement ids that describe real bugs, e.g. `{"S2", "S4"}`. Each
+true bug you choose earns a point; each correct statement you flag as a bug costs one.
+"""),
+solution("""
+### BEGIN SOLUTION
+chosen_bugs = {"S1", "S3", "S5"}
+### END SOLUTION
+""", "lab_bug_choices_answer"),
+hidden_test("lab_bug_choices", 3, "which candidate statements are real bugs"),
+md("""
+Now write `fixed_kd_loss(student_logits, teacher_logits, labels, T_d=4.0, alpha=0.7)`: the colleague's
+code with the three bugs fixed and nothing else changed. Same inputs as `kd_loss_fn`; **return** a scalar
+float32 torch tensor. It must agree with your `kd_loss_fn`.
+"""),
+solution("""
+def fixed_kd_loss(student_logits, teacher_logits, labels, T_d=4.0, alpha=0.7):
+    \"\"\"The colleague's loss with its three bugs fixed -> scalar float32 tensor.\"\"\"
+    ### BEGIN SOLUTION
+    student_logits, teacher_logits = student_logits.float(), teacher_logits.detach().float()
+    log_soft_student = F.log_softmax(student_logits / T_d, dim=-1)        # bug 1: log-probabilities
+    soft_teacher = F.softmax(teacher_logits / T_d, dim=-1)
+    kl = F.kl_div(log_soft_student, soft_teacher, reduction="batchmean") * T_d ** 2   # bug 2: T_d**2
+    ce = F.cross_entropy(student_logits, labels.long())
+    return alpha * kl + (1 - alpha) * ce                                  # bug 3: weights in place
+    ### END SOLUTION
+""", "lab_fixed_kd_loss_answer"),
+code("""
+# Sanity check (not graded): the fixed loss agrees with yours, the colleague's does not.
+for T_d, alpha in [(1.0, 0.7), (4.0, 0.7), (8.0, 0.9)]:
+    mine, fixed = kd_loss_fn(s_demo, t_demo, y_demo, T_d, alpha), fixed_kd_loss(s_demo, t_demo, y_demo, T_d, alpha)
+    theirs = kd.colleague_kd_loss(s_demo, t_demo, y_demo, T_d, alpha)
+    print(f"T_d={T_d}, alpha={alpha}: yours {float(mine):.4f}  fixed {float(fixed):.4f}  colleague {float(theirs):.4f}")
+    assert torch.isclose(mine, fixed, atol=1e-5), "fixed_kd_loss should match kd_loss_fn"
+"""),
+hidden_test("lab_fixed_kd_loss", 2, "the colleague's loss with its three bugs fixed"),
+md("""
+**Explain each bug** in two or three sentences: what the code computes instead, and what it does to the
+student during training. One cell per bug.
+
+*Bug 1: softmax instead of log_softmax in `F.kl_div`.*
+"""),
+manual("lab_bug_explain_log_softmax", 1, """
+`F.kl_div(input, target)` computes `target * (log target - input)`, treating `input` as log-probabilities.
+Given probabilities instead, the "log" of the student is a number in (0, 1), so the term is no longer a
+KL divergence: it is not minimised when the student matches the teacher and its gradient points the
+wrong way. The loss still decreases, because the CE term carries training.
+"""),
+md("*Bug 2: the missing $T_d^2$ factor.*"),
+manual("lab_bug_explain_t_squared", 1, """
+Softening both distributions by T_d scales the soft term's gradient by about 1/T_d^2. Without multiplying
+back by T_d^2, at T_d = 4 the soft term's gradient is about 16 times too weak next to the CE term, so the
+teacher's signal is almost ignored, and changing T_d silently changes the effective alpha.
+"""),
+md("*Bug 3: alpha and 1 - alpha swapped.*"),
+manual("lab_bug_explain_alpha_swap", 1, """
+The recipe puts weight alpha = 0.7 on the teacher and 0.3 on the hard labels. Swapped, the student gets
+70% of its signal from one-hot labels and 30% from the teacher: it behaves much more like the vanilla
+student, including its overconfidence, while the config file still says alpha = 0.7.
+"""),
+md("""
+### CE, KD and the KL term on one batch
+
+Take one batch of 64 validation rows, with the vanilla student's logits as "student" and the teacher's as
+"teacher". Compare the plain CE, your full KD loss, and the scaled KL term alone at three temperatures,
+and see how much of each loss's gradient falls on the classes that are *not* the true label.
+"""),
+code("""
+vanilla = artifacts.load("vanilla", SOURCE)
+distilled = artifacts.load("distilled", SOURCE)
+batch = np.arange(64)
+s_b = torch.tensor(vanilla.logits[batch], requires_grad=True)
+t_b, y_b = torch.tensor(teacher.logits[batch]), torch.tensor(labels[batch])
+
+def grad_off_label_share(loss):
+    # Share of the gradient's absolute mass that lands on logits other than the true class.
+    (grad,) = torch.autograd.grad(loss, s_b)
+    on = grad.abs().gather(1, y_b[:, None]).sum()
+    return float(1 - on / grad.abs().sum())
+
+rows = {}
+for T_d in (1.0, 4.0, 8.0):
+    kl_term = T_d ** 2 * F.kl_div(F.log_softmax(s_b / T_d, -1), F.log_softmax(t_b / T_d, -1),
+                                  reduction="batchmean", log_target=True)
+    full = kd_loss_fn(s_b, t_b, y_b, T_d=T_d, alpha=0.7)
+    rows[f"T_d = {T_d:g}"] = {"KL term alone": kl_term.item(), "KD (alpha 0.7)": full.item(),
+                              "KD grad share off the label": grad_off_label_share(full)}
+ce = F.cross_entropy(s_b, y_b)
+one_batch = pd.DataFrame(rows).T
+one_batch["CE alone"] = ce.item()
+one_batch["CE grad share off the label"] = grad_off_label_share(ce)
+show(one_batch, "One batch (64 rows): CE vs KD vs the KL term")
+"""),
+md("""
+Both losses push on every logit: cross-entropy lowers all wrong classes in proportion to their
+probability, KD pulls each one toward the teacher's probability. What differs is the *target shape*:
+one-hot for CE, the teacher's full distribution for KD.
+
+### The two students
+
+Both students' validation predictions are precomputed (training one takes about 80 minutes on a T4).
+"""),
+code("""
+headline = metrics.as_frame({name: metrics.evaluate(ps.logits, labels, tiers)
+                             for name, ps in [("teacher", teacher), ("vanilla", vanilla), ("distilled", distilled)]})
+show(headline[["macro_f1", "accuracy", "ece", "nll"]], "Headline metrics (full validation set)")
+"""),
+md(f"""
+The distilled student's macro F1 is {R("kd_lift", "+.3f")} above vanilla's. Where does that lift come from?
+
+### Prediction 3 of 4: where does the F1 lift land?
+
+Choose one: `"uniform"` (every tier gains), `"head"` (the gain is real on the head), `"tail"` (real on the
+tail and mid, not the head), `"tail-not-mid"` (real on the tail but not the mid tier). "Real" means the
+bootstrap CI below excludes zero.
+"""),
+predict("f1_lift_lands", 'predict("f1_lift_lands", "uniform" | "head" | "tail" | "tail-not-mid", "<one-line reason>")',
+        'predict("f1_lift_lands", "tail", "the soft targets carry the most information on rare classes")'),
+code("""
+require("f1_lift_lands")
+f1_table = pd.DataFrame({name: per_tier_f1(labels, ps.preds, tiers)
+                         for name, ps in [("teacher", teacher), ("vanilla", vanilla), ("distilled", distilled)]}).T
+f1_table.loc["distilled - vanilla"] = f1_table.loc["distilled"] - f1_table.loc["vanilla"]
+show(f1_table, "Macro F1 per tier")
+"""),
+md("""
+A point difference is not yet a finding. The tail has a few hundred validation rows; a swing of a few
+correct answers moves its F1 a lot.
+
+### Paired bootstrap
+
+Write `paired_bootstrap_ci(score_fn, arm_a, arm_b, labels, n_resamples=1000, seed=42)`.
+
+* `arm_a`, `arm_b`: numpy arrays with one entry (or row) per example, for the baseline and the challenger
+  (predictions for F1; probabilities for ECE or NLL). `labels`: integer array of shape `(n,)`.
+* `score_fn(arm_rows, label_rows) -> float` scores one arm on a set of rows.
+* Use one `np.random.RandomState(seed)`. For each of `n_resamples` resamples, draw `n` row indices with
+  replacement (`rng.randint(0, n, size=n)`), and score **both arms on the same indices**: that pairing is
+  what cancels the difficulty the two arms share. The delta is `score(b) - score(a)`.
+* **Return** a `dict` with `"median"`, `"ci_low"` (2.5% quantile), `"ci_high"` (97.5% quantile) of the
+  deltas as floats, and `"excludes_zero"`: a bool, True when the whole interval is above or below zero.
+"""),
+solution("""
+def paired_bootstrap_ci(score_fn, arm_a, arm_b, labels, n_resamples=1000, seed=42):
+    \"\"\"Paired bootstrap of score(b) - score(a) -> {median, ci_low, ci_high, excludes_zero}.\"\"\"
+    ### BEGIN SOLUTION
+    arm_a, arm_b, labels = np.asarray(arm_a), np.asarray(arm_b), np.asarray(labels)
+    n = len(labels)
+    rng = np.random.RandomState(seed)
+    deltas = np.empty(n_resamples)
+    for r in range(n_resamples):
+        idx = rng.randint(0, n, size=n)      # the same rows for both arms
+        deltas[r] = score_fn(arm_b[idx], labels[idx]) - score_fn(arm_a[idx], labels[idx])
+    ci_low, median, ci_high = np.quantile(deltas, [0.025, 0.5, 0.975])
+    return {"median": float(median), "ci_low": float(ci_low), "ci_high": float(ci_high),
+            "excludes_zero": bool(ci_low > 0 or ci_high < 0)}
+    ### END SOLUTION
+""", "lab_bootstrap_ci_answer"),
+code("""
+# Sanity checks (not graded): identical arms give a zero delta; the interval brackets the median.
+acc = lambda p, y: float((p == y).mean())
+same = paired_bootstrap_ci(acc, vanilla.preds[:500], vanilla.preds[:500], labels[:500], n_resamples=200)
+assert same["median"] == 0 and not same["excludes_zero"], same
+ci = paired_bootstrap_ci(acc, vanilla.preds[:500], distilled.preds[:500], labels[:500], n_resamples=200)
+assert ci["ci_low"] <= ci["median"] <= ci["ci_high"], ci
+print("accuracy delta on 500 rows:", {k: round(v, 4) if isinstance(v, float) else v for k, v in ci.items()})
+"""),
+hidden_test("lab_bootstrap_ci", 4, "a paired bootstrap CI (same indices for both arms)"),
+code("""
+# Per tier: macro F1 over the tier's label set, distilled minus vanilla, 1,000 paired resamples.
+f1_ci = {}
+for tier in TIERS:
+    rows = tiers == tier
+    tier_classes = np.unique(labels[rows])
+    score = lambda p, y, c=tier_classes: metrics.macro_f1(y, p, classes=c)
+    f1_ci[tier] = paired_bootstrap_ci(score, vanilla.preds[rows], distilled.preds[rows], labels[rows])
+f1_ci_table = pd.DataFrame(f1_ci).T
+observe("f1_lift_lands", lift_pattern(f1_ci))
+show(f1_ci_table, "Paired bootstrap: distilled - vanilla macro F1 per tier")
+showfig(plots.tier_delta_bars(f1_ci, metric_name="macro F1", comparison="distilled - vanilla", source=SOURCE))
+"""),
+md("""
+**Reconcile.** Where did the lift land, and what does the CI let you say about the tiers where it
+includes zero? (Careful: "includes zero" is not "zero".)
+"""),
+manual("lab_reconcile_f1_lift_lands", 1, """
+I predicted the tail; the lift is real only on the head. The head has thousands of rows and a teacher
+that is confident and right there, so the soft targets refine decisions the student already nearly gets.
+On the tail the CI includes zero: we cannot tell the effect from noise with a few hundred rows, which is
+not the same as showing there is no effect.
+"""),
+md(f"""
+<details><summary><b>Reveal: where KD's F1 lift lands</b></summary>
+
+Paired bootstrap, 1,000 resamples, distilled minus vanilla: head {R("boot_f1_head_median", "+.3f")}
+(95% CI [{R("boot_f1_head_ci_low", "+.3f")}, {R("boot_f1_head_ci_high", "+.3f")}]), mid
+{R("boot_f1_mid_median", "+.3f")} ([{R("boot_f1_mid_ci_low", "+.3f")}, {R("boot_f1_mid_ci_high", "+.3f")}]),
+tail {R("boot_f1_tail_median", "+.3f")} ([{R("boot_f1_tail_ci_low", "+.3f")}, {R("boot_f1_tail_ci_high", "+.3f")}]).
+{C("lift_lands_on_head")}{C("tail_lift_in_noise")}The lift is real on the head; on the tail the interval
+includes zero. {C("student_tail_below_teacher")}Both students stay below the teacher's tail F1
+({R("vanilla_f1_tail")} and {R("distilled_f1_tail")} against {R("teacher_f1_tail")}): KD did not carry tail
+capacity across, because the teacher barely had it. The right sentence for a memo: "the tail lift is
+{R("boot_f1_tail_median", "+.3f")} with CI [{R("boot_f1_tail_ci_low", "+.3f")}, {R("boot_f1_tail_ci_high", "+.3f")}],
+inside the noise floor."
+</details>
+"""),
+md("""
+### Prediction 4 of 4: does ECE follow F1?
+
+F1 measures the argmax. ECE measures whether the top-1 confidence matches accuracy. Does KD improve ECE
+only on the tiers where F1 improved? Choose `"yes"` (ECE improves where F1 did and not elsewhere) or
+`"no"` (the two patterns differ).
+"""),
+predict("ece_follows_f1", 'predict("ece_follows_f1", "yes" | "no", "<one-line reason>")',
+        'predict("ece_follows_f1", "yes", "a better classifier should also be a better calibrated one")'),
+md("""
+### Per-tier ECE
+
+Write `per_tier_ece(probs, labels, tiers, n_bins=15)`.
+
+* `probs`: float array of shape `(n, n_classes)` (rows sum to 1); `labels`: integers `(n,)`; `tiers`:
+  strings `(n,)`.
+* Per tier: confidence = the row's top probability, correct = argmax equals the label. Use `n_bins`
+  equal-width bins on [0, 1]; a confidence `c` falls in bin `i` when `edges[i] < c <= edges[i + 1]`
+  (`edges = np.linspace(0, 1, n_bins + 1)`). ECE = sum over non-empty bins of
+  `(rows in bin / rows in tier) * |accuracy in bin - mean confidence in bin|`.
+* **Return** a `dict` mapping each tier present to a Python `float`.
+"""),
+solution("""
+def per_tier_ece(probs, labels, tiers, n_bins=15):
+    \"\"\"Expected calibration error per tier (equal-width bins, (lo, hi]) -> {tier: float}.\"\"\"
+    ### BEGIN SOLUTION
+    probs = np.asarray(probs, dtype=np.float64)
+    labels, tiers = np.asarray(labels), np.asarray(tiers).astype(str)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    out = {}
+    for tier in ("head", "mid", "tail"):
+        rows = tiers == tier
+        if not rows.any():
+            continue
+        conf = probs[rows].max(axis=1)
+        correct = probs[rows].argmax(axis=1) == labels[rows]
+        total = 0.0
+        for lo, hi in zip(edges[:-1], edges[1:]):
+            in_bin = (conf > lo) & (conf <= hi)
+            if in_bin.any():
+                total += in_bin.mean() * abs(correct[in_bin].mean() - conf[in_bin].mean())
+        out[tier] = float(total)
+    return out
+    ### END SOLUTION
+""", "lab_per_tier_ece_answer"),
+code("""
+# Sanity check (not graded): a model that is always right with confidence 1 has ECE 0;
+# always right with confidence 0.6 has ECE 0.4.
+toy_p = np.array([[0.6, 0.4], [0.4, 0.6], [1.0, 0.0]])
+toy = per_tier_ece(toy_p, np.array([0, 1, 0]), np.array(["head", "head", "tail"]))
+print(toy)
+assert abs(toy["head"] - 0.4) < 1e-9 and abs(toy["tail"]) < 1e-9
+"""),
+hidden_test("lab_per_tier_ece", 2, "per-tier expected calibration error"),
+code("""
+require("ece_follows_f1")
+ece_table = pd.DataFrame({name: per_tier_ece(ps.probs, labels, tiers)
+                          for name, ps in [("teacher", teacher), ("vanilla", vanilla), ("distilled", distilled)]}).T
+nll_table = pd.DataFrame({name: metrics.per_tier_nll(ps.probs, labels, tiers)
+                          for name, ps in [("teacher", teacher), ("vanilla", vanilla), ("distilled", distilled)]}).T
+ece_better = {t for t in TIERS if ece_table.loc["distilled", t] < ece_table.loc["vanilla", t]}
+f1_real = {t for t in TIERS if f1_ci[t]["ci_low"] > 0}
+observe("ece_follows_f1", "yes" if ece_better == f1_real else "no")
+show(pd.concat({"ECE": ece_table, "NLL": nll_table}, axis=1), "ECE and NLL per tier (full validation set)")
+showfig(plots.reliability_diagram({"teacher": teacher.probs, "vanilla": vanilla.probs,
+                                   "distilled": distilled.probs}, labels, tiers, source=SOURCE))
+"""),
+md("""
+**Reconcile, then explain the mechanism.** Did ECE follow F1? Explain in three or four sentences *why* KD
+can improve calibration on a tier where it did not improve F1. Use the words *target shape* and say what
+each loss's gradient does to the logits that are not the true class.
+"""),
+manual("lab_ece_mechanism", 2, """
+No: ECE improves on every tier, including the tail where F1 did not move. Both losses produce gradients on
+every logit; the difference is the target. With a one-hot target, CE keeps pushing the true class toward
+probability 1 and every other class toward 0, so a student trained long enough becomes overconfident
+everywhere. KD's target is the teacher's distribution, which is calibrated and keeps mass on plausible
+alternatives; matching it teaches the student how unsure to be, which changes confidence without having
+to change the argmax.
+"""),
+md(f"""
+<details><summary><b>Reveal: calibration does not follow F1</b></summary>
+
+{C("ece_improves_every_tier")}{C("ece_does_not_follow_f1")}KD lowers ECE on every tier: head
+{R("vanilla_ece_head")} to {R("distilled_ece_head")}, mid {R("vanilla_ece_mid")} to {R("distilled_ece_mid")},
+tail {R("vanilla_ece_tail")} to {R("distilled_ece_tail")}, including the tail, where the F1 interval includes
+zero. {C("nll_improves_every_tier")}NLL falls on every tier too. Over the whole validation set, ECE drops
+by a factor of {R("ece_ratio_full", ".1f")} and NLL by {R("nll_cut_full", ".0%")}. Two things transferred at
+different rates: the argmax (capacity, bounded by the data) and the probability shape (calibration,
+which the dense target carries to every tier).
+</details>
+"""),
+
+# ------------------------------------------------------------------ Act 3
+md("""
+## Act 3: synthesis
+
+### 3a. The data confound
+
+This term's Week 1 baseline was the same ModernBERT-base trained with CE on the *train split only*.
+This week's students trained on train + test. Put the two lifts side by side.
+"""),
+code("""
+confound_df = pd.DataFrame({
+    "training data": ["train only", "train + test", "train + test"],
+    "loss": ["CE", "CE", "KD (T_d 4, alpha 0.7)"],
+    "macro_f1": [WEEK1_BASELINE_F1, headline.loc["vanilla", "macro_f1"], headline.loc["distilled", "macro_f1"]],
+}, index=["week 1 baseline (recorded)", "vanilla", "distilled"])
+confound_df["lift"] = confound_df["macro_f1"].diff()
+show(confound_df, "The data confound: what the data shift bought vs what KD bought")
+print(f"data shift / KD lift = {confound_df['lift'].iloc[1] / confound_df['lift'].iloc[2]:.1f}x")
+"""),
+md(f"""
+{C("data_shift_beats_kd")}Showing the same model more representative data bought {R("data_shift", "+.3f")}
+macro F1; distillation bought {R("kd_lift", "+.3f")}, about {R("data_kd_ratio", ".1f")} times less. The memo
+question is therefore not "did distillation help?" but "with the data budget fixed, which cheapest recipe
+delivers the property my scenario needs?"
+
+### 3b. Calibration, fairly compared
+
+Temperature scaling divides the logits by one number $T$ fitted on held-out data. To compare it with KD
+fairly, split validation in two halves (`calibration.cal_eval_split`): fit $T$ on the **cal** half, and
+score every arm on the **eval** half.
+"""),
+code("""
+cal_idx, eval_idx = calibration.cal_eval_split(len(labels), seed=42)
+T_vanilla = calibration.fit_temperature(vanilla.logits[cal_idx], labels[cal_idx])
+arms = {"teacher": teacher.logits, "vanilla": vanilla.logits,
+        "vanilla+T": calibration.apply_temperature(vanilla.logits, T_vanilla), "distilled": distilled.logits}
+calibration_df = metrics.as_frame({name: metrics.evaluate(z[eval_idx], labels[eval_idx], tiers[eval_idx])
+                                   for name, z in arms.items()})[["ece", "nll", "macro_f1", "f1_tail"]]
+print(f"T fitted on the cal half (n = {len(cal_idx):,}): {T_vanilla:.3f}; eval half n = {len(eval_idx):,}")
+show(calibration_df, "Calibration on the eval half (T fitted on the cal half)")
+eval_probs = {name: metrics.softmax(z[eval_idx]) for name, z in arms.items()}
+showfig(plots.reliability_diagram({k: eval_probs[k] for k in ("vanilla", "vanilla+T", "distilled")},
+                                  labels[eval_idx], tiers[eval_idx], source=SOURCE))
+"""),
+md(f"""
+On the eval half ({R("n_eval")} rows; $T$ = {R("cal_T", ".2f")} fitted on the other {R("n_cal")}), raw
+vanilla has ECE {R("eval_vanilla_ece")}, vanilla + T {R("eval_vanilla_t_ece")} and distilled
+{R("eval_distilled_ece")}. {C("tscaling_beats_kd_on_ece")}{C("kd_wins_nll")}{C("tscaling_keeps_f1")}One fitted
+scalar beats eighty minutes of distillation on ECE, while KD keeps the lower NLL ({R("eval_distilled_nll")}
+against {R("eval_vanilla_t_nll")}). Temperature scaling cannot change the argmax, so its macro F1 equals raw
+vanilla's. The homework asks why the two metrics disagree.
+
+### 3c. Thresholds and coverage
+
+A common deployment: act automatically when the top-1 confidence is at least a threshold, send the rest
+to a person. Write `coverage_table(probs, labels, thresholds=(0.5, 0.6, 0.7, 0.8, 0.9))`.
+
+* `probs`: `(n, n_classes)` probabilities; `labels`: integers `(n,)`.
+* For each threshold `T`: the covered rows are those with top-1 confidence `>= T`.
+  `coverage` = covered rows / n; `accuracy` = accuracy of the argmax on the covered rows, or `NaN` when no
+  row is covered (not 0: there is nothing to be right about); `n_covered` = the number of covered rows (int).
+* **Return** a `pandas.DataFrame` with one row per threshold, in the given order, and exactly the columns
+  `threshold`, `coverage`, `accuracy`, `n_covered`.
+"""),
+solution("""
+def coverage_table(probs, labels, thresholds=(0.5, 0.6, 0.7, 0.8, 0.9)):
+    \"\"\"Coverage and accuracy above each confidence threshold -> DataFrame.\"\"\"
+    ### BEGIN SOLUTION
+    probs, labels = np.asarray(probs, dtype=np.float64), np.asarray(labels)
+    conf = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == labels
+    rows = []
+    for T in thresholds:
+        covered = conf >= T
+        n = int(covered.sum())
+        rows.append({"threshold": float(T), "coverage": n / len(labels),
+                     "accuracy": float(correct[covered].mean()) if n else float("nan"), "n_covered": n})
+    return pd.DataFrame(rows, columns=["threshold", "coverage", "accuracy", "n_covered"])
+    ### END SOLUTION
+""", "lab_coverage_table_answer"),
+code("""
+# Sanity check (not graded): a threshold nobody reaches covers nothing, and its accuracy is NaN.
+toy = coverage_table(np.array([[0.9, 0.1], [0.55, 0.45]]), np.array([0, 1]), thresholds=(0.5, 0.95))
+print(toy)
+assert list(toy.columns) == ["threshold", "coverage", "accuracy", "n_covered"]
+assert toy["n_covered"].tolist() == [2, 0] and np.isnan(toy["accuracy"].iloc[1])
+"""),
+hidden_test("lab_coverage_table", 2, "the threshold / coverage table, including a threshold that covers nothing"),
+code("""
+coverage_tables = {name: coverage_table(eval_probs[name], labels[eval_idx]) for name in ("vanilla+T", "distilled")}
+show(pd.concat(coverage_tables, axis=1), "Coverage and accuracy on the eval half")
+showfig(plots.coverage_curves({k: eval_probs[k] for k in ("vanilla", "vanilla+T", "distilled")},
+                              labels[eval_idx], source=SOURCE, target_accuracy=0.95))
+"""),
+md(f"""
+For the distilled student, a threshold of 0.7 covers {R("cov_distilled_70", ".1%")} of the eval half at
+{R("covacc_distilled_70", ".1%")} accuracy; for vanilla + T it covers {R("cov_vanilla_t_70", ".1%")} at
+{R("covacc_vanilla_t_70", ".1%")}.
+
+### 3d. The deployment decision
+
+Pick **one** scenario and fill in every field of `deployment` with a value from your own tables above.
+
+| scenario | what it is | what it needs |
+| --- | --- | --- |
+| A | routing: auto-route complaints to a team, at volume | macro F1 and throughput; cheap inference |
+| B | legal review: send uncertain cases to a regulated human review | calibrated confidence (ECE), good full distributions (NLL) |
+| C | aggregate dashboard: counts of rare complaint types over time | tail F1 and tail calibration |
+
+Three structural rules (the self-check below tests them at once):
+
+1. `threshold`, `coverage` and `accuracy` are one row of **your** coverage table (set `coverage_df` to it);
+2. `justification` cites at least one number from your tables (3a, 3b or 3c), at the precision you read it;
+3. `flip_constraint` names the one constraint that would change your mind, `switch_point` is the number at
+   which it flips, and `alternative` is the recipe you would switch to.
+
+Fields: `scenario` ("A", "B" or "C"), `model`, `threshold`, `coverage`, `accuracy`, `decision_rule`
+(a sentence), `justification` (a sentence with a number), `flip_constraint`, `switch_point` (a number),
+`alternative`.
+"""),
+solution("""
+### BEGIN SOLUTION
+coverage_df = coverage_tables["distilled"]
+row = coverage_df[coverage_df["threshold"] == 0.7].iloc[0]
+deployment = {
+    "scenario": "B",
+    "model": "distilled",
+    "threshold": float(row["threshold"]),
+    "coverage": float(row["coverage"]),
+    "accuracy": float(row["accuracy"]),
+    "decision_rule": "Auto-close complaints whose top-1 confidence is at least 0.7; send the rest to legal review.",
+    "justification": (f"Distilled has the lowest NLL on the eval half ({calibration_df.loc['distilled', 'nll']:.3f} "
+                      f"vs {calibration_df.loc['vanilla+T', 'nll']:.3f} for vanilla+T), and reviewers read the "
+                      f"full distribution, not only the top class."),
+    "flip_constraint": "ECE ceiling of the regulator",
+    "switch_point": round(float(calibration_df.loc["distilled", "ece"]), 3),
+    "alternative": "vanilla+T",
+}
+### END SOLUTION
+""", "lab_deployment_answer"),
+code("""
+# The self-check: the three structural rules, against your own tables.
+synthesis_tables = {"data_confound": confound_df, "calibration": calibration_df, "coverage": coverage_df}
+deployment_check = deploy.check_deployment(deployment, coverage_df, synthesis_tables)
+deployment_check
+"""),
+hidden_test("lab_deployment", 3, "the deployment artifact's three structural rules, against your tables"),
+md("""
+### Memo prompts (short answers; the homework memo builds on them)
+
+**M1.** In three sentences: what did distillation transfer on this dataset, and what did it not? Cite one
+number for each.
+"""),
+manual("lab_memo_transfer", 2, """
+KD transferred calibration: ECE fell on every tier and NLL with it, because the student learned the
+teacher's probability shape. It barely transferred capacity: the F1 lift is real only on the head and the
+tail stays in the noise, below a teacher that itself scores about 0.2 there. The data shift bought several
+times more F1 than KD did.
+"""),
+md("""
+**M2.** A colleague says "KD is expensive; temperature scaling gives the same calibration for free."
+Where is the colleague right and where not, on your numbers?
+"""),
+manual("lab_memo_cheaper", 2, """
+Right on ECE: one fitted temperature brings vanilla's ECE below the distilled student's, so a deployment
+that only thresholds on top-1 confidence does not need KD. Wrong on NLL: KD's NLL stays lower, because
+temperature scaling rescales every row the same way and cannot move probability between wrong classes
+per example, which KD learned from the teacher. Anything that uses the full distribution still benefits.
+"""),
+md("""
+**Before you leave:** check that the deployment self-check passes, then save the notebook. The homework
+picks up from here: a scenario, a recipe shortlist, two literature claims tested on your numbers, and a
+five-part memo.
+"""),
+    ]
