@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -77,6 +78,6 @@ def fit_temperature(logits, labels, max_iter=200):
 
 def apply_temperature(logits, T):
     """Logits divided by T (float32), ready for softmax; argmax is unchanged."""
-    if not (isinstance(T, (int, float)) and math.isfinite(T) and T > 0):
+    if isinstance(T, bool) or not (isinstance(T, numbers.Real) and math.isfinite(T) and T > 0):
         raise ValueError(f"T must be a finite number > 0, got {T!r}.")
     return (np.asarray(logits, dtype=np.float32) / np.float32(T)).astype(np.float32)

@@ -11,6 +11,7 @@ gradient of the softened KL shrinks like 1 / T_d**2.
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 import torch.nn.functional as F
@@ -41,9 +42,10 @@ def _check_inputs(student_logits, teacher_logits, labels, T_d, alpha):
     if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= n_classes):
         raise ValueError(f"labels must lie in [0, {n_classes - 1}] for {n_classes} classes, got values "
                          f"from {int(labels.min())} to {int(labels.max())}.")
-    if not (isinstance(T_d, (int, float)) and math.isfinite(T_d) and T_d > 0):
+    # numbers.Real admits numpy scalars (a grid's np.float32(4.0)); bool is not a temperature.
+    if isinstance(T_d, bool) or not (isinstance(T_d, numbers.Real) and math.isfinite(T_d) and T_d > 0):
         raise ValueError(f"T_d must be a finite number > 0, got {T_d!r}.")
-    if not (isinstance(alpha, (int, float)) and 0.0 <= alpha <= 1.0):
+    if isinstance(alpha, bool) or not (isinstance(alpha, numbers.Real) and 0.0 <= alpha <= 1.0):
         raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}.")
 
 

@@ -169,6 +169,9 @@ def per_class_f1(labels, preds, classes=None):
     """
     y = _as_1d("labels", labels, integer=True)
     yhat = _check_labels(preds, y.shape[0], name="preds")
+    for name, v in (("labels", y), ("preds", yhat)):
+        if v.size and v.min() < 0:
+            raise ValueError(f"{name} must be class ids >= 0, got a minimum of {v.min()}.")
     if classes is None:
         classes = np.union1d(y, yhat)
     classes = np.asarray(classes, dtype=np.int64)
@@ -239,9 +242,11 @@ def js_divergence(p, q):
 def per_tier_js(p, q, tiers):
     """Mapping tier -> mean JS divergence between p and q over that tier's rows."""
     p = _check_probs(p, "p")
+    q = _check_probs(q, "q")
+    if p.shape != q.shape:
+        raise ValueError(f"p and q must have the same shape, got {p.shape} and {q.shape}.")
     t = _check_tiers(tiers, p.shape[0])
-    return {tier: js_divergence(p[t == tier], np.asarray(q)[t == tier]) for tier in TIERS
-            if (t == tier).any()}
+    return {tier: js_divergence(p[t == tier], q[t == tier]) for tier in TIERS if (t == tier).any()}
 
 
 # --------------------------------------------------------------------------- coverage
