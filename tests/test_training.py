@@ -321,3 +321,16 @@ def test_grid_skips_finished_cells_and_resumes_an_interrupted_one(tiny, tmp_path
 
     assert cli.main(["grid", *common]) == 0  # everything done: all six skipped
     assert capsys.readouterr().out.count("exists, skipping") == 6
+
+
+def test_benchmark_cpu_tiny_mode_runs(tmp_path, capsys):
+    import importlib.util
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "training.py"
+    spec = importlib.util.spec_from_file_location("bench_training", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--device", "cpu", "--tiny", "--steps", "4", "--batch-size", "8",
+                       "--json", str(tmp_path / "b.json")]) == 0
+    figures = json.loads((tmp_path / "b.json").read_text())
+    assert figures["this_trainer"] > 0
+    assert "examples/s" in capsys.readouterr().out
