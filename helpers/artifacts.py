@@ -224,10 +224,12 @@ def _announce(choice: str, reason: str) -> None:
                "the embedded synthetic copy (same schema, numbers near the published ones), not "
                "the real model outputs. For the real data go online and run "
                "`python -m helpers data fetch`, then restart the kernel.")
+        # One loud warning (shown in notebooks as a highlighted stderr block);
+        # callers that silence warnings still see the source in every title.
         warnings.warn(msg, SyntheticDataWarning, stacklevel=4)
     else:
-        msg = f"Using the course artifacts from the Hugging Face Hub ({reason})."
-    print(f"[helpers.artifacts] {msg}", file=sys.stderr)
+        print(f"[helpers.artifacts] Using the course artifacts from the Hugging Face Hub ({reason}).",
+              file=sys.stderr)
 
 
 # --------------------------------------------------------------------------- locations
