@@ -66,8 +66,9 @@ def _draw_chunks(rng, m, n_resamples):
 
 
 # --------------------------------------------------------------------------- scorers
-# Each scorer is built once per tier from that tier's rows and maps positions
-# (c, m) -> (metric of arm a, metric of arm b), each of shape (c,).
+# A scorer is built once per tier from that tier's rows.  ``stats(pos)`` maps
+# positions (c, m) to per-resample statistics (c, s); ``finish(stats)`` turns
+# the statistics of all resamples into (metric of arm a, metric of arm b).
 
 def _f1_from_sums(tp, true_plus_pred):
     # scikit-learn's F-beta at beta = 1: 2 tp / (2 tp + fp + fn), 0 where undefined.
@@ -113,16 +114,19 @@ def _code_scorer(metric, a, b, y):
                     _f1_from_sums(sums[:, 2 * k:3 * k], sums[:, 3 * k:]))
 
     n_codes = values.shape[0]
+    # Every partial sum is an integer <= 2m: float32 holds it exactly below
+    # 2**24 and its matrix product is twice as fast as float64's.
+    exact = np.float32 if 2 * m < 2 ** 24 else np.float64
+    values = values.astype(exact)
 
-    def score(pos):
+    def stats(pos):
         c = pos.shape[0]
         keys = np.take(code, pos)
         keys += (np.arange(c, dtype=np.intp) * n_codes)[:, None]
         counts = np.bincount(keys.reshape(-1), minlength=c * n_codes).reshape(c, n_codes)
-        # Integer counts times small integer features: exact in float64.
-        return finish(counts.astype(np.float64) @ values)
+        return counts.astype(exact) @ values
 
-    return score
+    return stats, values.shape[1], finish
 
 
 def _ece_scorer(a, b, y, n_bins):
@@ -144,14 +148,22 @@ def _ece_scorer(a, b, y, n_bins):
         sums = np.bincount(keys.reshape(-1), np.take(gap, pos).reshape(-1), minlength=c * width)
         return np.abs(sums.reshape(c, width)[:, 1:]).sum(axis=1) / m
 
-    return lambda pos: (one(*arms[0], pos), one(*arms[1], pos))
+    def stats(pos):
+        return np.stack([one(*arms[0], pos), one(*arms[1], pos)], axis=1)
+
+    return stats, 2, lambda s: (s[:, 0], s[:, 1])
 
 
 def _nll_scorer(a, b, y):
     m = y.size
     rows = np.arange(m)
     per_row = [-np.log(np.clip(p[rows, y], EPS, 1.0)) for p in (a, b)]
-    return lambda pos: tuple(np.take(v, pos).sum(axis=1) / m for v in per_row)
+
+    def stats(pos):
+        # A row sum of the draws in draw order: the loop's mean, rounding included.
+        return np.stack([np.take(v, pos).sum(axis=1) / m for v in per_row], axis=1)
+
+    return stats, 2, lambda s: (s[:, 0], s[:, 1])
 
 
 def _scorer(metric, a, b, y, n_bins):
@@ -209,12 +221,13 @@ def paired_bootstrap(a, b, labels, tiers, metric="macro_f1", n_resamples=1000, s
     rng = np.random.RandomState(seed)
     rows = []
     for name, idx in _groups(y, tiers).items():
-        score = _scorer(metric, a[idx], b[idx], y[idx], n_bins)
-        deltas = np.empty(n_resamples)
+        stats, width, finish = _scorer(metric, a[idx], b[idx], y[idx], n_bins)
+        per_resample = np.empty((n_resamples, width), dtype=np.float64)
         for start, pos in _draw_chunks(rng, idx.size, n_resamples):
-            va, vb = score(pos)
-            deltas[start:start + pos.shape[0]] = vb - va
-        va, vb = score(np.arange(idx.size, dtype=np.intp)[None, :])
+            per_resample[start:start + pos.shape[0]] = stats(pos)
+        va, vb = finish(per_resample)
+        deltas = vb - va
+        va, vb = finish(stats(np.arange(idx.size, dtype=np.intp)[None, :]).astype(np.float64))
         rows.append({"tier": name, **_summarise(deltas, vb[0] - va[0], idx.size)})
     return pd.DataFrame(rows, columns=["tier", *COLUMNS]).set_index("tier")
 
