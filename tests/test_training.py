@@ -334,3 +334,13 @@ def test_benchmark_cpu_tiny_mode_runs(tmp_path, capsys):
     figures = json.loads((tmp_path / "b.json").read_text())
     assert figures["this_trainer"] > 0
     assert "examples/s" in capsys.readouterr().out
+
+
+def test_a_finished_run_is_not_trained_again(kd_run, tiny, capsys):
+    out, result = kd_run
+    from helpers.training.trainer import ResumeError
+    with pytest.raises(ResumeError, match="already holds a finished run"):
+        train(config(tiny, out, recipe="kd", epochs=2))
+    again = train(config(tiny, out, recipe="kd", epochs=2), resume=True)
+    assert again["metrics"] == pytest.approx(result["metrics"])
+    assert "nothing to do" in capsys.readouterr().out

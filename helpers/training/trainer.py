@@ -260,6 +260,14 @@ class Trainer:
 
     def run(self) -> dict:
         cfg, env = self.cfg, self.env
+        finished = read_run_card(self.out)
+        if finished is not None and not ckpt.checkpoint_path(self.out).exists():
+            if not self.resume:
+                raise ResumeError(f"{self.out} already holds a finished run (run_card.json); choose another --out "
+                                  f"or delete it to train again.")
+            self.log(f"{self.out} already holds a finished run; nothing to do.")
+            return {"out": str(self.out), "steps": finished["timing"]["steps"], "metrics": finished["metrics"],
+                    "run_card": finished}
         if not hasattr(self, "model"):
             self.prepare()
         if env.is_main:
