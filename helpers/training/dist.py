@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-__all__ = ["DistEnv", "setup", "teardown", "gather_predictions", "any_rank", "barrier", "broadcast_object"]
+__all__ = ["DistEnv", "setup", "teardown", "gather_predictions", "barrier"]
 
 
 @dataclass
@@ -57,23 +57,6 @@ def teardown(env: DistEnv):
 def barrier(env: DistEnv):
     if env.distributed:
         dist.barrier()
-
-
-def any_rank(env: DistEnv, flag: bool) -> bool:
-    """True on every process if ``flag`` is true on any (e.g. a SIGTERM seen by one)."""
-    if not env.distributed:
-        return flag
-    t = torch.tensor([1.0 if flag else 0.0], device=env.device)
-    dist.all_reduce(t, op=dist.ReduceOp.MAX)
-    return bool(t.item() > 0)
-
-
-def broadcast_object(env: DistEnv, obj):
-    if not env.distributed:
-        return obj
-    box = [obj]
-    dist.broadcast_object_list(box, src=0)
-    return box[0]
 
 
 def gather_predictions(env: DistEnv, indices: np.ndarray, logits: torch.Tensor, n_total: int) -> np.ndarray:

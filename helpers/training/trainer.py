@@ -24,7 +24,7 @@ from helpers.kd import kd_loss, kd_loss_terms
 from . import checkpoint as ckpt
 from .config import RECIPE_FIELDS, TrainConfig
 from .data import collate, eval_shard, length_grouped_batches, load_training_data, shard_batch, tokenize
-from .dist import DistEnv, any_rank, barrier, gather_predictions, setup
+from .dist import DistEnv, barrier, gather_predictions, setup
 from .model import build_model, load_tokenizer, resolve_precision, unwrap
 from .runcard import code_version, library_versions, write_json, write_predictions
 
@@ -90,7 +90,10 @@ class Trainer:
         seed_everything(cfg.seed)  # the new classifier head's initialisation
         model = build_model(cfg.model, data.n_classes, data.label_names).to(env.device)
         self.amp_dtype, use_scaler = resolve_precision(cfg.precision, env.device)
-        self.scaler = torch.amp.GradScaler(env.device.type, enabled=use_scaler)
+        if hasattr(torch.amp, "GradScaler"):
+            self.scaler = torch.amp.GradScaler(env.device.type, enabled=use_scaler)
+        else:  # torch < 2.3
+            self.scaler = torch.cuda.amp.GradScaler(enabled=use_scaler)
 
         self.steps_per_epoch = math.ceil(len(self.train_tokens) / cfg.batch_size)
         self.total_steps = self.steps_per_epoch * cfg.epochs
@@ -229,7 +232,7 @@ class Trainer:
             what = "loss" if bad_loss else "gradient norm"
             self.optimizer.zero_grad(set_to_none=True)
             raise TrainingDiverged(
-                f"the {what} became {'NaN or infinite'} at step {self.step + 1} (epoch {self.epoch + 1}); "
+                f"the {what} became NaN or infinite at step {self.step + 1} (epoch {self.epoch + 1}); "
                 f"training stopped before the update. {self._last_good()} Try a lower --lr or --precision fp32.")
 
         scale_before = self.scaler.get_scale() if self.scaler.is_enabled() else None
