@@ -114,17 +114,19 @@ def _code_scorer(metric, a, b, y):
                     _f1_from_sums(sums[:, 2 * k:3 * k], sums[:, 3 * k:]))
 
     n_codes = values.shape[0]
-    # Every partial sum is an integer <= 2m: float32 holds it exactly below
-    # 2**24 and its matrix product is twice as fast as float64's.
-    exact = np.float32 if 2 * m < 2 ** 24 else np.float64
-    values = values.astype(exact)
+    # Each code feeds at most six columns: a sparse integer product is exact,
+    # single-threaded (a BLAS product's threads stall on a busy shared machine)
+    # and cheaper than the dense one.
+    from scipy.sparse import csr_matrix
+
+    values_t = csr_matrix(values.T.astype(np.int64))
 
     def stats(pos):
         c = pos.shape[0]
         keys = np.take(code, pos)
         keys += (np.arange(c, dtype=np.intp) * n_codes)[:, None]
         counts = np.bincount(keys.reshape(-1), minlength=c * n_codes).reshape(c, n_codes)
-        return counts.astype(exact) @ values
+        return (values_t @ counts.T).T
 
     return stats, values.shape[1], finish
 
