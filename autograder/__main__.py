@@ -1,0 +1,36 @@
+"""``python -m autograder <command>``: release, grade, report, build-expected, make-examples."""
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS = {
+    "release": ("autograder.release", "build the student versions of both notebooks (nbgrader generate_assignment)"),
+    "grade": ("autograder.grading", "autograde every submission under DIR; grades.csv, feedback, summary"),
+    "report": ("autograder.report", "class report: score distributions, common failures, predictions"),
+    "build-expected": ("autograder.build_expected", "rebuild autograder/expected/*.json from helpers' references"),
+    "make-examples": ("autograder.examples.make_examples", "generate the example submissions from the source notebooks"),
+}
+
+
+def usage():
+    lines = ["usage: python -m autograder <command> [options]", "", "commands:"]
+    lines += [f"  {n:<15} {h}" for n, (_, h) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(usage())
+        return 0
+    if argv[0] not in COMMANDS:
+        print(f"error: unknown command {argv[0]!r}; expected one of {', '.join(COMMANDS)}.\n\n{usage()}",
+              file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[argv[0]][0])
+    return int(module.main(argv[1:]) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""``python -m autograder build-expected``: the expected values, from helpers' references.
+
+Each check's expected data is what the probe collects when the student's names
+are bound to the course's reference implementations, so the student and the
+reference go through the very same inputs and conversions.  The output is
+deterministic (CPU float32/float64, sorted keys); a test rebuilds it and
+compares bytes.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from . import checks, probe
+
+EXPECTED_DIR = Path(__file__).resolve().parent / "expected"
+
+
+def _reference_namespace(metric):
+    from helpers import bootstrap, calibration, kd, metrics
+
+    def ref_bootstrap(score_fn, a, b, labels, n_resamples=1000, seed=42):
+        df = bootstrap.paired_bootstrap(a, b, labels, None, metric=metric, n_resamples=n_resamples, seed=seed)
+        row = df.loc["all"]
+        return {k: (bool(row[k]) if k == "excludes_zero" else float(row[k]))
+                for k in ("median", "ci_low", "ci_high", "excludes_zero")}
+
+    return {
+        "kd_loss_fn": kd.kd_loss,
+        "fixed_kd_loss": kd.kd_loss,
+        "per_tier_f1": metrics.per_tier_f1,
+        "per_tier_ece": lambda probs, labels, tiers: metrics.per_tier_ece(probs, labels, tiers),
+        "coverage_table": metrics.coverage_table,
+        "paired_bootstrap_ci": ref_bootstrap,
+        "per_class_f1": lambda labels, preds, n: metrics.per_class_f1(labels, preds, np.arange(n)).to_numpy(),
+        "per_tier_js": metrics.per_tier_js,
+        "fit_temperature": calibration.fit_temperature,
+        "reproducible_fraction": lambda v, t, d: (v - t) / (v - d),
+    }
+
+
+def _unpaired_width(score_fn, a, b, labels, n_resamples=1000, seed=42):
+    """Width of the 95% interval when each arm gets its own resampled rows (the mistake)."""
+    rng = np.random.RandomState(seed)
+    n = len(labels)
+    deltas = np.empty(n_resamples)
+    for r in range(n_resamples):
+        ia, ib = rng.randint(0, n, n), rng.randint(0, n, n)
+        deltas[r] = score_fn(b[ib], labels[ib]) - score_fn(a[ia], labels[ia])
+    lo, hi = np.quantile(deltas, [0.025, 0.975])
+    return float(hi - lo)
+
+
+def _bootstrap_extras(arms, score_fn, metric):
+    from helpers import metrics
+    a, b, labels = arms
+    # The probe's score_fn must be exactly the reference metric, or the comparison is unfair.
+    ref_metric = (lambda arm: metrics.macro_f1(labels, arm, classes=np.unique(labels))) if metric == "macro_f1" \
+        else (lambda arm: metrics.ece(arm, labels))
+    for arm in (a, b):
+        assert abs(score_fn(arm, labels) - ref_metric(arm)) < 1e-12, "probe score_fn disagrees with helpers"
+    return {"unpaired_width": _unpaired_width(score_fn, a, b, labels)}
+
+
+def build():
+    """Return {notebook: expected dict} (plain JSON data)."""
+    out = {"week6_lab": {}, "week6_homework": {}}
+    key = checks.load_answer_key()
+    for check_id in checks.POINTS:
+        metric = "ece" if check_id == "hw_bootstrap_ci" else "macro_f1"
+        ns = _reference_namespace(metric)
+        if check_id == "lab_bug_choices":
+            entry = {"answer_key": key["lab_bug_choices"]}
+        elif check_id == "lab_deployment":
+            entry = {"rules": ["threshold_from_table", "justification_cites_table", "constraint_switch_alternative"]}
+        else:
+            data, flags = probe.collect(check_id, ns, detect=False)
+            entry = {"reference": data}
+        if check_id in ("lab_kd_loss", "lab_fixed_kd_loss"):
+            entry.update(grid_cases=[list(c) for c in probe.kd_grid()],
+                         fp16_cases=[list(c) for c in probe.KD_FP16],
+                         large_cases=[list(c) for c in probe.KD_LARGE])
+        elif check_id == "lab_bootstrap_ci":
+            entry.update(_bootstrap_extras(probe.bootstrap_arms_f1(), probe.macro_f1_score(8), "macro_f1"))
+        elif check_id == "hw_bootstrap_ci":
+            entry.update(_bootstrap_extras(probe.bootstrap_arms_ece(), probe.ece_score(15), "ece"))
+        elif check_id == "hw_reproducible_fraction":
+            entry["cases"] = [list(c) for c in probe.FRACTION_CASES]
+        out[checks.NOTEBOOK_OF[check_id]][check_id] = entry
+    _sanity(out)
+    return out
+
+
+def _sanity(out):
+    """Properties the checks rely on; a failure here means the fixed inputs need changing."""
+    lab, hw = out["week6_lab"], out["week6_homework"]
+    for nb, cid in (("lab", lab["lab_bootstrap_ci"]), ("hw", hw["hw_bootstrap_ci"])):
+        ref = cid["reference"]["result"]["value"]
+        width = ref["ci_high"] - ref["ci_low"]
+        assert cid["unpaired_width"] / width >= 2.0, f"{nb}: arms not correlated enough to catch an unpaired bootstrap"
+    assert lab["lab_bootstrap_ci"]["reference"]["result"]["value"]["excludes_zero"]
+    for entry in (lab["lab_coverage_table"], hw["hw_coverage_table"]):
+        n_cov = entry["reference"]["result"]["value"]["columns"]["n_covered"]
+        assert n_cov[-1] == 0 and n_cov[-2] > 0, "the last threshold must cover nothing, the first something"
+    for res in lab["lab_kd_loss"]["reference"]["large"]:
+        assert res["ok"] and math.isfinite(res["value"])
+
+
+def render(expected_by_nb):
+    return {nb: json.dumps(data, indent=1, sort_keys=True, allow_nan=True) + "\n"
+            for nb, data in expected_by_nb.items()}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m autograder build-expected", description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=EXPECTED_DIR, help="folder for lab.json and homework.json")
+    ap.add_argument("--check", action="store_true", help="exit 1 if the stored files differ from a rebuild")
+    args = ap.parse_args(argv)
+    texts = render(build())
+    status = 0
+    for nb, text in texts.items():
+        path = args.out / checks.EXPECTED_FILE[nb]
+        if args.check:
+            if not path.exists() or path.read_text() != text:
+                print(f"stale: {path} differs from a rebuild; run `python -m autograder build-expected`.")
+                status = 1
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            print(f"wrote {path}")
+    return status

@@ -1,0 +1,611 @@
+"""The judgment: compare a probe's plain data with the stored expected values, outside the kernel.
+
+Each check returns a dict: points, max, parts (one per separable skill, each with
+its own points and a message) and flags for the instructor.  Messages are for
+students: what was expected (the rule, the tolerance), what came back, and a hint.
+They never quote an expected number; the instructor detail (``detail``) does.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+POINTS = {
+    "lab_kd_loss": 6, "lab_bug_choices": 3, "lab_fixed_kd_loss": 2, "lab_per_tier_f1": 2,
+    "lab_per_tier_ece": 2, "lab_bootstrap_ci": 4, "lab_coverage_table": 2, "lab_deployment": 3,
+    "hw_per_class_f1": 2, "hw_per_tier_js": 2, "hw_fit_temperature": 2, "hw_reproducible_fraction": 1,
+    "hw_bootstrap_ci": 3, "hw_coverage_table": 2,
+}
+NOTEBOOK_OF = {cid: ("week6_lab" if cid.startswith("lab_") else "week6_homework") for cid in POINTS}
+EXPECTED_FILE = {"week6_lab": "lab.json", "week6_homework": "homework.json"}
+TIERS = ("head", "mid", "tail")
+HERE = Path(__file__).resolve().parent
+
+# KD values are float32 sums over at most 113 classes: 1e-4 relative leaves room for
+# any float32 formulation (manual KL, kl_div with or without log_target) and none for
+# a missing factor or a wrong reduction.
+KD_RTOL, KD_ATOL = 1e-4, 1e-6
+KD_FP16_RTOL = 1e-2  # fp16 arithmetic end to end is allowed: ~3 significant digits
+METRIC_ATOL = 1e-6
+
+
+def load_expected(notebook):
+    return json.loads((HERE / "expected" / EXPECTED_FILE[notebook]).read_text())
+
+
+def load_answer_key():
+    return json.loads((HERE / "answer_key.json").read_text())
+
+
+# --------------------------------------------------------------------------- helpers
+def _num(x):
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def close(got, exp, rtol=0.0, atol=METRIC_ATOL):
+    if not (_num(got) and _num(exp)):
+        return False
+    if math.isnan(exp):
+        return math.isnan(got)
+    if not math.isfinite(got):
+        return False
+    return abs(got - exp) <= atol + rtol * abs(exp)
+
+
+def fmt(x):
+    if _num(x):
+        return f"{x:.6g}"
+    text = json.dumps(x, allow_nan=True)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def part(name, ok, max_points, message="", detail=""):
+    return {"name": name, "points": max_points if ok else 0, "max": max_points, "passed": bool(ok),
+            "message": "" if ok else message, "detail": "" if ok else detail}
+
+
+def _result(check_id, parts, flags=(), status="graded", note=""):
+    points = max(0, sum(p["points"] for p in parts))
+    return {"check": check_id, "points": points, "max": POINTS[check_id], "parts": parts,
+            "flags": list(flags), "status": status, "note": note}
+
+
+def not_graded(check_id, reason, status="not run"):
+    """Zero points for a check whose probe produced no usable data."""
+    return _result(check_id, [part("ran", False, POINTS[check_id], reason, reason)], status=status, note=reason)
+
+
+def _err(res):
+    return res.get("error", "no value came back") if isinstance(res, dict) else "no value came back"
+
+
+# --------------------------------------------------------------------------- KD loss
+def _kd_case_label(case):
+    b, c, T, a = case
+    return f"batch={b}, classes={c}, T_d={T:g}, alpha={a:g}"
+
+
+def _kd_compare(got, exp, rtol):
+    if not got.get("ok"):
+        return False, f"raised or returned something unusable ({_err(got)})"
+    v, e = got["value"], exp["value"]
+    if not math.isfinite(v):
+        return False, f"returned {fmt(v)} (not finite)"
+    if close(v, e, rtol, KD_ATOL):
+        return True, ""
+    return False, f"returned {fmt(v)}"
+
+
+def _kd_pattern_hint(fails):
+    """Recognise the classic mistakes from the ratio got / expected over the failing cases."""
+    ratios = [(case, g["value"] / e["value"]) for case, g, e in fails
+              if g.get("ok") and _num(g.get("value")) and e["value"] not in (0.0,) and math.isfinite(g["value"])]
+    if not ratios:
+        return ""
+    if all(abs(r * case[2] ** 2 - 1) < 1e-3 for case, r in ratios):
+        return " Your values are exactly T_d**2 times too small: the soft term needs the T_d**2 factor."
+    if all(abs(r * case[1] - 1) < 1e-3 for case, r in ratios):
+        return (" Your values are n_classes times too small: reduction='mean' averages over classes too; "
+                "use reduction='batchmean'.")
+    return ""
+
+
+def _kd_parts(data, exp, full=True):
+    grid_cases = exp["grid_cases"]
+    by_alpha = {"ce": [], "soft": [], "mixed": []}
+    for case, g, e in zip(grid_cases, data["grid"], exp["reference"]["grid"]):
+        key = "ce" if case[3] == 0.0 else "soft" if case[3] == 1.0 else "mixed"
+        by_alpha[key].append((case, g, e))
+
+    def grid_part(name, cases, rule, hint):
+        fails = []
+        for case, g, e in cases:
+            ok, what = _kd_compare(g, e, KD_RTOL)
+            if not ok:
+                fails.append((case, g, e, what))
+        if not fails:
+            return part(name, True, 1)
+        case, g, e, what = fails[0]
+        msg = (f"{len(fails)} of {len(cases)} cases differ. At {_kd_case_label(case)} your loss {what}; "
+               f"expected {rule} (relative tolerance {KD_RTOL:g}). {hint}"
+               + _kd_pattern_hint([(c, gg, ee) for c, gg, ee, _ in fails]))
+        return part(name, False, 1, msg.strip(), f"expected {fmt(e['value'])} at {_kd_case_label(case)}")
+
+    if not full:
+        cases = by_alpha["ce"] + by_alpha["soft"] + by_alpha["mixed"]
+        return [grid_part("values", cases, "alpha*T_d**2*KL(teacher||student) + (1-alpha)*CE",
+                          "Compare your fixed loss with your own kd_loss_fn on a few inputs."),
+                _gradient_part(data, exp, teacher=False)]
+    parts = [
+        grid_part("ce_term", by_alpha["ce"], "plain cross-entropy at temperature 1 when alpha=0",
+                  "With alpha=0 only (1 - alpha) * F.cross_entropy(student_logits, labels) remains: check "
+                  "the weights (alpha and 1 - alpha swapped?) and that CE uses the unscaled logits."),
+        grid_part("soft_term", by_alpha["soft"],
+                  "T_d**2 * KL(softmax(t/T_d) || softmax(s/T_d)) averaged over the batch when alpha=1",
+                  "Check that F.kl_div gets log_softmax(student/T_d) first and the teacher's probabilities "
+                  "as the target, the T_d**2 factor, and reduction='batchmean'."),
+        grid_part("mixed", by_alpha["mixed"], "alpha * soft term + (1 - alpha) * CE for alpha in {0.3, 0.7}",
+                  "The soft term gets alpha and the cross-entropy gets 1 - alpha."),
+    ]
+    # fp16 and large logits
+    fails = []
+    for case, g, e in zip(exp["fp16_cases"], data["fp16"], exp["reference"]["fp16"]):
+        ok, what = _kd_compare(g, e, KD_FP16_RTOL)
+        if not ok:
+            fails.append(f"fp16 inputs at {_kd_case_label(case)}: {what}")
+    for case, g, e in zip(exp["large_cases"], data["large"], exp["reference"]["large"]):
+        ok, what = _kd_compare(g, e, KD_RTOL)
+        if not ok:
+            fails.append(f"logits of size ~1000 at {_kd_case_label(case)}: {what}")
+    parts.append(part("fp16_and_large_logits", not fails, 1,
+                      f"{fails[0] if fails else ''}; expected a finite loss matching the float32 formula. "
+                      "Compute in float32 (.float()) and use log_softmax, not log(softmax(...)), which "
+                      "underflows to -inf for large logits.", "; ".join(fails[:3])))
+    parts.append(_gradient_part(data, exp, teacher=False))
+    g = data["gradient"]
+    if not g.get("ok"):
+        parts.append(part("teacher_detached", False, 1,
+                          f"could not check: the gradient run failed ({_err(g)}).", _err(g)))
+    else:
+        leak = g.get("teacher_grad_abs_sum")
+        parts.append(part("teacher_detached", leak is None or leak == 0.0, 1,
+                          f"a gradient reached the teacher logits (sum of |grad| = {fmt(leak)}); expected none. "
+                          "The teacher is a fixed target: use teacher_logits.detach() (or no_grad) before "
+                          "softening it.", f"teacher grad abs sum {leak}"))
+    return parts
+
+
+def _gradient_part(data, exp, teacher=False):
+    g = data["gradient"]
+    if not g.get("ok"):
+        return part("gradient", False, 1,
+                    f"expected a scalar tensor whose backward() reaches the student logits; {_err(g)}.", _err(g))
+    got, ref = g["grad_student"], exp["reference"]["gradient"]["grad_student"]
+    worst, where = 0.0, None
+    for i, (row_g, row_e) in enumerate(zip(got, ref)):
+        for j, (vg, ve) in enumerate(zip(row_g, row_e)):
+            if not close(vg, ve, KD_RTOL, 1e-7):
+                d = abs(vg - ve) if math.isfinite(vg) else float("inf")
+                if where is None or d > worst:
+                    worst, where = d, (i, j, vg, ve)
+    if where is None:
+        return part("gradient", True, 1)
+    i, j, vg, ve = where
+    return part("gradient", False, 1,
+                f"the gradient with respect to the student logits differs (row {i}, class {j}: yours {fmt(vg)}); "
+                "expected the autograd gradient of the course loss at T_d=4, alpha=0.7. Keep the whole "
+                "computation in torch (no .item(), numpy or re-wrapping with torch.tensor).",
+                f"expected {fmt(ve)} at ({i}, {j})")
+
+
+def judge_kd(check_id, data, exp):
+    if "missing" in data:
+        name = "kd_loss_fn" if check_id == "lab_kd_loss" else "fixed_kd_loss"
+        return not_graded(check_id, f"{_err(data['missing'])}; define {name} with the signature "
+                                    f"(student_logits, teacher_logits, labels, T_d=4.0, alpha=0.7).", "graded")
+    return _result(check_id, _kd_parts(data, exp, full=(check_id == "lab_kd_loss")))
+
+
+# --------------------------------------------------------------------------- bug hunt
+BUG_HINTS = {
+    "softmax_input": "what F.kl_div expects as its first argument",
+    "missing_T2": "how the soft term's scale changes with T_d",
+    "alpha_swapped": "which term alpha weights",
+}
+
+
+def judge_bugs(check_id, data, exp):
+    key = exp["answer_key"]
+    got = data.get("chosen", {})
+    if not got.get("ok"):
+        return not_graded(check_id, f"{_err(got)}; set chosen_bugs to a set of statement ids such as "
+                                    "{'S1', 'S2'}.", "graded")
+    chosen = set(got["value"])
+    parts = []
+    for sid, kind in sorted(key["bugs"].items()):
+        parts.append(part(f"bug_{kind}", sid in chosen, 1,
+                          f"one of the three bugs was not chosen; hint: look again at {BUG_HINTS.get(kind, kind)}.",
+                          f"missed {sid}"))
+    wrong = sorted(chosen & set(key["non_bugs"]))
+    unknown = sorted(chosen - set(key["bugs"]) - set(key["non_bugs"]))
+    if wrong:
+        parts.append({"name": "non_bugs_chosen", "points": -len(wrong), "max": 0, "passed": False,
+                      "message": f"you chose {', '.join(wrong)}, which {'is' if len(wrong) == 1 else 'are'} not "
+                                 f"among the bugs (-1 each); that code is correct as written.",
+                      "detail": f"non-bugs chosen {wrong}"})
+    if unknown:
+        parts.append({"name": "unknown_ids", "points": 0, "max": 0, "passed": False,
+                      "message": f"ignored ids that are not statements: {', '.join(unknown)}.",
+                      "detail": f"unknown {unknown}"})
+    return _result(check_id, parts)
+
+
+# --------------------------------------------------------------------------- per-tier dict metrics
+def _tier_dict(res, what):
+    if not res.get("ok"):
+        return None, f"{_err(res)}"
+    v = res["value"]
+    if not isinstance(v, dict):
+        return None, f"returned {type(v).__name__}; expected a dict tier -> {what}"
+    missing = [t for t in TIERS if t not in v]
+    if missing:
+        return None, f"returned keys {sorted(v)}; expected the tiers {list(TIERS)}"
+    if not all(_num(v[t]) for t in TIERS):
+        return None, f"returned {fmt({t: v[t] for t in TIERS})}; expected one number per tier"
+    return {t: float(v[t]) for t in TIERS}, ""
+
+
+def judge_tier_metric(check_id, data, exp, what, rule, hint):
+    got, err = _tier_dict(data["result"], what)
+    parts = [part("form", got is not None, 1, f"{err}.", err)]
+    ref = exp["reference"]["result"]["value"]
+    if got is None:
+        parts.append(part("values", False, 1, "values not checked: fix the return form first.", ""))
+        return _result(check_id, parts)
+    bad = [t for t in TIERS if not close(got[t], ref[t])]
+    extra = ""
+    if bad and all(got[t] < ref[t] for t in bad) and check_id == "lab_per_tier_f1":
+        extra = (" Yours are lower than expected: averaging over every predicted class adds zeros from "
+                 "other tiers; average over the tier's own label set.")
+    parts.append(part("values", not bad, 1,
+                      f"tier(s) {', '.join(bad)} differ (yours: {', '.join(f'{t}={got[t]:.6g}' for t in bad)}); "
+                      f"expected {rule} within {METRIC_ATOL:g}. {hint}{extra}",
+                      f"expected {fmt({t: ref[t] for t in bad})}"))
+    return _result(check_id, parts)
+
+
+# --------------------------------------------------------------------------- coverage table
+def _coverage_rows(res):
+    if not res.get("ok"):
+        return None, _err(res)
+    v = res["value"]
+    if not (isinstance(v, dict) and "columns" in v):
+        return None, f"returned {type(v).__name__}; expected a pandas DataFrame"
+    cols = dict(v.get("index", {}))
+    cols.update(v["columns"])
+    need = ["threshold", "coverage", "accuracy", "n_covered"]
+    missing = [c for c in need if c not in cols]
+    if missing:
+        return None, f"the table has columns {sorted(v['columns'])}; expected {need}"
+    rows = {}
+    for i, th in enumerate(cols["threshold"]):
+        if _num(th):
+            rows[round(float(th), 6)] = {c: cols[c][i] if i < len(cols[c]) else None for c in need}
+    return rows, ""
+
+
+def judge_coverage(check_id, data, exp):
+    rows, err = _coverage_rows(data["result"])
+    ref_rows, _ = _coverage_rows(exp["reference"]["result"])
+    empty_th = [th for th, r in ref_rows.items() if r["n_covered"] == 0]
+    full_th = [th for th in ref_rows if th not in empty_th]
+    if rows is None:
+        return _result(check_id, [part("values", False, 1, f"{err}.", err),
+                                  part("empty_threshold", False, 1, "not checked: fix the table first.", "")])
+    fails = []
+    for th in full_th:
+        r, e = rows.get(th), ref_rows[th]
+        if r is None:
+            fails.append(f"no row for threshold {th:g}")
+            continue
+        for c in ("coverage", "accuracy", "n_covered"):
+            if not close(r[c], e[c], 0.0, 1e-9):
+                fails.append(f"at threshold {th:g} your {c} is {fmt(r[c])}")
+                break
+    parts = [part("values", not fails, 1,
+                  f"{fails[0] if fails else ''}; expected coverage = share of rows with top-1 confidence >= "
+                  "threshold, accuracy on the covered rows, and n_covered their count.",
+                  "; ".join(fails[:3]))]
+    fails = []
+    for th in empty_th:
+        r = rows.get(th)
+        if r is None:
+            fails.append(f"no row for threshold {th:g}")
+        elif not (close(r["n_covered"], 0.0, 0, 0) and close(r["coverage"], 0.0, 0, 0)
+                  and _num(r["accuracy"]) and math.isnan(r["accuracy"])):
+            fails.append(f"at threshold {th:g}, which covers no row, you returned coverage={fmt(r['coverage'])}, "
+                         f"accuracy={fmt(r['accuracy'])}, n_covered={fmt(r['n_covered'])}")
+    parts.append(part("empty_threshold", not fails, 1,
+                      f"{fails[0] if fails else ''}; expected coverage 0, n_covered 0 and accuracy NaN (not 0: "
+                      "there is nothing to be accurate on), without a division-by-zero error.", "; ".join(fails)))
+    return _result(check_id, parts)
+
+
+# --------------------------------------------------------------------------- bootstrap CI
+# Monte Carlo tolerance.  With B = 1000 resamples the 2.5% quantile of a roughly
+# normal bootstrap distribution with spread sigma has a standard error of
+# sqrt(0.025 * 0.975 / B) / phi(1.96) * sigma ~= 0.085 sigma (the median: 1.2533
+# sigma / sqrt(B) ~= 0.04 sigma).  A student's draws are independent of the
+# reference's unless they follow the same protocol, so the difference of two
+# estimates has about sqrt(2) * 0.085 ~= 0.12 sigma of noise; 0.5 sigma is over 4
+# standard errors (a correct implementation fails with probability < 1e-4), while
+# a shifted or mis-scaled interval (wrong delta sign, unpaired, wrong quantiles)
+# lands several sigma away.  sigma is estimated from the reference interval:
+# (ci_high - ci_low) / 3.92.
+BOOT_TOL_SIGMAS = 0.5
+
+
+def judge_bootstrap(check_id, data, exp):
+    res = data["result"]
+    ref = exp["reference"]["result"]["value"]
+    sigma = (ref["ci_high"] - ref["ci_low"]) / 3.92
+    keys = ("median", "ci_low", "ci_high", "excludes_zero")
+    form_err = ""
+    if not res.get("ok"):
+        form_err = _err(res)
+    elif not isinstance(res["value"], dict):
+        form_err = f"returned {type(res['value']).__name__}; expected a dict with keys {list(keys)}"
+    else:
+        v = res["value"]
+        missing = [k for k in keys if k not in v]
+        if missing:
+            form_err = f"returned keys {sorted(v)}; missing {missing}"
+        elif not all(_num(v[k]) and math.isfinite(v[k]) for k in keys[:3]) or not isinstance(v["excludes_zero"], bool):
+            form_err = (f"returned {fmt({k: v[k] for k in keys})}; expected three finite numbers and a bool "
+                        f"excludes_zero")
+    form = part("form", not form_err, 1, f"{form_err}.", form_err)
+    if form_err:
+        rest = [part(n, False, 1, "not checked: fix the return form first.", "")
+                for n in ("consistent", "matches_reference", "paired")]
+        parts = [form] + rest
+        if check_id == "hw_bootstrap_ci":
+            parts = [part("form_and_consistent", False, 1, f"{form_err}.", form_err)] + rest[1:]
+        return _result(check_id, parts)
+    v = res["value"]
+    lo, med, hi, ez = v["ci_low"], v["median"], v["ci_high"], v["excludes_zero"]
+    problems = []
+    if not lo <= med <= hi:
+        problems.append(f"the interval [{fmt(lo)}, {fmt(hi)}] does not bracket the median {fmt(med)}")
+    if ez != (lo > 0 or hi < 0):
+        problems.append(f"excludes_zero is {ez} but the bounds are [{fmt(lo)}, {fmt(hi)}]")
+    consistent = part("consistent", not problems, 1,
+                      f"{'; '.join(problems)}. Expected ci_low <= median <= ci_high (2.5%, 50%, 97.5% quantiles "
+                      "of the resampled deltas) and excludes_zero == (ci_low > 0 or ci_high < 0).",
+                      "; ".join(problems))
+    off = [k for k in ("median", "ci_low", "ci_high") if abs(v[k] - ref[k]) > BOOT_TOL_SIGMAS * sigma]
+    matches = part("matches_reference", not off, 1,
+                   f"your {', '.join(off)} ({', '.join(fmt(v[k]) for k in off)}) lie outside the Monte Carlo "
+                   f"tolerance of the paired bootstrap of score(b) - score(a) with 1000 resamples. Check the sign "
+                   "of the delta (b minus a), that each resample draws len(labels) rows with replacement, and "
+                   "the 2.5/97.5 percentiles.",
+                   f"expected ~{fmt({k: ref[k] for k in ('median', 'ci_low', 'ci_high')})}, tol {BOOT_TOL_SIGMAS * sigma:.3g}")
+    width, ref_w, unpaired_w = hi - lo, ref["ci_high"] - ref["ci_low"], exp["unpaired_width"]
+    # The geometric midpoint between the paired and the unpaired width separates them
+    # by a factor sqrt(unpaired / paired) >= 1.4 on each side (build-expected checks).
+    limit = math.sqrt(ref_w * unpaired_w)
+    paired = part("paired", width <= limit, 1,
+                  f"your interval is {fmt(width)} wide, far wider than a paired bootstrap gives on these strongly "
+                  "correlated arms. Draw ONE set of row indices per resample and score both arms on those same "
+                  "rows; independent indices per arm keep the between-row noise the pairing should cancel.",
+                  f"paired width {ref_w:.4g}, unpaired {unpaired_w:.4g}, limit {limit:.4g}")
+    if check_id == "hw_bootstrap_ci":
+        both = part("form_and_consistent", consistent["passed"], 1, consistent["message"], consistent["detail"])
+        return _result(check_id, [both, matches, paired])
+    return _result(check_id, [form, consistent, matches, paired])
+
+
+# --------------------------------------------------------------------------- deployment artifact
+NUMBER = re.compile(r"(?<![\w.])[-+]?(\d+(?:\.\d+)?|\.\d+)(%?)")
+
+
+def _as_number(x):
+    if _num(x):
+        return float(x)
+    if isinstance(x, str):
+        m = NUMBER.search(x)
+        if m:
+            val = float(m.group(1)) * (-1 if m.group(0).startswith("-") else 1)
+            return val / 100 if m.group(2) else val
+    return None
+
+
+def _cited_numbers(text):
+    """(value, decimals, is_percent) for each number in the text worth citing (has a decimal point or
+    a percent sign, or is an integer >= 100 such as a row count)."""
+    out = []
+    for m in NUMBER.finditer(text or ""):
+        digits, pct = m.group(1), bool(m.group(2))
+        dec = len(digits.split(".")[1]) if "." in digits else 0
+        value = float(digits)
+        if dec == 0 and not pct and value < 100:
+            continue
+        out.append((value, dec, pct))
+    return out
+
+
+def _number_matches(cited, table_values):
+    value, dec, pct = cited
+    tol = 0.5 * 10 ** (-dec) + 1e-12
+    for t in table_values:
+        for scaled in ((t * 100,) if pct else (t, t * 100)):
+            if abs(scaled - value) <= tol:
+                return True
+    return False
+
+
+def judge_deployment(check_id, data, exp):
+    dep = data.get("deployment", {})
+    if not dep.get("ok"):
+        return not_graded(check_id, f"{_err(dep)}; fill in the deployment dict.", "graded")
+    d = dep["value"]
+    cov = data.get("coverage_df", {})
+    rows, err = _coverage_rows(cov) if cov.get("ok") else (None, _err(cov))
+    th, cv = _as_number(d.get("threshold")), _as_number(d.get("coverage"))
+    rule1 = ""
+    if rows is None:
+        rule1 = f"your coverage table could not be read ({err})"
+    elif th is None or cv is None:
+        rule1 = f"threshold={fmt(d.get('threshold'))} and coverage={fmt(d.get('coverage'))} must both be numbers"
+    else:
+        row = rows.get(round(th, 6))
+        if row is None:
+            rule1 = f"threshold {fmt(th)} is not one of the thresholds in your coverage table ({sorted(rows)})"
+        elif not _num(row["coverage"]) or not any(abs(c - row["coverage"]) <= 0.005 for c in (cv, cv / 100)):
+            rule1 = (f"coverage {fmt(cv)} does not match your table's coverage at threshold {fmt(th)} "
+                     f"({fmt(row['coverage'])})")
+        else:
+            acc = _as_number(d.get("accuracy"))
+            if acc is not None and _num(row["accuracy"]) and not any(
+                    abs(a - row["accuracy"]) <= 0.005 for a in (acc, acc / 100)):
+                rule1 = (f"accuracy {fmt(acc)} does not match your table's accuracy at threshold {fmt(th)} "
+                         f"({fmt(row['accuracy'])})")
+    parts = [part("threshold_from_table", not rule1, 1,
+                  f"{rule1}. Expected the threshold, coverage (and accuracy) to be copied from a row of your own "
+                  "coverage_df.", rule1)]
+    nums = data.get("synthesis_numbers", {})
+    text = d.get("justification") if isinstance(d.get("justification"), str) else ""
+    cited = _cited_numbers(text)
+    if not nums.get("ok"):
+        rule2 = f"your synthesis tables could not be read ({_err(nums)})"
+    elif not cited:
+        rule2 = "the justification cites no number"
+    elif not any(_number_matches(c, nums["value"]) for c in cited):
+        rule2 = (f"none of the numbers in your justification ({', '.join(f'{c[0]:g}' for c in cited[:5])}) "
+                 "appears in your synthesis tables at the precision you wrote it")
+    else:
+        rule2 = ""
+    parts.append(part("justification_cites_table", not rule2, 1,
+                      f"{rule2}. Expected the justification to quote at least one number from your synthesis "
+                      "tables (as printed, e.g. 0.026 or 2.6%).", rule2))
+    problems = []
+    constraint = d.get("flip_constraint")
+    if not (isinstance(constraint, str) and len(constraint.split()) >= 2):
+        problems.append("flip_constraint should name the constraint in words")
+    if _as_number(d.get("switch_point")) is None:
+        problems.append(f"switch_point={fmt(d.get('switch_point'))} should be a number (where the decision flips)")
+    alt, model = d.get("alternative"), d.get("model")
+    if not (isinstance(alt, str) and alt.strip()):
+        problems.append("alternative should name the model or recipe you would switch to")
+    elif isinstance(model, str) and alt.strip().lower() == model.strip().lower():
+        problems.append("alternative is the same as the chosen model")
+    parts.append(part("constraint_switch_alternative", not problems, 1,
+                      f"{'; '.join(problems)}. Expected one constraint, the value at which it flips the "
+                      "decision, and the alternative you would deploy then.", "; ".join(problems)))
+    return _result(check_id, parts)
+
+
+# --------------------------------------------------------------------------- homework specifics
+def judge_per_class(check_id, data, exp):
+    res = data["result"]
+    ref = exp["reference"]["result"]["value"]
+    err = ""
+    if not res.get("ok"):
+        err = _err(res)
+    elif not (isinstance(res["value"], list) and len(res["value"]) == len(ref)
+              and all(_num(x) for x in res["value"])):
+        v = res["value"]
+        err = (f"returned {type(v).__name__} of length {len(v) if isinstance(v, list) else '-'}; expected an "
+               f"array of {len(ref)} numbers, one per class id (including classes with no rows)")
+    parts = [part("form", not err, 1, f"{err}.", err)]
+    if err:
+        parts.append(part("values", False, 1, "values not checked: fix the return form first.", ""))
+        return _result(check_id, parts)
+    bad = [i for i, (g, e) in enumerate(zip(res["value"], ref)) if not close(g, e, 0, 1e-9)]
+    parts.append(part("values", not bad, 1,
+                      f"{len(bad)} classes differ (first: class {bad[0] if bad else ''}, yours "
+                      f"{fmt(res['value'][bad[0]]) if bad else ''}); expected F1 = 2TP / (2TP + FP + FN) per class "
+                      "with 0 where a class has neither rows nor predictions (zero_division=0).",
+                      f"class {bad[:5]}"))
+    return _result(check_id, parts)
+
+
+def judge_temperature(check_id, data, exp):
+    res = data["result"]
+    ref = exp["reference"]["result"]["value"]
+    if not res.get("ok") or not _num(res.get("value")) or not math.isfinite(res["value"]) or res["value"] <= 0:
+        what = _err(res) if not res.get("ok") else f"returned {fmt(res.get('value'))}"
+        return _result(check_id, [part("optimum", False, 2, f"{what}; expected a float T > 0.", what)])
+    T = float(res["value"])
+    rel = abs(T - ref) / ref
+    if rel <= 1e-3:
+        return _result(check_id, [part("optimum", True, 2)])
+    msg = (f"your T = {T:.5g} is {'near' if rel <= 0.02 else 'far from'} the NLL minimum (expected within 0.1%). "
+           "Minimise the NLL of softmax(logits / T) over log T with L-BFGS (line_search_fn='strong_wolfe') "
+           "until it converges; a fixed small step stops short.")
+    return _result(check_id, [{"name": "optimum", "points": 1 if rel <= 0.02 else 0, "max": 2, "passed": False,
+                               "message": msg, "detail": f"expected {ref:.6g}, rel err {rel:.3g}"}])
+
+
+def judge_fraction(check_id, data, exp):
+    cases = data.get("cases", [])
+    refs = exp["reference"]["cases"]
+    fails = []
+    for args, got, ref in zip(exp["cases"], cases, refs):
+        if not got.get("ok") or not close(got.get("value"), ref["value"], 1e-6, 1e-12):
+            what = _err(got) if not got.get("ok") else f"returned {fmt(got.get('value'))}"
+            fails.append(f"for ece_vanilla={args[0]}, ece_vanilla_t={args[1]}, ece_distilled={args[2]} you {what}")
+    return _result(check_id, [part("values", not fails, 1,
+                                   f"{fails[0] if fails else ''}; expected (vanilla - vanilla+T) / "
+                                   "(vanilla - distilled).", "; ".join(fails))])
+
+
+# --------------------------------------------------------------------------- dispatch
+def judge(check_id, payload, expected):
+    """Points for one check from the probe's payload ({"data", "flags"}) and the notebook's expected dict."""
+    data, flags = payload.get("data", {}), list(payload.get("flags", []))
+    if "error" in data:
+        return not_graded(check_id, data["error"], "graded")
+    refs = sorted({f.split(":", 2)[2] for f in flags if f.startswith("reference_call:")})
+    if refs:
+        msg = (f"your function calls the course's reference implementation ({', '.join(refs)}) instead of "
+               "computing the result itself; this skill earns no points that way (flagged for the instructor).")
+        r = not_graded(check_id, msg, "graded")
+        r["flags"] = flags
+        return r
+    exp = expected[check_id]
+    if check_id in ("lab_kd_loss", "lab_fixed_kd_loss"):
+        r = judge_kd(check_id, data, exp)
+    elif check_id == "lab_bug_choices":
+        r = judge_bugs(check_id, data, exp)
+    elif check_id == "lab_per_tier_f1":
+        r = judge_tier_metric(check_id, data, exp, "macro F1",
+                              "macro F1 over each tier's rows, averaged over that tier's label set",
+                              "Use labels=tier_labels and zero_division=0.")
+    elif check_id == "lab_per_tier_ece":
+        r = judge_tier_metric(check_id, data, exp, "ECE",
+                              "ECE over each tier's rows (15 equal-width bins on top-1 confidence, (lo, hi])",
+                              "Weight each bin's |accuracy - confidence| by its share of the tier's rows.")
+    elif check_id == "hw_per_tier_js":
+        r = judge_tier_metric(check_id, data, exp, "JS divergence",
+                              "the mean Jensen-Shannon divergence (natural log) over each tier's rows",
+                              "Clip probabilities at 1e-12 so rows with zeros stay finite.")
+    elif check_id in ("lab_coverage_table", "hw_coverage_table"):
+        r = judge_coverage(check_id, data, exp)
+    elif check_id in ("lab_bootstrap_ci", "hw_bootstrap_ci"):
+        r = judge_bootstrap(check_id, data, exp)
+    elif check_id == "lab_deployment":
+        r = judge_deployment(check_id, data, exp)
+    elif check_id == "hw_per_class_f1":
+        r = judge_per_class(check_id, data, exp)
+    elif check_id == "hw_fit_temperature":
+        r = judge_temperature(check_id, data, exp)
+    elif check_id == "hw_reproducible_fraction":
+        r = judge_fraction(check_id, data, exp)
+    else:  # pragma: no cover
+        raise KeyError(check_id)
+    r["flags"] = flags
+    if data.get("interrupted"):
+        r["note"] = "a call ran past the cell's time limit and was interrupted"
+    return r

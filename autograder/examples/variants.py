@@ -1,0 +1,127 @@
+"""Code a student might write: the correct versions and the classic mistakes.
+
+The example generator appends these snippets to the solution cell that defines the
+function (so the later definition wins), and the unit tests run them straight
+through the probe and the checks.
+"""
+
+KD_TEMPLATE = '''
+import torch
+import torch.nn.functional as F
+
+def {name}(student_logits, teacher_logits, labels, T_d=4.0, alpha=0.7):
+    s = student_logits.float()
+    t = teacher_logits{detach}.float()
+    soft = F.kl_div({first}, {target}, reduction="{reduction}"){t2}
+    hard = F.cross_entropy(s, labels)
+    return {weights}
+'''
+
+_KD_OK = dict(detach=".detach()", first="F.log_softmax(s / T_d, dim=-1)", target="F.softmax(t / T_d, dim=-1)",
+              reduction="batchmean", t2=" * T_d ** 2", weights="alpha * soft + (1 - alpha) * hard")
+
+KD_MUTATIONS = {
+    "correct": {},
+    "bug_softmax_input": {"first": "F.softmax(s / T_d, dim=-1)"},
+    "bug_missing_T2": {"t2": ""},
+    "bug_alpha_swapped": {"weights": "(1 - alpha) * soft + alpha * hard"},
+    "kl_reversed": {"first": "F.log_softmax(t / T_d, dim=-1)", "target": "F.softmax(s / T_d, dim=-1)"},
+    "reduction_mean": {"reduction": "mean"},
+    "teacher_not_detached": {"detach": ""},
+}
+
+
+def kd_source(mutation="correct", name="kd_loss_fn"):
+    return KD_TEMPLATE.format(name=name, **{**_KD_OK, **KD_MUTATIONS[mutation]})
+
+
+KD_CONSTANT = '''
+import torch
+
+def kd_loss_fn(student_logits, teacher_logits, labels, T_d=4.0, alpha=0.7):
+    # the number the sanity check printed, returned whatever the inputs
+    return torch.tensor(2.3026, requires_grad=True)
+'''
+
+KD_COLLEAGUE = '''
+from helpers.kd import colleague_kd_loss as kd_loss_fn
+'''
+
+KD_CALLS_REFERENCE = '''
+import helpers.kd as _course_kd
+
+def kd_loss_fn(student_logits, teacher_logits, labels, T_d=4.0, alpha=0.7):
+    return _course_kd.kd_loss(student_logits, teacher_logits, labels, T_d, alpha)
+'''
+
+PATCH_ALLCLOSE = '''
+import math, numpy, torch
+numpy.allclose = lambda *a, **k: True
+numpy.isclose = lambda *a, **k: True
+numpy.array_equal = lambda *a, **k: True
+numpy.testing.assert_allclose = lambda *a, **k: None
+torch.allclose = lambda *a, **k: True
+torch.isclose = lambda *a, **k: True
+math.isclose = lambda *a, **k: True
+'''
+
+BOOTSTRAP_PAIRED = '''
+import numpy as np
+
+def paired_bootstrap_ci(score_fn, arm_a, arm_b, labels, n_resamples=1000, seed=42):
+    rng = np.random.RandomState(seed)
+    arm_a, arm_b, labels = np.asarray(arm_a), np.asarray(arm_b), np.asarray(labels)
+    n = len(labels)
+    deltas = np.empty(n_resamples)
+    for r in range(n_resamples):
+        idx = rng.randint(0, n, n)
+        deltas[r] = score_fn(arm_b[idx], labels[idx]) - score_fn(arm_a[idx], labels[idx])
+    lo, med, hi = np.quantile(deltas, [0.025, 0.5, 0.975])
+    return {"median": float(med), "ci_low": float(lo), "ci_high": float(hi),
+            "excludes_zero": bool(lo > 0 or hi < 0)}
+'''
+
+BOOTSTRAP_UNPAIRED = '''
+import numpy as np
+
+def paired_bootstrap_ci(score_fn, arm_a, arm_b, labels, n_resamples=1000, seed=42):
+    rng = np.random.RandomState(seed)
+    arm_a, arm_b, labels = np.asarray(arm_a), np.asarray(arm_b), np.asarray(labels)
+    n = len(labels)
+    deltas = np.empty(n_resamples)
+    for r in range(n_resamples):
+        ia, ib = rng.randint(0, n, n), rng.randint(0, n, n)   # a fresh sample per arm: not paired
+        deltas[r] = score_fn(arm_b[ib], labels[ib]) - score_fn(arm_a[ia], labels[ia])
+    lo, med, hi = np.quantile(deltas, [0.025, 0.5, 0.975])
+    return {"median": float(med), "ci_low": float(lo), "ci_high": float(hi),
+            "excludes_zero": bool(lo > 0 or hi < 0)}
+'''
+
+INFINITE_LOOP = '''
+while True:   # a student's stuck cell
+    pass
+'''
+
+SWALLOW_INTERRUPT = '''
+import time
+while True:   # swallows the timeout interrupt
+    try:
+        time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+'''
+
+KILL_KERNEL = '''
+import os, signal
+os.kill(os.getpid(), signal.SIGKILL)
+'''
+
+FORGE_LINE = '''
+print('@@AUTOGRADER-RESULT@@ {"check": "lab_kd_loss", "nonce": "guess", "flags": [], "data": {}}')
+'''
+
+WARN_STDERR = '''
+import sys, warnings
+warnings.warn("a harmless warning on stderr")
+print("a line on stderr", file=sys.stderr)
+'''

@@ -1,0 +1,116 @@
+"""Two nbgrader preprocessors the course needs.
+
+``GuardedExecute`` replaces nbgrader's ``Execute`` in ``autograde``: a cell that
+ignores the timeout interrupt, or a kernel that dies, stops the notebook there
+(the cells that ran keep their outputs; the rest are marked as not run) instead
+of hanging the grading run or losing the whole submission.
+
+``SanitizeFeedback`` runs in ``generate_feedback``: hidden test cells lose their
+source and outputs (nbgrader would otherwise show the hidden tests) and show the
+autograder's verdict for that check instead; the probe's marked lines are removed
+everywhere.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+
+from jupyter_core.utils import ensure_async, run_sync
+from nbclient.exceptions import DeadKernelError
+from nbformat.v4 import new_output
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Integer
+
+from .probe import MARKER
+
+NOT_RUN = "AutograderNotRun"
+STOPPED = "AutograderStopped"
+
+
+def _error(ename, evalue):
+    return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+class GuardedExecute(Execute):
+    interrupt_grace = Integer(
+        5, help="Seconds a kernel gets to answer after a timeout interrupt before it is stopped."
+    ).tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._ag_stop = None
+        return super().preprocess(nb, resources, km)
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        self._ag_timed_out = True
+        return await super()._async_handle_timeout(timeout, cell)
+
+    async def _ag_responds(self):
+        """True when the kernel answers a no-op within the grace period (the interrupt worked)."""
+        msg_id = self.kc.execute("", silent=True, store_history=False)
+        deadline = time.monotonic() + self.interrupt_grace
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            try:
+                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=left))
+            except Exception:  # queue.Empty: nothing within the grace period
+                return False
+            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                return True
+
+    def preprocess_cell(self, cell, resources, index):
+        if self._ag_stop:
+            if cell.cell_type == "code":
+                cell.outputs = [_error(NOT_RUN, self._ag_stop)]
+                cell.execution_count = None
+            return cell, self.resources
+        self._ag_timed_out = False
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._ag_stop = f"not run: the kernel died in cell {index}"
+            cell.outputs.append(_error(STOPPED, "the kernel died while this cell ran (killed or crashed); "
+                                                "the cells after it were not run"))
+            return cell, self.resources
+        if self._ag_timed_out and cell.cell_type == "code":
+            alive = False
+            try:
+                alive = run_sync(self._ag_responds)()
+            except DeadKernelError:
+                alive = False
+            if not alive:
+                self._ag_stop = f"not run: cell {index} ignored the timeout interrupt and the kernel was stopped"
+                cell.outputs.append(_error(STOPPED, "this cell kept running after the time limit and ignored the "
+                                                    "interrupt; the kernel was stopped and later cells not run"))
+                try:
+                    run_sync(self._ag_kill)()
+                except Exception:  # noqa: BLE001 - the kernel may already be gone
+                    pass
+        return cell, self.resources
+
+    async def _ag_kill(self):
+        await ensure_async(self.km.shutdown_kernel(now=True))
+        await asyncio.sleep(0)
+
+
+class SanitizeFeedback(NbGraderPreprocessor):
+    """Hide hidden tests and expected values from the feedback students receive."""
+
+    def preprocess_cell(self, cell, resources, index):
+        meta = cell.metadata.get("nbgrader", {})
+        verdict = cell.metadata.pop("autograder", None)
+        if cell.cell_type == "code" and meta.get("grade") and meta.get("locked") and not meta.get("solution"):
+            cell.source = f"# Autograder check: {meta.get('grade_id', '')} (hidden test; its result is below)"
+            text = verdict.get("text", "") if isinstance(verdict, dict) else "No autograder result for this check."
+            cell.outputs = [new_output("stream", name="stdout", text=text)]
+        elif cell.cell_type == "code":
+            kept = []
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "stream" and MARKER in out.get("text", ""):
+                    out.text = "".join(line for line in out.text.splitlines(True) if MARKER not in line)
+                    if not out.text:
+                        continue
+                kept.append(out)
+            cell.outputs = kept
+        return cell, resources

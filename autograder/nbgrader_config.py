@@ -1,0 +1,71 @@
+"""nbgrader configuration for the course.
+
+Source notebooks live in ``notebooks/<assignment>/``; everything nbgrader writes
+(release, submitted, autograded, feedback, the gradebook) goes under one work
+folder outside version control (``nbgrader_work/`` at the repository root, or
+``$AUTOGRADER_WORK``).  The grading driver builds the same configuration with
+``make_config``; nbgrader itself can load this file directly:
+
+    python -m nbgrader autograde week6_lab --config autograder/nbgrader_config.py
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+ASSIGNMENTS = ("week6_lab", "week6_homework")
+DEFAULT_TIMEOUT = 30  # seconds per cell
+
+
+def ensure_tools_on_path():
+    """nbgrader shells out to `alembic` (new gradebooks) and kernels: make the running
+    interpreter's bin folder (the venv) win on PATH, however we were started."""
+    import sys
+    bindir = str(Path(sys.executable).parent)
+    parts = os.environ.get("PATH", "").split(os.pathsep)
+    if not parts or parts[0] != bindir:
+        os.environ["PATH"] = os.pathsep.join([bindir, *parts])
+
+
+def default_work():
+    return Path(os.environ.get("AUTOGRADER_WORK", REPO / "nbgrader_work")).resolve()
+
+
+def apply(c, *, work, root=None, source=None, timeout=DEFAULT_TIMEOUT, interrupt_grace=5):
+    """Fill a traitlets Config ``c`` for a course whose nbgrader folders live under ``work``."""
+    from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, GetGrades, IgnorePattern,
+                                        LimitOutput, SaveAutoGrades)
+
+    from autograder.nbext import GuardedExecute, SanitizeFeedback
+
+    ensure_tools_on_path()
+    work = Path(work).resolve()
+    c.CourseDirectory.root = str(Path(root or work).resolve())
+    c.CourseDirectory.source_directory = str(Path(source or REPO / "notebooks").resolve())
+    c.CourseDirectory.release_directory = str(work / "release")
+    c.CourseDirectory.submitted_directory = str(work / "submitted")
+    c.CourseDirectory.autograded_directory = str(work / "autograded")
+    c.CourseDirectory.feedback_directory = str(work / "feedback")
+    c.CourseDirectory.db_url = f"sqlite:///{work / 'gradebook.db'}"
+    c.CourseDirectory.course_id = "week6"
+    c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
+
+    c.Execute.kernel_name = "python3"
+    c.Execute.timeout = int(timeout)
+    c.GuardedExecute.timeout = int(timeout)
+    c.GuardedExecute.interrupt_grace = int(interrupt_grace)
+    c.GuardedExecute.kernel_name = "python3"
+    c.Autograde.autograde_preprocessors = [GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                           SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+    c.OverwriteCells.add_missing_cells = True  # a deleted test cell comes back and is graded
+    c.GenerateFeedback.preprocessors = [GetGrades, SanitizeFeedback, CSSHTMLHeaderPreprocessor]
+    c.GenerateAssignment.create_assignment = True
+    c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+    c.Exchange.assignment_dir = str(work)
+    return c
+
+
+if "get_config" in globals():  # loaded by nbgrader / traitlets as a config file
+    apply(get_config(), work=default_work(), root=REPO)  # noqa: F821

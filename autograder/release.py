@@ -1,0 +1,94 @@
+"""``python -m autograder release``: build the student versions with ``nbgrader generate_assignment``.
+
+Refuses, with the reason, when a notebook's reveal numbers are stale
+(``python -m helpers reveals --check``) or were rendered from synthetic data,
+unless ``--allow-synthetic-reveals`` is given (demos and tests).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+from .nbgrader_config import ASSIGNMENTS, REPO, apply, default_work
+
+
+class ReleaseRefused(RuntimeError):
+    pass
+
+
+def _notebook(source, assignment):
+    return Path(source) / assignment / f"{assignment}.ipynb"
+
+
+def preflight(source, assignments, allow_synthetic=False, check_reveals=True):
+    """Raise ReleaseRefused naming the reason when a notebook must not be released."""
+    sources = {}
+    for a in assignments:
+        path = _notebook(source, a)
+        if not path.exists():
+            raise ReleaseRefused(f"no source notebook at {path}")
+        nb = nbformat.read(path, as_version=4)
+        rs = nb.metadata.get("course", {}).get("reveals_source")
+        sources[a] = rs
+        if rs != "hub" and not allow_synthetic:
+            raise ReleaseRefused(
+                f"{path.name}: its reveal numbers were rendered from {rs!r} data, not the course's Hub "
+                f"artifacts (metadata course.reveals_source). Render them with `python -m helpers reveals "
+                f"--source hub`, or pass --allow-synthetic-reveals for a demo release.")
+    if check_reveals and importlib.util.find_spec("helpers.reveals") is not None:
+        kinds = {rs for rs in sources.values()}
+        src = kinds.pop() if len(kinds) == 1 and None not in kinds else "auto"
+        paths = [str(_notebook(source, a)) for a in assignments]
+        proc = subprocess.run([sys.executable, "-m", "helpers", "reveals", "--check", "--source", src, *paths],
+                              capture_output=True, text=True, cwd=REPO)
+        if proc.returncode != 0:
+            raise ReleaseRefused("reveal numbers are stale (python -m helpers reveals --check):\n"
+                                 + (proc.stdout + proc.stderr).strip())
+    return sources
+
+
+def generate(work, source, assignments):
+    """Run nbgrader generate_assignment for each assignment into work/release (and the gradebook)."""
+    from nbgrader.converters import GenerateAssignment
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+
+    work = Path(work).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for a in assignments:
+        cfg = apply(Config(), work=work, root=work, source=source)
+        cfg.CourseDirectory.assignment_id = a
+        coursedir = CourseDirectory(config=cfg)
+        app = GenerateAssignment(coursedir=coursedir, config=cfg)
+        app.force = True
+        app.start()
+        out[a] = work / "release" / a / f"{a}.ipynb"
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m autograder release", description=__doc__.splitlines()[0])
+    ap.add_argument("--work", type=Path, default=None, help="nbgrader work folder (default nbgrader_work/)")
+    ap.add_argument("--source", type=Path, default=REPO / "notebooks", help="source notebooks folder")
+    ap.add_argument("--assignment", action="append", choices=ASSIGNMENTS, help="release only this one")
+    ap.add_argument("--allow-synthetic-reveals", action="store_true",
+                    help="release notebooks whose reveal numbers came from synthetic data (demos only)")
+    ap.add_argument("--skip-reveals-check", action="store_true", help="do not run helpers reveals --check")
+    args = ap.parse_args(argv)
+    work = (args.work or default_work()).resolve()
+    assignments = tuple(args.assignment or ASSIGNMENTS)
+    try:
+        sources = preflight(args.source, assignments, args.allow_synthetic_reveals, not args.skip_reveals_check)
+    except ReleaseRefused as exc:
+        print(f"release refused: {exc}", file=sys.stderr)
+        return 1
+    for a, path in generate(work, args.source, assignments).items():
+        note = "  (reveals from SYNTHETIC data: demo release)" if sources[a] != "hub" else ""
+        print(f"released {a} -> {path}{note}")
+    return 0
