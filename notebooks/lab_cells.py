@@ -377,7 +377,8 @@ md("""
 ### CE, KD and the KL term on one batch
 
 Take one batch of 64 validation rows, with the vanilla student's logits as "student" and the teacher's as
-"teacher". Compare the plain CE, your full KD loss, and the scaled KL term alone at three temperatures,
+"teacher". Compare the plain CE, your full KD loss, and the scaled KL term alone (your `kd_loss_fn` with
+`alpha=1`) at three temperatures,
 and see how much of each loss's gradient falls on the classes that are *not* the true label.
 """),
 code("""
@@ -395,8 +396,7 @@ def grad_off_label_share(loss):
 
 rows = {}
 for T_d in (1.0, 4.0, 8.0):
-    kl_term = T_d ** 2 * F.kl_div(F.log_softmax(s_b / T_d, -1), F.log_softmax(t_b / T_d, -1),
-                                  reduction="batchmean", log_target=True)
+    kl_term = kd_loss_fn(s_b, t_b, y_b, T_d=T_d, alpha=1.0)      # alpha = 1: the scaled KL term alone
     full = kd_loss_fn(s_b, t_b, y_b, T_d=T_d, alpha=0.7)
     rows[f"T_d = {T_d:g}"] = {"KL term alone": kl_term.item(), "KD (alpha 0.7)": full.item(),
                               "KD grad share off the label": grad_off_label_share(full)}

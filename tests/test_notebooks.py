@@ -1,0 +1,295 @@
+"""The week's two nbgrader source notebooks: structure, release, and a full run on the embedded data.
+
+Each notebook is executed once per session (module fixture), top to bottom, with the solutions in
+place, offline (HF_HUB_OFFLINE=1, so the source resolves to the synthetic data).  Nothing is written
+inside the working tree: the data cache, the executed copies and the nbgrader course live in tmp.
+"""
+import inspect
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "notebooks"))
+
+import build  # noqa: E402  (notebooks/build.py)
+
+from helpers import predict as P  # noqa: E402
+from helpers import reveals  # noqa: E402
+from helpers.setup_env import INSTALL_SPEC  # noqa: E402
+
+LAB = ROOT / "notebooks" / "week6_lab" / "week6_lab.ipynb"
+HOMEWORK = ROOT / "notebooks" / "week6_homework" / "week6_homework.ipynb"
+
+# docs/CONTRACTS.md: check id -> points.
+CHECKS = {
+    LAB: {"lab_kd_loss": 6, "lab_bug_choices": 3, "lab_fixed_kd_loss": 2, "lab_per_tier_f1": 2,
+          "lab_per_tier_ece": 2, "lab_bootstrap_ci": 4, "lab_coverage_table": 2, "lab_deployment": 3},
+    HOMEWORK: {"hw_per_class_f1": 2, "hw_per_tier_js": 2, "hw_fit_temperature": 2,
+               "hw_reproducible_fraction": 1, "hw_bootstrap_ci": 3, "hw_coverage_table": 2},
+}
+STUDENT_NAMES = {
+    LAB: ["kd_loss_fn", "fixed_kd_loss", "chosen_bugs", "per_tier_f1", "per_tier_ece", "paired_bootstrap_ci",
+          "coverage_table", "deployment", "coverage_df"],
+    HOMEWORK: ["per_class_f1", "per_tier_js", "fit_temperature", "reproducible_fraction", "paired_bootstrap_ci",
+               "coverage_table", "SCENARIO"],
+}
+PREDICTIONS = {LAB: {"teacher_tail_f1", "most_peaked_tier", "f1_lift_lands", "ece_follows_f1"},
+               HOMEWORK: {"prior_best_recipe"}}
+HIDDEN = re.compile(r"\A# Autograder check: [^\n]+\. Your function runs on fixed inputs; the\n"
+                    r"# comparison with the expected values happens outside this notebook\.\n"
+                    r"### BEGIN HIDDEN TESTS\n"
+                    r"from autograder\.probe import probe; probe\(\"(?P<id>[a-z0-9_]+)\", globals\(\)\)\n"
+                    r"### END HIDDEN TESTS\Z")
+NOTEBOOKS = [LAB, HOMEWORK]
+ids = ["lab", "homework"]
+
+
+def read(path):
+    return nbformat.read(str(path), as_version=4)
+
+
+def nbg(cell):
+    return cell.metadata.get("nbgrader", {})
+
+
+# --------------------------------------------------------------------------- structure
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_valid_clean_and_nbgrader_metadata_consistent(path):
+    nb = read(path)
+    nbformat.validate(nb)
+    grade_ids = []
+    for cell in nb.cells:
+        meta = nbg(cell)
+        assert meta.get("schema_version") == 3 and meta.get("grade_id"), cell.source[:60]
+        grade_ids.append(meta["grade_id"])
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+        if meta["grade"]:
+            assert isinstance(meta.get("points"), (int, float)) and meta["points"] > 0, meta["grade_id"]
+        if meta["grade"] and not meta["solution"]:
+            assert meta["locked"]
+        begin, end = cell.source.count("### BEGIN SOLUTION"), cell.source.count("### END SOLUTION")
+        assert begin == end and begin <= 1, meta["grade_id"]
+        if begin:
+            assert meta["solution"] and cell.cell_type == "code", meta["grade_id"]
+            assert cell.source.index("### BEGIN SOLUTION") < cell.source.index("### END SOLUTION")
+        elif cell.cell_type == "code" and meta["solution"]:
+            pytest.fail(f"{meta['grade_id']}: a code solution cell without solution markers")
+    assert len(grade_ids) == len(set(grade_ids)), "grade_ids must be unique"
+    assert "reveals_source" in nb.metadata["course"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_hidden_tests_have_the_contract_shape_ids_and_points(path):
+    found = {}
+    for cell in read(path).cells:
+        m = HIDDEN.match(cell.source)
+        if "BEGIN HIDDEN TESTS" in cell.source:
+            assert m, cell.source
+            meta = nbg(cell)
+            assert meta["grade"] and not meta["solution"] and meta["locked"]
+            assert meta["grade_id"] == m.group("id")
+            found[m.group("id")] = meta["points"]
+    assert found == CHECKS[path]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_prediction_cells_and_manual_answers(path):
+    nb = read(path)
+    keys = {nbg(c)["grade_id"][len("predict_"):] for c in nb.cells if nbg(c)["grade_id"].startswith("predict_")}
+    assert keys == PREDICTIONS[path]
+    for c in nb.cells:
+        if nbg(c)["grade_id"].startswith("predict_"):
+            assert nbg(c)["solution"] and not nbg(c)["grade"] and "predict(" in c.source
+    manual = {nbg(c)["grade_id"]: nbg(c)["points"] for c in nb.cells
+              if c.cell_type == "markdown" and nbg(c)["solution"] and nbg(c)["grade"]}
+    assert len(manual) >= 5
+    if path == HOMEWORK:
+        memo = [p for gid, p in manual.items() if gid.startswith("hw_memo_")]
+        assert memo == [25, 15, 15, 15, 30]
+    else:
+        assert {"lab_bug_explain_log_softmax", "lab_bug_explain_t_squared", "lab_bug_explain_alpha_swap",
+                "lab_ece_mechanism"} <= set(manual)
+    # Every predict-then-observe cycle has a reveal after it.
+    assert sum("<details>" in c.source for c in nb.cells if c.cell_type == "markdown") >= \
+        (4 if path == LAB else 0)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_committed_notebook_is_what_the_sources_build(path):
+    kind = "lab" if path == LAB else "homework"
+    built, target = build.build(kind)
+    assert target == path
+    blank = lambda text: reveals.SPAN.sub(lambda m: f"<!-- reveal:{m.group('key')} -->", text)  # noqa: E731
+    committed = read(path)
+    assert [(c.cell_type, blank(c.source), c.metadata) for c in built.cells] == \
+        [(c.cell_type, blank(c.source), c.metadata) for c in committed.cells], \
+        "stale: run python notebooks/build.py"
+    assert INSTALL_SPEC in committed.cells[1].source, "the setup cell must install from setup_env.INSTALL_SPEC"
+
+
+# --------------------------------------------------------------------------- release
+def _release(path, tmp_path):
+    from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions
+    nb = read(path)
+    for pp in (ClearSolutions(), ClearHiddenTests(), ClearOutput()):
+        nb, _ = pp.preprocess(nb, {})
+    return nb
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_release_hides_solutions_and_hidden_tests_and_stubs_raise(path, tmp_path):
+    source, release = read(path), _release(path, tmp_path)
+    text = "\n".join(c.source for c in release.cells)
+    assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "probe(" not in text
+    instructions = "\n".join(c.source for c in source.cells if not nbg(c)["solution"])
+    for cell in source.cells:
+        if "### BEGIN SOLUTION" in cell.source:
+            body = cell.source.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
+            for line in body.splitlines():
+                line = line.strip()
+                # Lines the instructions spell out on purpose (the resampling recipe) are not leaks.
+                if len(line) > 25 and not line.startswith("#") and line not in instructions:
+                    assert line not in text, f"solution line leaked: {line}"
+    import numpy as np
+    import pandas as pd
+    import torch
+    import torch.nn.functional as F
+    stubs = 0
+    for cell in release.cells:
+        if not (nbg(cell).get("solution") and cell.cell_type == "code"):
+            continue
+        ns = {"np": np, "pd": pd, "torch": torch, "F": F, "predict": P.predict}
+        fn = re.match(r"def (\w+)\((.*?)\):", cell.source)
+        if fn is None:
+            with pytest.raises(NotImplementedError):
+                exec(cell.source, ns)
+        else:
+            exec(cell.source, ns)
+            params = inspect.signature(ns[fn.group(1)]).parameters.values()
+            n_required = sum(p.default is inspect.Parameter.empty for p in params)
+            with pytest.raises(NotImplementedError):
+                ns[fn.group(1)](*([None] * n_required))
+        stubs += 1
+    assert stubs == (12 if path == LAB else 10)
+
+
+@pytest.mark.slow
+def test_nbgrader_generate_assignment(tmp_path):
+    for path in NOTEBOOKS:
+        dest = tmp_path / "source" / path.parent.name
+        dest.mkdir(parents=True)
+        shutil.copy(path, dest / path.name)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    for path in NOTEBOOKS:
+        subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", path.parent.name, "--force",
+                        f"--CourseDirectory.root={tmp_path}", f"--CourseDirectory.db_url=sqlite:///{tmp_path}/gb.db"],
+                       cwd=tmp_path, env=env, check=True, capture_output=True, timeout=300)
+        released = (tmp_path / "release" / path.parent.name / path.name).read_text()
+        assert "BEGIN SOLUTION" not in released and "BEGIN HIDDEN TESTS" not in released
+        assert "raise NotImplementedError()" in released
+
+
+# --------------------------------------------------------------------------- execution
+def _probe_path(tmp):
+    """The real autograder.probe when it exists; otherwise a stub that emits the same marker."""
+    if (ROOT / "autograder" / "probe.py").exists():
+        return str(ROOT)
+    stub = tmp / "stub" / "autograder"
+    stub.mkdir(parents=True)
+    (stub / "__init__.py").write_text("")
+    (stub / "probe.py").write_text(
+        "import json\n"
+        "def probe(check_id, namespace):\n"
+        "    print('@@AUTOGRADER-RESULT@@', json.dumps({'check': check_id}))\n")
+    return f"{tmp / 'stub'}{os.pathsep}{ROOT}"
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    from nbclient import NotebookClient
+    tmp = tmp_path_factory.mktemp("executed")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("HF_HUB_OFFLINE", "1")
+    mp.setenv("MPLBACKEND", "Agg")
+    mp.setenv("COURSE_CACHE", str(tmp / "cache"))
+    mp.delenv("COURSE_DATA_SOURCE", raising=False)
+    mp.delenv("COURSE_SOURCE", raising=False)
+    mp.setenv("PYTHONPATH", _probe_path(tmp))
+    results = {}
+    try:
+        for path in NOTEBOOKS:
+            nb = read(path)
+            start = time.perf_counter()
+            NotebookClient(nb, timeout=120, kernel_name="python3",
+                           resources={"metadata": {"path": str(path.parent)}}).execute()
+            results[path] = (nb, time.perf_counter() - start)
+            nbformat.write(nb, str(tmp / path.name))
+            print(f"{path.name}: executed in {results[path][1]:.1f} s")
+    finally:
+        mp.undo()
+    return results
+
+
+def outputs(nb):
+    text, html = [], []
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            if o.output_type == "stream":
+                text.append(o.text)
+            elif "data" in o:
+                html.append(o.data.get("text/html", ""))
+                text.append(o.data.get("text/plain", ""))
+    return "\n".join(text), html
+
+
+def span_body(path, key):
+    for cell in read(path).cells:
+        for m in reveals.SPAN.finditer(cell.source):
+            if m.group("key") == key:
+                return m.group("body")
+    raise KeyError(key)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_notebook_runs_top_to_bottom_with_solutions(executed, path):
+    nb, seconds = executed[path]
+    text, html = outputs(nb)
+    assert "Traceback" not in text
+    probed = {json.loads(line.split(" ", 1)[1])["check"] for line in text.splitlines()
+              if line.startswith("@@AUTOGRADER-RESULT@@")}
+    assert probed == set(CHECKS[path])
+    observed = {o["key"]: o for o in P.parse_observations(text)}
+    assert set(observed) == PREDICTIONS[path]
+    # Every table says where its numbers came from.
+    captions = [h for h in html if "<caption>" in h]
+    assert captions and all("SYNTHETIC" in h for h in captions)
+    assert seconds < 300
+
+
+def test_lab_observations_match_the_rendered_reveals(executed):
+    nb, _ = executed[LAB]
+    text, html = outputs(nb)
+    observed = {o["key"]: o for o in P.parse_observations(text)}
+    assert format(observed["teacher_tail_f1"]["actual"], ".3f") == span_body(LAB, "teacher_f1_tail")
+    # The claims the reveals make are what the notebook observes.
+    assert observed["most_peaked_tier"]["actual"] == "head"
+    assert observed["f1_lift_lands"]["actual"] == "head"
+    assert observed["ece_follows_f1"]["actual"] == "no"
+    assert any("all structural rules hold" in h for h in html), "the deployment self-check should pass"
+
+
+def test_homework_numbers_match_the_rendered_reveals(executed):
+    nb, _ = executed[HOMEWORK]
+    text, _ = outputs(nb)
+    m = re.search(r"T-scaling reproduces (\d+)% of KD's ECE gain", text)
+    assert m and f"{m.group(1)}%" == span_body(HOMEWORK, "repro_fraction")

@@ -1,0 +1,127 @@
+"""Reveal regeneration: idempotent, touches only the spans, detects stale numbers, refuses false claims."""
+import dataclasses
+import shutil
+
+import nbformat
+import numpy as np
+import pytest
+
+from helpers import artifacts, reveals
+
+LAB, HOMEWORK = reveals.NOTEBOOKS
+
+
+@pytest.fixture(scope="module", autouse=True)
+def offline(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("HF_HUB_OFFLINE", "1")
+    mp.setenv("COURSE_CACHE", str(tmp_path_factory.mktemp("course_cache")))
+    yield
+    mp.undo()
+
+
+@pytest.fixture(scope="module")
+def facts():
+    return reveals.compute_facts("synthetic")
+
+
+@pytest.fixture
+def copies(tmp_path):
+    out = []
+    for nb in (LAB, HOMEWORK):
+        shutil.copy(nb, tmp_path / nb.name)
+        out.append(tmp_path / nb.name)
+    return out
+
+
+def spans(path):
+    nb = nbformat.read(str(path), as_version=4)
+    return [(m.group("key"), m.group("body")) for c in nb.cells if c.cell_type == "markdown"
+            for m in reveals.SPAN.finditer(c.source)]
+
+
+def test_committed_notebooks_are_current_and_every_span_is_a_known_fact(facts):
+    for nb in (LAB, HOMEWORK):
+        assert reveals.render(nb, facts, write=False) == [], f"{nb.name}: run python -m helpers reveals"
+        found = spans(nb)
+        assert len(found) > 10
+        assert {k for k, _ in found} <= set(facts)
+        meta = nbformat.read(str(nb), as_version=4).metadata
+        assert meta["course"]["reveals_source"] == facts.source
+
+
+def test_facts_match_the_helpers_references(facts):
+    from helpers import metrics
+    teacher = artifacts.load("teacher_val", "synthetic")
+    assert facts["teacher_f1_tail"] == pytest.approx(
+        metrics.per_tier_f1(teacher.labels, teacher.preds, teacher.tiers)["tail"], abs=1e-12)
+    assert facts["repro_fraction"] == pytest.approx(facts["ece_gain_t"] / facts["ece_gain_kd"])
+
+
+def test_render_is_idempotent_and_changes_only_spans(facts, copies):
+    lab = copies[0]
+    before = nbformat.read(str(lab), as_version=4)
+    # Scramble every span, then render: the spans come back, everything else is byte-identical.
+    text = lab.read_text()
+    scrambled = reveals.SPAN.sub(lambda m: m.group(0).replace(f"-->{m.group('body')}<!--", "-->9.999<!--"), text)
+    lab.write_text(scrambled)
+    changes = reveals.render(lab, facts)
+    assert changes and all(new != "9.999" for _, _, _, new in changes)
+    once = lab.read_text()
+    assert reveals.render(lab, facts) == []
+    assert lab.read_text() == once == LAB.read_text()
+    after = nbformat.read(str(lab), as_version=4)
+    assert [c.metadata for c in after.cells] == [c.metadata for c in before.cells]
+
+
+def test_check_detects_one_stale_number_and_names_it(facts, copies, capsys, monkeypatch):
+    monkeypatch.setattr(reveals, "compute_facts", lambda source, loader=None: facts)
+    lab = copies[0]
+    text = lab.read_text()
+    key, body = "teacher_f1_tail", format(facts["teacher_f1_tail"], ".3f")
+    marker = f"<!-- reveal:{key} -->{body}<!-- /reveal -->"
+    assert marker in text
+    lab.write_text(text.replace(marker, f"<!-- reveal:{key} -->0.123<!-- /reveal -->", 1))
+    stale = lab.read_text()
+    assert reveals.main(["--source", "synthetic", "--check", str(lab), str(copies[1])]) == 1
+    out = capsys.readouterr()
+    assert "teacher_f1_tail" in out.out and "0.123" in out.out and "stale" in out.err
+    assert lab.read_text() == stale, "--check must write nothing"
+    assert reveals.main(["--source", "synthetic", str(lab)]) == 0
+    assert reveals.main(["--source", "synthetic", "--check", str(lab)]) == 0
+    assert lab.read_text() == LAB.read_text()
+
+
+def test_a_source_change_is_stale(facts, copies, monkeypatch):
+    hub_facts = reveals.Facts("hub", facts)
+    monkeypatch.setattr(reveals, "compute_facts", lambda source, loader=None: hub_facts)
+    assert reveals.main(["--source", "hub", "--check", str(copies[0])]) == 1
+
+
+def test_a_contradicted_claim_refuses_and_writes_nothing(copies, capsys, monkeypatch):
+    real_load = artifacts.load
+
+    def tampered(name, source):
+        ps = real_load(name, source)
+        if name == "distilled":
+            # An overconfident "distilled" student: ECE no longer improves on every tier.
+            ps = dataclasses.replace(ps, logits=(ps.logits * 4.0).astype(np.float32))
+        return ps
+
+    monkeypatch.setattr(reveals, "_default_loader", tampered)
+    before = [p.read_bytes() for p in copies]
+    assert reveals.main(["--source", "synthetic", *map(str, copies)]) == 3
+    err = capsys.readouterr().err
+    assert "ece_improves_every_tier" in err and "nothing was written" in err
+    assert [p.read_bytes() for p in copies] == before
+
+
+def test_every_claim_in_the_notebooks_is_declared():
+    for nb in (LAB, HOMEWORK):
+        names = reveals.claims_in(nbformat.read(str(nb), as_version=4))
+        assert names and set(names) <= set(reveals.CLAIMS)
+
+
+def test_unknown_claim_is_an_error(facts):
+    with pytest.raises(reveals.ClaimError, match="no_such_claim"):
+        reveals.check_claims(["no_such_claim"], facts)
