@@ -123,10 +123,12 @@ def _code_scorer(metric, a, b, y):
 
     def stats(pos):
         c = pos.shape[0]
-        keys = np.take(code, pos)
-        keys += (np.arange(c, dtype=np.intp) * n_codes)[:, None]
-        counts = np.bincount(keys.reshape(-1), minlength=c * n_codes).reshape(c, n_codes)
-        return (values_t @ counts.T).T
+        # Key code * c + resample: counts come out (n_codes, c), C-ordered, as
+        # the sparse product wants them (no transposed copy).
+        keys = np.take(code * c, pos)
+        keys += np.arange(c, dtype=np.intp)[:, None]
+        counts = np.bincount(keys.reshape(-1), minlength=n_codes * c).reshape(n_codes, c)
+        return (values_t @ counts).T
 
     return stats, values.shape[1], finish
 
