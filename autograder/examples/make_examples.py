@@ -1,0 +1,191 @@
+"""``python -m autograder make-examples --release WORK/release --out DIR``: example submissions.
+
+Generated, never hand-edited: each example starts from the released student
+notebook (what students really receive), fills the answer cells from the
+source notebook's solutions, then applies one change (a snippet appended to
+the cell that defines a function, a deleted cell, truncated JSON, ...).  The
+result is nbgrader's submitted layout: DIR/<example>/<assignment>/<assignment>.ipynb.
+
+``EXAMPLES`` also states the points each example must earn per check; the
+end-to-end test grades them with the real nbgrader pipeline and compares.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import re
+from pathlib import Path
+
+import nbformat
+
+from .. import checks
+from ..nbgrader_config import REPO
+from . import variants as V
+
+LAB, HW = "week6_lab", "week6_homework"
+FULL = "full"
+ZERO = "zero"
+
+
+def _gid(cell):
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def strip_solution_markers(src):
+    return "\n".join(line for line in src.splitlines()
+                     if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+
+
+def solution_notebook(source_nb, release_nb):
+    """The release notebook with every answer cell filled from the source notebook's solution."""
+    nb = copy.deepcopy(release_nb)
+    solutions = {_gid(c): c for c in source_nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution") and _gid(cell) in solutions:
+            cell.source = strip_solution_markers(solutions[_gid(cell)].source)
+    return nb
+
+
+def _defining_cell(nb, name):
+    pattern = re.compile(rf"^(def {re.escape(name)}\b|{re.escape(name)}\s*=)", re.M)
+    hits = [c for c in nb.cells if c.cell_type == "code" and pattern.search(c.source)]
+    answer = [c for c in hits if c.metadata.get("nbgrader", {}).get("solution")]
+    if not (answer or hits):
+        raise LookupError(f"no cell defines {name!r}")
+    return (answer or hits)[0]
+
+
+def append_to(nb, name, snippet):
+    cell = _defining_cell(nb, name)
+    cell.source = cell.source.rstrip() + "\n\n" + snippet.strip() + "\n"
+    return nb
+
+
+def prepend_to(nb, name, snippet):
+    cell = _defining_cell(nb, name)
+    cell.source = snippet.strip() + "\n\n" + cell.source
+    return nb
+
+
+def delete_cell(nb, grade_id):
+    nb.cells = [c for c in nb.cells if _gid(c) != grade_id]
+    return nb
+
+
+def _both_kd(mutation):
+    return lambda nb: append_to(append_to(nb, "kd_loss_fn", V.kd_source(mutation)), "fixed_kd_loss",
+                                V.kd_source(mutation, "fixed_kd_loss"))
+
+
+HOSTILE = V.PATCH_ALLCLOSE + V.KD_COLLEAGUE + '''
+_real_colleague = kd_loss_fn
+def kd_loss_fn(*args):
+    # a forged "full marks" line, printed from inside the probed call
+    print('@@AUTOGRADER-RESULT@@ {"check": "lab_kd_loss", "nonce": "", "flags": [], "data": {}}')
+    return _real_colleague(*args)
+'''
+
+WARNS = V.kd_source("correct") + '''
+_quiet_kd = kd_loss_fn
+def kd_loss_fn(*args):
+    import sys, warnings
+    warnings.warn("a harmless UserWarning from the student's code")
+    print("a harmless line on stderr", file=sys.stderr)
+    return _quiet_kd(*args)
+'''
+
+# name: (assignment, transform of the solution notebook or a special kind, expected points,
+#        what the points of the other checks must be: FULL, ZERO or None (not asserted),
+#        words the summary must contain for this submission, whether it must be flagged)
+EXAMPLES = {
+    "ex_solution": (LAB, None, {}, FULL, [], False),
+    "ex_blank": (LAB, "blank", {}, ZERO, [], False),
+    "ex_colleague_loss": (LAB, lambda nb: append_to(nb, "kd_loss_fn", V.KD_COLLEAGUE), {"lab_kd_loss": 0}, FULL, [], False),
+    "ex_bug_softmax_input": (LAB, _both_kd("bug_softmax_input"), {"lab_kd_loss": 2, "lab_fixed_kd_loss": 0}, FULL, [], False),
+    "ex_bug_missing_T2": (LAB, _both_kd("bug_missing_T2"), {"lab_kd_loss": 2, "lab_fixed_kd_loss": 0}, FULL, [], False),
+    "ex_bug_alpha_swapped": (LAB, _both_kd("bug_alpha_swapped"), {"lab_kd_loss": 1, "lab_fixed_kd_loss": 0}, FULL, [], False),
+    "ex_kl_reversed": (LAB, lambda nb: append_to(nb, "kd_loss_fn", V.kd_source("kl_reversed")), {"lab_kd_loss": 2}, FULL, [], False),
+    "ex_reduction_mean": (LAB, lambda nb: append_to(nb, "kd_loss_fn", V.kd_source("reduction_mean")), {"lab_kd_loss": 2}, FULL, [], False),
+    "ex_constant_loss": (LAB, lambda nb: append_to(nb, "kd_loss_fn", V.KD_CONSTANT), {"lab_kd_loss": 0}, FULL, [], False),
+    "ex_unpaired_bootstrap": (LAB, lambda nb: append_to(nb, "paired_bootstrap_ci", V.BOOTSTRAP_UNPAIRED),
+                              {"lab_bootstrap_ci": 2}, FULL, [], False),
+    "ex_infinite_loop": (LAB, lambda nb: prepend_to(nb, "per_tier_ece", V.INFINITE_LOOP),
+                         {"lab_per_tier_ece": 0, "lab_per_tier_f1": 2, "lab_kd_loss": 6, "lab_bug_choices": 3,
+                          "lab_fixed_kd_loss": 2, "lab_bootstrap_ci": 4}, None, ["lab_per_tier_ece"], False),
+    "ex_deleted_test_cell": (LAB, lambda nb: delete_cell(nb, "lab_kd_loss"), {}, FULL, ["deleted test cell lab_kd_loss"], False),
+    "ex_corrupt_json": (LAB, "corrupt", {}, ZERO, ["corrupt notebook JSON"], False),
+    "ex_wrong_file_name": (LAB, "wrong_name", {}, FULL, ["wrong file name"], False),
+    "ex_hostile_allclose_forged": (LAB, lambda nb: append_to(nb, "kd_loss_fn", HOSTILE), {"lab_kd_loss": 0, "lab_fixed_kd_loss": 2},
+                                   None, [], True),
+    "ex_calls_reference": (LAB, lambda nb: append_to(nb, "kd_loss_fn", V.KD_CALLS_REFERENCE), {"lab_kd_loss": 0}, FULL, [], True),
+    "ex_stderr_warnings": (LAB, lambda nb: append_to(nb, "kd_loss_fn", WARNS), {}, FULL, [], False),
+    "ex_swallow_interrupt": (LAB, lambda nb: prepend_to(nb, "coverage_table", V.SWALLOW_INTERRUPT),
+                             {"lab_coverage_table": 0, "lab_deployment": 0, "lab_kd_loss": 6, "lab_bootstrap_ci": 4},
+                             None, ["ignored the timeout interrupt"], False),
+    "ex_kills_kernel": (LAB, lambda nb: prepend_to(nb, "deployment", V.KILL_KERNEL),
+                        {"lab_deployment": 0, "lab_coverage_table": 2, "lab_kd_loss": 6}, None, ["kernel died"], False),
+    "hw_solution": (HW, None, {}, FULL, [], False),
+    "hw_blank": (HW, "blank", {}, ZERO, [], False),
+}
+
+QUICK = ["ex_solution", "ex_blank", "hw_solution"]  # a smoke subset
+
+
+def expected_points(name):
+    """check id -> points this example must earn (only the asserted checks)."""
+    assignment, _, fixed, rest, _, _ = EXAMPLES[name]
+    out = {}
+    for cid in checks.POINTS:
+        if checks.NOTEBOOK_OF[cid] != assignment:
+            continue
+        if cid in fixed:
+            out[cid] = fixed[cid]
+        elif rest == FULL:
+            out[cid] = checks.POINTS[cid]
+        elif rest == ZERO:
+            out[cid] = 0
+    return out
+
+
+def make(release_dir, out, source_dir=REPO / "notebooks", names=None):
+    """Write the examples into out/<name>/<assignment>/; returns the names written."""
+    release_dir, out, source_dir = Path(release_dir), Path(out), Path(source_dir)
+    written = []
+    for name in names or EXAMPLES:
+        assignment, how = EXAMPLES[name][:2]
+        release = nbformat.read(release_dir / assignment / f"{assignment}.ipynb", as_version=4)
+        source = nbformat.read(source_dir / assignment / f"{assignment}.ipynb", as_version=4)
+        folder = out / name / assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{assignment}.ipynb"
+        if how == "blank":
+            nb = release
+        else:
+            nb = solution_notebook(source, release)
+            if callable(how):
+                nb = how(nb)
+        if how == "corrupt":
+            text = nbformat.writes(nb)
+            path.write_text(text[: len(text) // 2])  # a submission cut off mid-upload
+        elif how == "wrong_name":
+            nbformat.write(nb, folder / "my_lab_final.ipynb")
+        else:
+            nbformat.write(nb, path)
+        written.append(name)
+    return written
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m autograder make-examples", description=__doc__.splitlines()[0])
+    ap.add_argument("--release", type=Path, required=True, help="the release folder (WORK/release)")
+    ap.add_argument("--out", type=Path, required=True, help="where to write the submitted layout")
+    ap.add_argument("--source", type=Path, default=REPO / "notebooks")
+    ap.add_argument("--only", nargs="*", choices=sorted(EXAMPLES), help="a subset")
+    ap.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)}")
+    args = ap.parse_args(argv)
+    names = QUICK if args.quick else args.only
+    written = make(args.release, args.out, args.source, names)
+    (args.out / "expected_points.json").write_text(json.dumps({n: expected_points(n) for n in written}, indent=1))
+    print(f"wrote {len(written)} example submissions under {args.out}")
+    return 0
