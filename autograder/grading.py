@@ -55,7 +55,7 @@ def _cells_by_gid(nb):
             if c.metadata.get("nbgrader", {}).get("grade_id")}
 
 
-def test_cell_changes(submitted, release, assignment):
+def hidden_cell_changes(submitted, release, assignment):
     """Issues with the hidden-test cells of a submission, compared with the release version."""
     sub, rel = _cells_by_gid(submitted), _cells_by_gid(release)
     issues = []
@@ -187,7 +187,7 @@ def grade_job(job):
         shutil.copy(job["notebook"], sub_dir / nb_name)
         submitted = nbformat.read(sub_dir / nb_name, as_version=4)
         release = nbformat.read(job["release_nb"], as_version=4)
-        result["issues"] += test_cell_changes(submitted, release, assignment)
+        result["issues"] += hidden_cell_changes(submitted, release, assignment)
         result["flags"] += static_flags(submitted)
 
         nonce = secrets.token_hex(16)
