@@ -7,13 +7,12 @@ Targets (issue 3): under 60 s for the lab and 90 s for the homework on 2 CPU cor
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from helpers.notebook_run import NOTEBOOKS, execute  # noqa: E402
+
 TARGETS = {"week6_lab": 60, "week6_homework": 90}
 
 
@@ -24,12 +23,7 @@ def main():
     with tempfile.TemporaryDirectory() as cache:
         os.environ.setdefault("COURSE_CACHE", cache)
         for name, target in TARGETS.items():
-            path = ROOT / "notebooks" / name / f"{name}.ipynb"
-            nb = nbformat.read(str(path), as_version=4)
-            start = time.perf_counter()
-            NotebookClient(nb, timeout=600, kernel_name="python3",
-                           resources={"metadata": {"path": str(path.parent)}}).execute()
-            seconds = time.perf_counter() - start
+            nb, seconds = execute(NOTEBOOKS[name], timeout=600)
             slowest = max(((c.metadata.get("execution", {}), c.metadata["nbgrader"]["grade_id"])
                            for c in nb.cells if c.cell_type == "code"), key=lambda x: _dur(x[0]))
             print(f"{name}: {seconds:6.1f} s (target {target} s, {os.cpu_count()} CPUs visible); "

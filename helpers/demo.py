@@ -43,6 +43,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the plots (default: out/)")
     parser.add_argument("--source", choices=("auto", "hub", "synthetic"), default="auto",
                         help="where the artifacts come from (default: auto = Hub if reachable, else synthetic)")
+    parser.add_argument("--skip-notebooks", action="store_true",
+                        help="do not execute the two solution notebooks into OUT/notebooks/*.html")
     args = parser.parse_args(argv)
 
     import matplotlib
@@ -83,7 +85,19 @@ def main(argv=None) -> int:
     for filename, fig in figures.items():
         plots.save(fig, args.out / filename)
     print(f"\nWrote headline.csv, f1_lift_by_tier.csv and {len(figures)} plots to {args.out.resolve()}/")
+    if not args.skip_notebooks:
+        run_notebooks(args.out / "notebooks")
     return 0
+
+
+def run_notebooks(out_dir: Path) -> None:
+    """Execute both solution notebooks (the kernel sees this process's data source) and save HTML."""
+    from .notebook_run import NOTEBOOKS, execute, write_html
+
+    for name, path in NOTEBOOKS.items():
+        nb, seconds = execute(path)
+        html = write_html(nb, out_dir / f"{name}.html")
+        print(f"Executed {path.relative_to(path.parents[2])} in {seconds:.1f} s -> {html}")
 
 
 if __name__ == "__main__":

@@ -66,18 +66,16 @@ def _seed_everything(seed):
 def _resolve_source(requested):
     """'hub' or 'synthetic', decided once by helpers.artifacts (which announces it)."""
     from . import artifacts
-    if requested == "auto" and os.environ.get("COURSE_SOURCE") in ("hub", "synthetic"):
-        requested = os.environ["COURSE_SOURCE"]
     return artifacts.load("teacher_val", source=requested).source
 
 
 def setup(source="auto", seed=SEED, quiet=False):
     """Detect the environment, seed once, choose the data source; returns :class:`Env`.
 
-    Environment variable ``COURSE_SOURCE`` (auto|hub|synthetic) overrides ``source``.
+    With ``source="auto"``, ``$COURSE_DATA_SOURCE`` (hub|synthetic) forces the
+    choice, as everywhere in helpers.artifacts.
     """
     global ENV
-    source = os.environ.get("COURSE_SOURCE", source) or source
     if source not in ("auto", "hub", "synthetic"):
         raise ValueError(f"source must be 'auto', 'hub' or 'synthetic', got {source!r}.")
     where = "kaggle" if on_kaggle() else "local"

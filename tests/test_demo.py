@@ -19,7 +19,7 @@ def demo_run(tmp_path_factory):
         from contextlib import redirect_stdout
         buf = io.StringIO()
         with redirect_stdout(buf):
-            assert demo.main(["--out", str(out), "--source", "synthetic"]) == 0
+            assert demo.main(["--out", str(out), "--source", "synthetic", "--skip-notebooks"]) == 0
     finally:
         mp.undo()
     return out, buf.getvalue()

@@ -11,7 +11,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import nbformat
@@ -216,23 +215,19 @@ def _probe_path(tmp):
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    from nbclient import NotebookClient
+    from helpers.notebook_run import execute
     tmp = tmp_path_factory.mktemp("executed")
     mp = pytest.MonkeyPatch()
     mp.setenv("HF_HUB_OFFLINE", "1")
     mp.setenv("MPLBACKEND", "Agg")
     mp.setenv("COURSE_CACHE", str(tmp / "cache"))
     mp.delenv("COURSE_DATA_SOURCE", raising=False)
-    mp.delenv("COURSE_SOURCE", raising=False)
     mp.setenv("PYTHONPATH", _probe_path(tmp))
     results = {}
     try:
         for path in NOTEBOOKS:
-            nb = read(path)
-            start = time.perf_counter()
-            NotebookClient(nb, timeout=120, kernel_name="python3",
-                           resources={"metadata": {"path": str(path.parent)}}).execute()
-            results[path] = (nb, time.perf_counter() - start)
+            nb, seconds = execute(path, timeout=120)
+            results[path] = (nb, seconds)
             nbformat.write(nb, str(tmp / path.name))
             print(f"{path.name}: executed in {results[path][1]:.1f} s")
     finally:
@@ -293,3 +288,13 @@ def test_homework_numbers_match_the_rendered_reveals(executed):
     text, _ = outputs(nb)
     m = re.search(r"T-scaling reproduces (\d+)% of KD's ECE gain", text)
     assert m and f"{m.group(1)}%" == span_body(HOMEWORK, "repro_fraction")
+
+
+def test_executed_notebooks_render_to_html_with_their_outputs(executed, tmp_path):
+    """What `make demo` writes: a standalone page that shows the run's tables and figures."""
+    from helpers.notebook_run import write_html
+    for path, (nb, _) in executed.items():
+        page = write_html(nb, tmp_path / f"{path.stem}.html").read_text()
+        assert page.lstrip().lower().startswith("<!doctype html")
+        assert "data:image/png;base64" in page  # figures are embedded
+        assert "SYNTHETIC" in page

@@ -1,0 +1,46 @@
+"""Execute the course notebooks top to bottom and write them as HTML.
+
+One place for what the demo, the notebook benchmark and the tests all do:
+run a source notebook (solutions in place) in a fresh python3 kernel with
+nbclient, in the notebook's own folder, and time it.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = {
+    "week6_lab": ROOT / "notebooks" / "week6_lab" / "week6_lab.ipynb",
+    "week6_homework": ROOT / "notebooks" / "week6_homework" / "week6_homework.ipynb",
+}
+
+
+def execute(path, timeout=300):
+    """Run the notebook at ``path``; return (executed notebook, seconds).
+
+    The kernel inherits this process's environment, so set HF_HUB_OFFLINE,
+    COURSE_CACHE and friends before calling.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"path must be a notebook file; {path} does not exist.")
+    nb = nbformat.read(str(path), as_version=4)
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    return nb, time.perf_counter() - start
+
+
+def write_html(nb, out_path):
+    """Write an executed notebook as a standalone HTML page."""
+    from nbconvert import HTMLExporter
+
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    body, _ = HTMLExporter().from_notebook_node(nb)
+    out_path.write_text(body, encoding="utf-8")
+    return out_path
