@@ -143,6 +143,14 @@ def read_results(nb, nonce, assignment, expected):
             reason = "the test cell printed no result (did it run?)"
         results[cid] = checks.not_graded(cid, reason)
         issues.append(f"{cid}: {reason}")
+    for i, cell in enumerate(nb.cells):  # student cells that timed out or stopped the kernel
+        if cell.cell_type != "code" or cell.metadata.get("nbgrader", {}).get("grade_id") in results:
+            continue
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "error" and o.get("ename") in ("CellTimeoutError", "AutograderStopped"):
+                name = cell.metadata.get("nbgrader", {}).get("grade_id", f"#{i}")
+                issues.append(f"cell {name} (#{i}): {o.get('evalue') or 'ran past the time limit'}")
+                break
     return results, issues, flags
 
 

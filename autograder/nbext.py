@@ -16,9 +16,10 @@ import asyncio
 import time
 
 from jupyter_core.utils import ensure_async, run_sync
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
-from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from nbgrader import utils
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
 from traitlets import Integer
 
 from .probe import MARKER
@@ -73,6 +74,9 @@ class GuardedExecute(Execute):
             cell.outputs.append(_error(STOPPED, "the kernel died while this cell ran (killed or crashed); "
                                                 "the cells after it were not run"))
             return cell, self.resources
+        except CellTimeoutError:  # no reply and no idle output after the interrupt: probably swallowed
+            self._ag_timed_out = True
+            cell.outputs.append(_error("CellTimeoutError", "the cell ran past the time limit"))
         if self._ag_timed_out and cell.cell_type == "code":
             alive = False
             try:
@@ -92,6 +96,29 @@ class GuardedExecute(Execute):
     async def _ag_kill(self):
         await ensure_async(self.km.shutdown_kernel(now=True))
         await asyncio.sleep(0)
+
+
+class RestoringOverwriteCells(OverwriteCells):
+    """nbgrader's OverwriteCells, with deleted grade cells put back after the nearest preceding
+    cell that is still there (nbgrader 0.9.6 assumes that cell is a grade or solution cell and
+    fails with a KeyError when it is a locked instructor cell)."""
+
+    def add_missing_grade_cells(self, nb, resources):
+        source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        source_ids = [c.name for c in source_nb.source_cells]
+        solution_ids = {c.name for c in source_nb.solution_cells}
+        for grade_cell in source_nb.grade_cells:
+            present = {c.metadata.get("nbgrader", {}).get("grade_id"): i for i, c in enumerate(nb.cells)
+                       if utils.is_grade(c) or utils.is_solution(c) or utils.is_locked(c)}
+            if grade_cell.name in present or grade_cell.name not in source_ids:
+                continue
+            self.log.warning("Missing grade cell %s encountered, adding to notebook", grade_cell.name)
+            pos = source_ids.index(grade_cell.name)
+            cell = self.missing_cell_transform(source_nb.source_cells[pos], grade_cell.max_score,
+                                               is_solution=grade_cell.name in solution_ids)
+            before = [present[i] for i in reversed(source_ids[:pos]) if i in present]
+            nb.cells.insert(before[0] + 1 if before else 0, cell)
+        return nb, resources
 
 
 class SanitizeFeedback(NbGraderPreprocessor):

@@ -38,7 +38,9 @@ def apply(c, *, work, root=None, source=None, timeout=DEFAULT_TIMEOUT, interrupt
     from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, GetGrades, IgnorePattern,
                                         LimitOutput, SaveAutoGrades)
 
-    from autograder.nbext import GuardedExecute, SanitizeFeedback
+    from nbgrader.preprocessors import ClearOutput, DeduplicateIds, OverwriteKernelspec
+
+    from autograder.nbext import GuardedExecute, RestoringOverwriteCells, SanitizeFeedback
 
     ensure_tools_on_path()
     work = Path(work).resolve()
@@ -59,6 +61,8 @@ def apply(c, *, work, root=None, source=None, timeout=DEFAULT_TIMEOUT, interrupt
     c.GuardedExecute.kernel_name = "python3"
     c.Autograde.autograde_preprocessors = [GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                            SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+    c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoringOverwriteCells,
+                                          CheckCellMetadata]
     c.OverwriteCells.add_missing_cells = True  # a deleted test cell comes back and is graded
     c.GenerateFeedback.preprocessors = [GetGrades, SanitizeFeedback, CSSHTMLHeaderPreprocessor]
     c.GenerateAssignment.create_assignment = True

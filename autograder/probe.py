@@ -275,7 +275,7 @@ class Runner:
             self.interrupted = True
             result = {"ok": False, "error": "interrupted: the call ran past the cell's time limit"}
         except _BaseException as exc:  # SystemExit included: a student's exit() must not end the probe
-            result = {"ok": False, "error": _describe(exc)}
+            result = {"ok": False, "error": "raised " + _describe(exc)}
         finally:
             if codes:
                 still_ours = _getprofile() is hook

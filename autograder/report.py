@@ -1,0 +1,163 @@
+"""``python -m autograder report``: the class report, from what ``grade`` wrote.
+
+report.md with PNG plots: the score distribution of every check, the most
+common failure messages, and for each predict-then-observe cycle the class's
+predictions against the actual value (parsed from the ``observe`` lines in the
+executed notebooks).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from . import checks
+from .nbgrader_config import default_work
+
+OBSERVE_MARKER = "PREDICT_OBSERVE_JSON "
+
+
+def _observations(nb_path):
+    import nbformat
+    try:
+        from helpers.predict import MARKER, parse_observations
+    except ImportError:  # pragma: no cover - helpers without predict
+        MARKER, parse_observations = OBSERVE_MARKER, None
+    nb = nbformat.read(nb_path, as_version=4)
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+                   if o.get("output_type") == "stream")
+    if parse_observations is not None:
+        return parse_observations(text)
+    out = []
+    for line in text.splitlines():
+        if line.strip().startswith(MARKER):
+            try:
+                out.append(json.loads(line.strip()[len(MARKER):]))
+            except ValueError:
+                pass
+    return out
+
+
+def _normalise(message):
+    """Group messages that differ only in the numbers they quote."""
+    first = message.split(". ")[0]
+    return re.sub(r"-?\d+(\.\d+)?(e-?\d+)?", "#", first)[:160]
+
+
+def build(grades_dir, out_dir):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    grades_dir, out_dir = Path(grades_dir), Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = json.loads((grades_dir / "grades.json").read_text())
+    lines = ["# Class report", "", f"{len(results)} submission(s) graded.", ""]
+
+    # score distributions
+    per_check = defaultdict(list)
+    for r in results:
+        for cid, c in r["checks"].items():
+            per_check[cid].append(c["points"])
+    cids = [c for c in checks.POINTS if per_check.get(c)]
+    if cids:
+        cols = 4
+        rows = (len(cids) + cols - 1) // cols
+        fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.4 * rows), squeeze=False)
+        for ax, cid in zip(axes.flat, cids):
+            mx = checks.POINTS[cid]
+            counts = Counter(per_check[cid])
+            ax.bar(range(mx + 1), [counts.get(k, 0) for k in range(mx + 1)], color="#4472c4")
+            ax.set_title(f"{cid} (max {mx})", fontsize=8)
+            ax.set_xticks(range(mx + 1))
+            ax.tick_params(labelsize=7)
+        for ax in list(axes.flat)[len(cids):]:
+            ax.axis("off")
+        fig.suptitle("Points per check (number of submissions)")
+        fig.tight_layout()
+        fig.savefig(out_dir / "scores.png", dpi=110)
+        plt.close(fig)
+        lines += ["## Scores per check", "", "![scores](scores.png)", "",
+                  "| check | max | mean | full marks | zero |", "| --- | --- | --- | --- | --- |"]
+        for cid in cids:
+            v, mx = per_check[cid], checks.POINTS[cid]
+            lines.append(f"| {cid} | {mx} | {sum(v) / len(v):.2f} | {sum(x == mx for x in v)} | {sum(x == 0 for x in v)} |")
+        lines.append("")
+
+    # common failures
+    failures = Counter()
+    for r in results:
+        for cid, c in r["checks"].items():
+            for p in c["parts"]:
+                if not p["passed"] and p["message"]:
+                    failures[(cid, p["name"], _normalise(p["message"]))] += 1
+    lines += ["## Most common failure messages", "", "| count | check | part | message |", "| --- | --- | --- | --- |"]
+    for (cid, part, msg), n in failures.most_common(15):
+        lines.append(f"| {n} | {cid} | {part} | {msg.replace('|', '/')} |")
+    lines.append("")
+
+    # issues and flags
+    issues = [(r["student"], r["assignment"], i) for r in results for i in r["issues"]]
+    flags = [(r["student"], r["assignment"], f) for r in results for f in sorted(set(r["flags"]))]
+    if issues or flags:
+        lines += ["## Not fully graded / flagged", ""]
+        lines += [f"- {s}/{a}: {i}" for s, a, i in issues]
+        lines += [f"- FLAG {s}/{a}: {f}" for s, a, f in flags]
+        lines.append("")
+
+    # predictions vs actual
+    preds = defaultdict(list)
+    actual = defaultdict(list)
+    for r in results:
+        if not r.get("autograded"):
+            continue
+        path = grades_dir / r["autograded"]
+        if not path.exists():
+            continue
+        for rec in _observations(path):
+            if isinstance(rec, dict) and "key" in rec:
+                preds[rec["key"]].append(rec.get("prediction"))
+                actual[rec["key"]].append(rec.get("actual"))
+    lines += ["## Predictions against the actual values", ""]
+    if not preds:
+        lines += ["No predict-then-observe records were found in the graded notebooks.", ""]
+    for key in sorted(preds):
+        p, a = preds[key], actual[key]
+        fig, ax = plt.subplots(figsize=(5, 2.8))
+        numeric = all(isinstance(x, (int, float)) for x in p + a)
+        if numeric:
+            ax.hist(p, bins=min(20, max(5, len(p))), color="#a5a5a5", label="predictions")
+            true = sorted(a)[len(a) // 2]
+            ax.axvline(true, color="#c00000", lw=2, label=f"actual (median) {true:.3f}")
+            ax.legend(fontsize=7)
+            summary = f"{len(p)} predictions, median {sorted(p)[len(p) // 2]:.3f}; actual {true:.3f}"
+        else:
+            counts = Counter(map(str, p))
+            true = Counter(map(str, a)).most_common(1)[0][0]
+            names = sorted(set(counts) | {true})
+            ax.bar(names, [counts.get(n, 0) for n in names],
+                   color=["#c00000" if n == true else "#a5a5a5" for n in names])
+            summary = f"{len(p)} predictions: " + ", ".join(f"{n} {counts.get(n, 0)}" for n in names) + f"; actual {true} (red)"
+        ax.set_title(key, fontsize=9)
+        fig.tight_layout()
+        fig.savefig(out_dir / f"predict_{key}.png", dpi=110)
+        plt.close(fig)
+        lines += [f"### {key}", "", summary, "", f"![{key}](predict_{key}.png)", ""]
+    (out_dir / "report.md").write_text("\n".join(lines) + "\n")
+    return out_dir / "report.md"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m autograder report", description=__doc__.splitlines()[0])
+    ap.add_argument("--grades", type=Path, default=None, help="the --out folder of `grade` (default nbgrader_work/grades)")
+    ap.add_argument("--out", type=Path, default=None, help="report folder (default <grades>/report)")
+    args = ap.parse_args(argv)
+    grades = (args.grades or default_work() / "grades").resolve()
+    if not (grades / "grades.json").exists():
+        print(f"error: no grades.json in {grades}; run `python -m autograder grade` first")
+        return 2
+    path = build(grades, args.out or grades / "report")
+    print(f"wrote {path}")
+    return 0
