@@ -9,6 +9,7 @@ COMMANDS = {
     "grade": ("autograder.grading", "autograde every submission under DIR; grades.csv, feedback, summary"),
     "report": ("autograder.report", "class report: score distributions, common failures, predictions"),
     "build-expected": ("autograder.build_expected", "rebuild autograder/expected/*.json from helpers' references"),
+    "demo": ("autograder.demo", "release (demo flag), grade example submissions, write grades, feedback, report"),
     "make-examples": ("autograder.examples.make_examples", "generate the example submissions from the source notebooks"),
 }
 

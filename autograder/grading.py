@@ -422,6 +422,14 @@ def merge_into_gradebook(results, work):
         gb.db.commit()
 
 
+def export_gradebook(work, path):
+    """nbgrader's own CSV export of the course gradebook (what `nbgrader export` writes)."""
+    from nbgrader.api import Gradebook
+    from nbgrader.plugins import CsvExportPlugin
+    with Gradebook(f"sqlite:///{Path(work) / 'gradebook.db'}", "week6") as gb:
+        CsvExportPlugin(to=str(path)).export(gb)
+
+
 def write_outputs(results, out):
     out.mkdir(parents=True, exist_ok=True)
     all_checks = list(checks.POINTS)
@@ -503,6 +511,7 @@ def grade(submitted, work, out, workers=1, timeout=DEFAULT_TIMEOUT, source=None,
                 if r.get(kind):
                     r[kind] = str(Path(r[kind]).relative_to(out))
         merge_into_gradebook(results, work)
+        export_gradebook(work, out / "nbgrader_export.csv")
         return results, write_outputs(results, out)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
