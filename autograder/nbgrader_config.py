@@ -4,9 +4,10 @@ Source notebooks live in ``notebooks/<assignment>/``; everything nbgrader writes
 (release, submitted, autograded, feedback, the gradebook) goes under one work
 folder outside version control (``nbgrader_work/`` at the repository root, or
 ``$AUTOGRADER_WORK``).  The grading driver builds the same configuration with
-``make_config``; nbgrader itself can load this file directly:
+``apply``; nbgrader's own command line picks this file up from the current
+folder, so for ad-hoc nbgrader commands on the same course run them from here:
 
-    python -m nbgrader autograde week6_lab --config autograder/nbgrader_config.py
+    cd autograder && python -m nbgrader db assignment list      # AUTOGRADER_WORK=... for another work folder
 """
 from __future__ import annotations
 
