@@ -23,14 +23,21 @@ $(STAMP): pyproject.toml requirements/lock.txt
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
+# The headline table, plots and both notebooks as HTML; then the instructor's
+# side: release (demo flag), grade the generated example submissions, report.
 demo: venv
 	$(PY) -m helpers demo --out $(OUT)
+	$(PY) -m autograder demo --out $(OUT)/grading
 
 test: venv
 	$(PY) -m pytest -q
 
 bench: venv
 	$(PY) benchmarks/bootstrap.py
+	$(PY) benchmarks/synthetic.py
+	$(PY) benchmarks/notebooks.py
+	$(PY) benchmarks/grading.py --n 4
+	$(PY) benchmarks/training.py --device cpu --tiny
 
 reveals: venv
 	$(PY) -m helpers reveals --source synthetic
@@ -41,8 +48,9 @@ reveals-check: venv
 release: venv
 	$(PY) -m autograder release
 
+SUBMITTED ?= nbgrader_work/submitted
 grade: venv
-	$(PY) -m autograder grade $(SUBMITTED)
+	$(PY) -m autograder grade $(SUBMITTED) --workers 2
 
 # Pinning needs the network: the only target that turns offline mode off.
 lock: venv
