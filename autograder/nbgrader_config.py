@@ -19,6 +19,12 @@ ASSIGNMENTS = ("week6_lab", "week6_homework")
 DEFAULT_TIMEOUT = 30  # seconds per cell
 
 
+
+# What a student sees in place of each solution: a cell that fails loudly, and
+# says why, until they replace it.
+CODE_STUB = ('# YOUR CODE HERE\n'
+             'raise NotImplementedError("not implemented yet: replace this line with your code, then re-run the cell")')
+
 def ensure_tools_on_path():
     """nbgrader shells out to `alembic` (new gradebooks) and kernels: make the running
     interpreter's bin folder (the venv) win on PATH, however we were started."""
@@ -67,7 +73,7 @@ def apply(c, *, work, root=None, source=None, timeout=DEFAULT_TIMEOUT, interrupt
     c.OverwriteCells.add_missing_cells = True  # a deleted test cell comes back and is graded
     c.GenerateFeedback.preprocessors = [GetGrades, SanitizeFeedback, CSSHTMLHeaderPreprocessor]
     c.GenerateAssignment.create_assignment = True
-    c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+    c.ClearSolutions.code_stub = {"python": CODE_STUB}
     c.Exchange.assignment_dir = str(work)
     return c
 
