@@ -14,11 +14,13 @@ export MPLBACKEND ?= Agg
 venv: $(STAMP)
 
 # torch is installed first, exactly as pinned: left to the resolver, a bare
-# `torch` requirement pulls a multi-GB CUDA build on a CPU machine.
+# `torch` requirement pulls a multi-GB CUDA build on a CPU machine.  Where no
+# CPU wheel is at hand, point TORCH_INDEX at PyTorch's CPU wheel index.
+TORCH_INDEX ?=
 $(STAMP): pyproject.toml requirements/lock.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade --quiet pip
-	$(PY) -m pip install --quiet "$$(grep '^torch==' requirements/lock.txt)"
+	$(PY) -m pip install --quiet $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$$(grep '^torch==' requirements/lock.txt)"
 	$(PY) -m pip install --quiet -c requirements/lock.txt -e ".[train,grade,dev]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
