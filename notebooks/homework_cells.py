@@ -1,5 +1,5 @@
 """Cells of the week 6 homework (nbgrader source).  Build with ``python notebooks/build.py``."""
-from lab_cells import C, R
+from lab_cells import COVERAGE_TABLE, C, R
 from nbsource import code, hidden_test, manual, md, predict, solution
 
 PREFIX = "hw"
@@ -454,22 +454,7 @@ lab): covered rows have top-1 confidence `>= T`; **return** a DataFrame with exa
 `threshold`, `coverage`, `accuracy` (NaN when nothing is covered) and `n_covered` (int), one row per
 threshold in order.
 """),
-solution("""
-def coverage_table(probs, labels, thresholds=(0.5, 0.6, 0.7, 0.8, 0.9)):
-    \"\"\"Coverage and accuracy above each confidence threshold -> DataFrame.\"\"\"
-    ### BEGIN SOLUTION
-    probs, labels = np.asarray(probs, dtype=np.float64), np.asarray(labels)
-    conf = probs.max(axis=1)
-    correct = probs.argmax(axis=1) == labels
-    rows = []
-    for T in thresholds:
-        covered = conf >= T
-        n = int(covered.sum())
-        rows.append({"threshold": float(T), "coverage": n / len(labels),
-                     "accuracy": float(correct[covered].mean()) if n else float("nan"), "n_covered": n})
-    return pd.DataFrame(rows, columns=["threshold", "coverage", "accuracy", "n_covered"])
-    ### END SOLUTION
-""", "hw_coverage_table_answer"),
+solution(COVERAGE_TABLE, "hw_coverage_table_answer"),
 hidden_test("hw_coverage_table", 2, "the threshold / coverage table, including a threshold that covers nothing"),
 md("""
 Set `DEPLOY_MODEL` to the arm you would ship (a key of `arms_df`), then answer the carry-over questions in

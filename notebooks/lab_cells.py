@@ -18,6 +18,25 @@ def C(name):
     return f"<!-- claim:{name} -->"
 
 
+# The lab and the homework ask for the same function (Part 4 carries it over).
+COVERAGE_TABLE = """
+def coverage_table(probs, labels, thresholds=(0.5, 0.6, 0.7, 0.8, 0.9)):
+    \"\"\"Coverage and accuracy above each confidence threshold -> DataFrame.\"\"\"
+    ### BEGIN SOLUTION
+    probs, labels = np.asarray(probs, dtype=np.float64), np.asarray(labels)
+    conf = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == labels
+    rows = []
+    for T in thresholds:
+        covered = conf >= T
+        n = int(covered.sum())
+        rows.append({"threshold": float(T), "coverage": n / len(labels),
+                     "accuracy": float(correct[covered].mean()) if n else float("nan"), "n_covered": n})
+    return pd.DataFrame(rows, columns=["threshold", "coverage", "accuracy", "n_covered"])
+    ### END SOLUTION
+"""
+
+
 def cells(setup_cell):
     return [
 md(f"""
@@ -676,22 +695,7 @@ to a person. Write `coverage_table(probs, labels, thresholds=(0.5, 0.6, 0.7, 0.8
 * **Return** a `pandas.DataFrame` with one row per threshold, in the given order, and exactly the columns
   `threshold`, `coverage`, `accuracy`, `n_covered`.
 """),
-solution("""
-def coverage_table(probs, labels, thresholds=(0.5, 0.6, 0.7, 0.8, 0.9)):
-    \"\"\"Coverage and accuracy above each confidence threshold -> DataFrame.\"\"\"
-    ### BEGIN SOLUTION
-    probs, labels = np.asarray(probs, dtype=np.float64), np.asarray(labels)
-    conf = probs.max(axis=1)
-    correct = probs.argmax(axis=1) == labels
-    rows = []
-    for T in thresholds:
-        covered = conf >= T
-        n = int(covered.sum())
-        rows.append({"threshold": float(T), "coverage": n / len(labels),
-                     "accuracy": float(correct[covered].mean()) if n else float("nan"), "n_covered": n})
-    return pd.DataFrame(rows, columns=["threshold", "coverage", "accuracy", "n_covered"])
-    ### END SOLUTION
-""", "lab_coverage_table_answer"),
+solution(COVERAGE_TABLE, "lab_coverage_table_answer"),
 code("""
 # Sanity check (not graded): a threshold nobody reaches covers nothing, and its accuracy is NaN.
 toy = coverage_table(np.array([[0.9, 0.1], [0.55, 0.45]]), np.array([0, 1]), thresholds=(0.5, 0.95))
