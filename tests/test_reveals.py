@@ -40,7 +40,17 @@ def spans(path):
             for m in reveals.SPAN.finditer(c.source)]
 
 
+def _committed_source():
+    sources = {nbformat.read(str(nb), as_version=4).metadata["course"]["reveals_source"] for nb in (LAB, HOMEWORK)}
+    assert len(sources) == 1, f"the two notebooks' reveals come from different sources: {sources}"
+    return sources.pop()
+
+
 def test_committed_notebooks_are_current_and_every_span_is_a_known_fact(facts):
+    # Once a TA renders the real (hub) numbers, an offline machine cannot recompute them:
+    # that check belongs to `python -m helpers reveals --check --source hub` where the Hub is reachable.
+    if _committed_source() != "synthetic":
+        pytest.skip("reveals were rendered from the Hub; run `python -m helpers reveals --check --source hub` online")
     for nb in (LAB, HOMEWORK):
         assert reveals.render(nb, facts, write=False) == [], f"{nb.name}: run python -m helpers reveals"
         found = spans(nb)
