@@ -232,8 +232,9 @@ def ece_nll_scatter(points, source=None, arrows_from=None):
     ypad = max(np.ptp(ys) * 0.15, 0.02 * max(abs(ys).max(), 1e-3))
     ax.set_xlim(xs.min() - xpad, xs.max() + 2 * xpad)
     ax.set_ylim(min(0.0, ys.min() - ypad), ys.max() + 2 * ypad)
+    # The note sits top-left: high ECE with low NLL is the corner no real recipe lands in.
     ax.annotate("better: lower-left\n(lower NLL, lower ECE)", xy=(0.02, 0.03), xycoords="axes fraction",
-                xytext=(0.22, 0.2), textcoords="axes fraction", ha="left", va="bottom", fontsize="small",
+                xytext=(0.03, 0.95), textcoords="axes fraction", ha="left", va="top", fontsize="small",
                 arrowprops=dict(arrowstyle="->", color="0.3"), color="0.3", gid="better-corner")
     ax.set_xlabel("NLL (lower is better)")
     ax.set_ylabel("ECE (lower is better)")
