@@ -8,6 +8,12 @@ Where it is found: ``$COURSE_MANIFEST`` if set, else ``data_manifest.yaml``
 in the directory that holds the ``helpers`` package (the repository root in a
 checkout or an editable install).
 
+Besides the artifacts (npz files with an array schema), an optional top-level
+``datasets`` section names whole Hub datasets read by file pattern (kind
+``dataset_files``): the course dataset that ``python -m helpers train prepare``
+turns into training files. They are ``Manifest.datasets``, not ``entries``, so
+``data lock/fetch/verify`` (which hash single npz files) never see them.
+
 ``pin()`` + ``save()`` are how ``python -m helpers data lock`` records a
 commit sha, sha256 and size.  Saving edits only those lines of the existing
 file, so comments, anchors and key order survive; a full YAML dump is the
@@ -25,7 +31,7 @@ from typing import Any
 import yaml
 
 __all__ = [
-    "ArtifactError", "ManifestError", "Manifest", "Entry", "ArrayField",
+    "ArtifactError", "ManifestError", "Manifest", "Entry", "ArrayField", "DatasetFiles",
     "load_manifest", "manifest_path", "REPO_TYPES", "ROLES", "DTYPES", "USED_BY",
 ]
 
@@ -46,6 +52,8 @@ _REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ENTRY_KEYS = ("repo_id", "repo_type", "revision", "filename", "sha256", "size", "used_by", "schema")
 _FIELD_KEYS = ("key", "dtype", "shape", "values", "classes")
+DATASET_KINDS = ("dataset_files",)
+_DATASET_KEYS = ("kind", "repo_id", "repo_type", "revision", "files", "text_column", "label_column", "used_by")
 
 
 class ArtifactError(ValueError):
@@ -97,6 +105,26 @@ class Entry:
         return f"https://huggingface.co/{prefix}{self.repo_id}/blob/{self.revision}/{self.filename}"
 
 
+@dataclass(frozen=True)
+class DatasetFiles:
+    """A Hub dataset read as files: one glob pattern per split, each matching exactly one file."""
+
+    name: str
+    kind: str                      # dataset_files
+    repo_id: str
+    repo_type: str
+    revision: str                  # a branch, or a 40-hex commit once pinned
+    files: dict[str, str]          # split -> glob pattern inside the repo, e.g. data/train-*.parquet
+    text_column: str
+    label_column: str
+    used_by: tuple[str, ...]
+
+    @property
+    def hub_url(self) -> str:
+        prefix = "datasets/" if self.repo_type == "dataset" else ""
+        return f"https://huggingface.co/{prefix}{self.repo_id}/tree/{self.revision}"
+
+
 @dataclass
 class Manifest:
     path: Path | None
@@ -104,6 +132,7 @@ class Manifest:
     dims: dict[str, int]
     tiers: tuple[str, ...]
     entries: dict[str, Entry]
+    datasets: dict[str, DatasetFiles] = field(default_factory=dict)
     _pins: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def __getitem__(self, name: str) -> Entry:
@@ -114,6 +143,12 @@ class Manifest:
             raise ArtifactError(f"name must be one of {list(self.entries)}, got {name!r} "
                                 f"(manifest: {self.path}).")
         return self.entries[name]
+
+    def dataset(self, name: str) -> DatasetFiles:
+        if name not in self.datasets:
+            raise ArtifactError(f"dataset must be one of {list(self.datasets)} (the `datasets:` section of "
+                                f"{self.path or 'the manifest'}), got {name!r}.")
+        return self.datasets[name]
 
     def shape_of(self, f: ArrayField) -> tuple[int, ...]:
         """The field's shape with named dims replaced by their sizes."""
@@ -212,7 +247,55 @@ def parse_manifest(raw: Any, path: Path | None = None) -> Manifest:
     if not isinstance(arts, dict) or not arts:
         raise ManifestError(f"{where}: field 'artifacts' must be a non-empty mapping of name -> entry.")
     entries = {name: _parse_entry(name, body, dims, where) for name, body in arts.items()}
-    return Manifest(path=path, version=version, dims=dict(dims), tiers=tuple(tiers), entries=entries)
+    sets = raw.get("datasets")
+    if sets is None:
+        sets = {}
+    if not isinstance(sets, dict):
+        raise ManifestError(f"{where}: field 'datasets' must be a mapping of name -> dataset, got {sets!r}.")
+    datasets = {name: _parse_dataset(name, body, where) for name, body in sets.items()}
+    clash = sorted(set(datasets) & set(entries))
+    if clash:
+        raise ManifestError(f"{where}: name(s) {clash} used both under 'artifacts' and 'datasets'.")
+    return Manifest(path=path, version=version, dims=dict(dims), tiers=tuple(tiers), entries=entries,
+                    datasets=datasets)
+
+
+def _parse_dataset(name, body, where) -> DatasetFiles:
+    at = f"{where}: dataset {name!r}"
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ManifestError(f"{where}: dataset name {name!r} is not an identifier.")
+    if not isinstance(body, dict):
+        raise ManifestError(f"{at}: expected a mapping of fields, got {type(body).__name__}.")
+    for key in _DATASET_KEYS:
+        if key not in body:
+            raise ManifestError(f"{at}: missing field {key!r}.")
+    unknown = sorted(set(body) - set(_DATASET_KEYS))
+    if unknown:
+        raise ManifestError(f"{at}: unknown field(s) {unknown}; expected {list(_DATASET_KEYS)}.")
+    if body["kind"] not in DATASET_KINDS:
+        raise ManifestError(f"{at}: field 'kind' must be one of {list(DATASET_KINDS)}, got {body['kind']!r}.")
+    repo_id = _str(at, "repo_id", body["repo_id"])
+    if not _REPO_ID.fullmatch(repo_id):
+        raise ManifestError(f"{at}: field 'repo_id' must look like 'owner/name', got {repo_id!r}.")
+    if body["repo_type"] not in REPO_TYPES:
+        raise ManifestError(f"{at}: field 'repo_type' must be one of {list(REPO_TYPES)}, "
+                            f"got {body['repo_type']!r}.")
+    files = body["files"]
+    if not (isinstance(files, dict) and files):
+        raise ManifestError(f"{at}: field 'files' must be a mapping of split -> file pattern, got {files!r}.")
+    for split, pattern in files.items():
+        _str(at, f"files.{split}", pattern)
+        if pattern.startswith("/") or ".." in pattern.split("/"):
+            raise ManifestError(f"{at}: field 'files.{split}' must be a path inside the repo, got {pattern!r}.")
+    used_by = body["used_by"]
+    if isinstance(used_by, str):
+        used_by = [used_by]
+    if not (isinstance(used_by, list) and used_by and all(u in USED_BY for u in used_by)):
+        raise ManifestError(f"{at}: field 'used_by' must be a list drawn from {list(USED_BY)}, got {used_by!r}.")
+    return DatasetFiles(name=name, kind=body["kind"], repo_id=repo_id, repo_type=body["repo_type"],
+                        revision=_str(at, "revision", body["revision"]), files={str(k): v for k, v in files.items()},
+                        text_column=_str(at, "text_column", body["text_column"]),
+                        label_column=_str(at, "label_column", body["label_column"]), used_by=tuple(used_by))
 
 
 def _parse_entry(name, body, dims, where) -> Entry:
@@ -351,7 +434,8 @@ def _same_data(text: str, manifest: Manifest) -> bool:
         again = parse_manifest(yaml.safe_load(text), manifest.path)
     except (yaml.YAMLError, ManifestError):
         return False
-    return again.entries == manifest.entries and again.dims == manifest.dims
+    return (again.entries == manifest.entries and again.dims == manifest.dims
+            and again.datasets == manifest.datasets)
 
 
 def _dump(manifest: Manifest) -> str:
@@ -368,6 +452,12 @@ def _dump(manifest: Manifest) -> str:
                  "filename": e.filename, "sha256": e.sha256, "size": e.size, "used_by": list(e.used_by),
                  "schema": {r: field_dict(f) for r, f in e.schema.items()}}
         for e in manifest.entries.values()}}
+    if manifest.datasets:
+        data["datasets"] = {
+            d.name: {"kind": d.kind, "repo_id": d.repo_id, "repo_type": d.repo_type, "revision": d.revision,
+                     "files": dict(d.files), "text_column": d.text_column, "label_column": d.label_column,
+                     "used_by": list(d.used_by)}
+            for d in manifest.datasets.values()}
     header = ("# Course artifacts (see helpers/manifest.py). Rewritten by `python -m helpers data lock`;\n"
               "# the original comments could not be kept.\n")
     return header + yaml.safe_dump(data, sort_keys=False, default_flow_style=None)

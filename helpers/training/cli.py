@@ -4,6 +4,10 @@ Values come from, lowest precedence first: the defaults in config.py, the run's
 saved ``run_config.json`` (with --resume), ``--config FILE``, and the flags
 given here.  Under ``torchrun --nproc_per_node N`` the same command trains
 with DDP.
+
+``python -m helpers train prepare ...`` (``prepare.py``) builds the folder that
+``--data course --prepared DIR`` trains on; ``--data course`` is resolved here
+into that folder's files (and the manifest's teacher logits) before training.
 """
 from __future__ import annotations
 
@@ -45,7 +49,10 @@ def build_parser(grid: bool = False) -> argparse.ArgumentParser:
                    help="plain shuffled batches instead of length-grouped ones")
     d = p.add_argument_group("data")
     d.add_argument("--data", choices=("files", "course"),
-                   help="files: --train-file/--val-file; course: the course data through the manifest")
+                   help="files: --train-file/--val-file; course: the folder `train prepare` wrote (--prepared) "
+                        "and the teacher logits from the manifest")
+    d.add_argument("--prepared", help="with --data course: the --out folder of `python -m helpers train prepare` "
+                                      "(default out/course_data; implies --data course)")
     d.add_argument("--train-file", help=".csv/.jsonl/.json/.parquet with a text and a label column")
     d.add_argument("--val-file", help="same columns; an optional tier column (head/mid/tail)")
     d.add_argument("--teacher-logits", help="npz with `logits` (n_train, n_classes), rows in the train file's order")
@@ -101,11 +108,21 @@ def _file_values(path) -> dict:
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "prepare":
+        from .prepare import main as prepare_main
+        return prepare_main(argv[1:])
     grid = bool(argv) and argv[0] == "grid"
     if grid:
         argv = argv[1:]
     args = vars(build_parser(grid).parse_args(argv))
     resume = bool(args.get("resume", False))
+    prepared = args.pop("prepared", None)  # not a recipe key: resolved into file paths below
+    if prepared is not None:
+        if args.get("data", "course") != "course":
+            print("error: --prepared goes with --data course (it names the folder `train prepare` wrote), "
+                  "got --data files.", file=sys.stderr)
+            return 2
+        args["data"] = "course"
 
     from .data import DataError
     from .dist import setup, teardown
@@ -119,6 +136,13 @@ def main(argv=None) -> int:
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if cfg.data == "course":
+        from .prepare import course_config
+        try:
+            cfg = course_config(cfg, prepared).validate()
+        except (DataError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
 
     env = setup(args.get("device"))
     try:
