@@ -10,7 +10,9 @@ tests stripped.  The main process then merges every result, in sorted order,
 into the course gradebook, so one worker and N workers give the same grades.
 
 Outputs (under --out): grades.csv, grades.json (with instructor detail),
-feedback/<student>/<assignment>/<assignment>.html, summary.txt.
+feedback/<student>/<assignment>/<assignment>.html (for students),
+autograded/<student>/<assignment>/<assignment>.ipynb (for the instructor only:
+it still holds the hidden-test cells), summary.txt.
 """
 from __future__ import annotations
 
@@ -241,14 +243,17 @@ def grade_job(job):
             _run_nbgrader(GenerateFeedback, cfg, assignment, student, force=True)
         except Exception as exc:  # noqa: BLE001
             result["issues"].append(f"feedback generation failed: {exc}")
-        out = Path(job["out_dir"])
+        # The executed notebook still holds the hidden-test cells: it goes to the
+        # instructor's autograded/ folder, never next to the feedback students receive.
+        out, graded_dir = Path(job["out_dir"]), Path(job["autograded_dir"])
         out.mkdir(parents=True, exist_ok=True)
-        shutil.copy(executed, out / nb_name)
+        graded_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copy(executed, graded_dir / nb_name)
         fb = course / "feedback" / student / assignment / nb_name.replace(".ipynb", ".html")
         if fb.exists():
             shutil.copy(fb, out / fb.name)
         result["feedback"] = str(out / fb.name) if fb.exists() else None
-        result["autograded"] = str(out / nb_name)
+        result["autograded"] = str(graded_dir / nb_name)
         return result
     except Exception as exc:  # noqa: BLE001 - a driver bug must not take the class down
         result["status"] = "not graded"
@@ -491,6 +496,7 @@ def grade(submitted, work, out, workers=1, timeout=DEFAULT_TIMEOUT, source=None,
             j.update(base_db=str(base_db), ipython_dir=str(ipy), source=str(source), timeout=timeout,
                      tmp_root=str(scratch), release_nb=str(work / "release" / j["assignment"] / f"{j['assignment']}.ipynb"),
                      out_dir=str(out / "feedback" / j["student"] / j["assignment"]),
+                     autograded_dir=str(out / "autograded" / j["student"] / j["assignment"]),
                      result_path=str(scratch / f"result_{j['student']}_{j['assignment']}.json"))
 
         def limit_for(job):

@@ -79,6 +79,9 @@ def test_outputs_csv_gradebook_and_feedback(graded):
     exp = checks.load_expected("week6_lab")
     secrets_ = [repr(exp["lab_bootstrap_ci"]["reference"]["result"]["value"]["ci_low"]),
                 repr(exp["lab_kd_loss"]["reference"]["grid"][5]["value"])]
+    # What students receive is HTML only; the executed notebooks (with hidden cells) stay with the instructor.
+    assert {p.suffix for p in out.glob("feedback/**/*") if p.is_file()} == {".html"}
+    assert sorted(out.glob("autograded/*/*/*.ipynb"))
     htmls = sorted(out.glob("feedback/*/*/*.html"))
     assert len(htmls) >= len(mk.EXAMPLES) - 2  # corrupt and never-executed submissions have none
     for html in htmls:
