@@ -43,7 +43,7 @@ class TrainConfig:
     precision: str = "auto"                  # auto | fp32 | fp16 | bf16
     group_by_length: bool = True
 
-    # Data: local files, or the course data through the manifest ("course").
+    # Data: local files, or the course data as `train prepare` wrote it ("course").
     data: str = "files"                      # files | course
     train_file: str | None = None
     val_file: str | None = None
@@ -90,7 +90,7 @@ class TrainConfig:
             for name in ("train_file", "val_file"):
                 if not getattr(self, name):
                     raise ValueError(f"config: {name} is required with data=files "
-                                     f"(or use --data course to read the course data through the manifest).")
+                                     f"(or use --data course with the folder `python -m helpers train prepare` wrote).")
             if self.recipe == "kd" and not self.teacher_logits:
                 raise ValueError("config: the kd recipe needs teacher_logits (an npz with `logits`, one row "
                                  "per training text, in the training file's order).")

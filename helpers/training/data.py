@@ -240,43 +240,10 @@ class TrainingData:
         return len(self.label_names)
 
 
-COURSE_ENTRIES = {"train_file": "course_train", "val_file": "course_val", "label_list": "course_label_list",
-                  "teacher_logits": "teacher_train_test"}
-
-
-def _course_paths(cfg):
-    """Local paths of the course's training files, resolved through data_manifest.yaml.
-
-    Needs manifest entries ``course_train`` and ``course_val`` (the canonical
-    split as .jsonl/.csv/.parquet with the Hub dataset's "Consumer Complaint" and
-    "Issue" columns, train rows in the teacher file's order), ``course_label_list``
-    (label_list.json) and ``teacher_train_test``; each is downloaded and verified
-    by ``helpers.artifacts.fetch``.
-    """
-    try:
-        from helpers import artifacts
-        from helpers.manifest import load_manifest
-        manifest = load_manifest()
-    except Exception as exc:  # the rest of the suite may be missing or broken; say so plainly
-        raise DataError(f"--data course: cannot read the manifest ({exc}); use --train-file/--val-file/"
-                        f"--teacher-logits with local copies instead.") from exc
-    missing = [name for name in COURSE_ENTRIES.values() if name not in manifest.entries]
-    if missing:
-        raise DataError(f"--data course: data_manifest.yaml has no entr{'y' if len(missing) == 1 else 'ies'} "
-                        f"{missing}; add them (see helpers/training/README.md) or pass local files with "
-                        f"--train-file/--val-file/--teacher-logits/--label-list.")
-    paths = {}
-    for key, name in COURSE_ENTRIES.items():
-        try:
-            paths[key] = str(artifacts.fetch(manifest.entry(name)))
-        except Exception as exc:
-            raise DataError(f"--data course: could not fetch {name!r}: {exc}") from exc
-    return cfg.replace(text_column="Consumer Complaint", label_column="Issue", **paths)
-
-
 def load_training_data(cfg) -> TrainingData:
-    if cfg.data == "course":
-        cfg = _course_paths(cfg)
+    if cfg.data == "course":  # the folder `train prepare` wrote (default out/course_data)
+        from .prepare import course_config
+        cfg = course_config(cfg)
     train = read_split(cfg.train_file, cfg.text_column, cfg.label_column, cfg.tier_column, what="train_file")
     val = read_split(cfg.val_file, cfg.text_column, cfg.label_column, cfg.tier_column, what="val_file")
     teacher = load_teacher(cfg.teacher_logits) if cfg.teacher_logits else None
