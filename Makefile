@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml requirements/lock.txt
 # side: release (demo flag), grade the generated example submissions, report.
 demo: venv
 	$(PY) -m helpers demo --out $(OUT)
-	$(PY) -m autograder demo --out $(OUT)/grading
+	$(PY) -m autograder demo --out $(OUT)
 
 test: venv
 	$(PY) -m pytest -q
