@@ -132,6 +132,7 @@ def build(grades_dir, out_dir):
             true = sorted(a)[len(a) // 2]
             ax.axvline(true, color="#c00000", lw=2, label=f"actual (median) {true:.3f}")
             ax.legend(fontsize=7)
+            ax.set_xlabel("predicted value")
             summary = f"{len(p)} predictions, median {sorted(p)[len(p) // 2]:.3f}; actual {true:.3f}"
         else:
             counts = Counter(map(str, p))
@@ -139,8 +140,10 @@ def build(grades_dir, out_dir):
             names = sorted(set(counts) | {true})
             ax.bar(names, [counts.get(n, 0) for n in names],
                    color=["#c00000" if n == true else "#a5a5a5" for n in names])
+            ax.set_xlabel("predicted choice (red: what the data showed)")
             summary = f"{len(p)} predictions: " + ", ".join(f"{n} {counts.get(n, 0)}" for n in names) + f"; actual {true} (red)"
         ax.set_title(key, fontsize=9)
+        ax.set_ylabel("students")
         fig.tight_layout()
         fig.savefig(out_dir / f"predict_{key}.png", dpi=110)
         plt.close(fig)
