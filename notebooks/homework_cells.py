@@ -1,5 +1,5 @@
 """Cells of the week 6 homework (nbgrader source).  Build with ``python notebooks/build.py``."""
-from lab_cells import COVERAGE_TABLE, C, R
+from lab_cells import BOOTSTRAP_CI, COVERAGE_TABLE, C, R
 from nbsource import code, hidden_test, manual, md, predict, solution
 
 PREFIX = "hw"
@@ -397,22 +397,7 @@ Is the NLL gap real? Re-use a **paired bootstrap** (write it again here, same co
 delta = `score_fn(arm_b[idx], labels[idx]) - score_fn(arm_a[idx], labels[idx])`. **Return** a `dict` with
 float `median`, `ci_low` (2.5%), `ci_high` (97.5%) and bool `excludes_zero`.
 """),
-solution("""
-def paired_bootstrap_ci(score_fn, arm_a, arm_b, labels, n_resamples=1000, seed=42):
-    \"\"\"Paired bootstrap of score(b) - score(a) -> {median, ci_low, ci_high, excludes_zero}.\"\"\"
-    ### BEGIN SOLUTION
-    arm_a, arm_b, labels = np.asarray(arm_a), np.asarray(arm_b), np.asarray(labels)
-    n = len(labels)
-    rng = np.random.RandomState(seed)
-    deltas = np.empty(n_resamples)
-    for r in range(n_resamples):
-        idx = rng.randint(0, n, size=n)
-        deltas[r] = score_fn(arm_b[idx], labels[idx]) - score_fn(arm_a[idx], labels[idx])
-    ci_low, median, ci_high = np.quantile(deltas, [0.025, 0.5, 0.975])
-    return {"median": float(median), "ci_low": float(ci_low), "ci_high": float(ci_high),
-            "excludes_zero": bool(ci_low > 0 or ci_high < 0)}
-    ### END SOLUTION
-""", "hw_bootstrap_ci_answer"),
+solution(BOOTSTRAP_CI, "hw_bootstrap_ci_answer"),
 hidden_test("hw_bootstrap_ci", 3, "a paired bootstrap CI applied to an ECE or NLL delta"),
 code("""
 # The bootstrap only needs what the score needs per row: p(true class) for NLL,

@@ -18,7 +18,25 @@ def C(name):
     return f"<!-- claim:{name} -->"
 
 
-# The lab and the homework ask for the same function (Part 4 carries it over).
+# The lab and the homework ask for the same functions (Part 3 reuses the bootstrap, Part 4
+# carries the coverage table over), so they share one model solution each.
+BOOTSTRAP_CI = """
+def paired_bootstrap_ci(score_fn, arm_a, arm_b, labels, n_resamples=1000, seed=42):
+    \"\"\"Paired bootstrap of score(b) - score(a) -> {median, ci_low, ci_high, excludes_zero}.\"\"\"
+    ### BEGIN SOLUTION
+    arm_a, arm_b, labels = np.asarray(arm_a), np.asarray(arm_b), np.asarray(labels)
+    n = len(labels)
+    rng = np.random.RandomState(seed)
+    deltas = np.empty(n_resamples)
+    for r in range(n_resamples):
+        idx = rng.randint(0, n, size=n)      # the same rows for both arms
+        deltas[r] = score_fn(arm_b[idx], labels[idx]) - score_fn(arm_a[idx], labels[idx])
+    ci_low, median, ci_high = np.quantile(deltas, [0.025, 0.5, 0.975])
+    return {"median": float(median), "ci_low": float(ci_low), "ci_high": float(ci_high),
+            "excludes_zero": bool(ci_low > 0 or ci_high < 0)}
+    ### END SOLUTION
+"""
+
 COVERAGE_TABLE = """
 def coverage_table(probs, labels, thresholds=(0.5, 0.6, 0.7, 0.8, 0.9)):
     \"\"\"Coverage and accuracy above each confidence threshold -> DataFrame.\"\"\"
@@ -474,22 +492,7 @@ Write `paired_bootstrap_ci(score_fn, arm_a, arm_b, labels, n_resamples=1000, see
 * **Return** a `dict` with `"median"`, `"ci_low"` (2.5% quantile), `"ci_high"` (97.5% quantile) of the
   deltas as floats, and `"excludes_zero"`: a bool, True when the whole interval is above or below zero.
 """),
-solution("""
-def paired_bootstrap_ci(score_fn, arm_a, arm_b, labels, n_resamples=1000, seed=42):
-    \"\"\"Paired bootstrap of score(b) - score(a) -> {median, ci_low, ci_high, excludes_zero}.\"\"\"
-    ### BEGIN SOLUTION
-    arm_a, arm_b, labels = np.asarray(arm_a), np.asarray(arm_b), np.asarray(labels)
-    n = len(labels)
-    rng = np.random.RandomState(seed)
-    deltas = np.empty(n_resamples)
-    for r in range(n_resamples):
-        idx = rng.randint(0, n, size=n)      # the same rows for both arms
-        deltas[r] = score_fn(arm_b[idx], labels[idx]) - score_fn(arm_a[idx], labels[idx])
-    ci_low, median, ci_high = np.quantile(deltas, [0.025, 0.5, 0.975])
-    return {"median": float(median), "ci_low": float(ci_low), "ci_high": float(ci_high),
-            "excludes_zero": bool(ci_low > 0 or ci_high < 0)}
-    ### END SOLUTION
-""", "lab_bootstrap_ci_answer"),
+solution(BOOTSTRAP_CI, "lab_bootstrap_ci_answer"),
 code("""
 # Sanity checks (not graded): identical arms give a zero delta; the interval brackets the median.
 acc = lambda p, y: float((p == y).mean())
