@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from helpers import artifacts
+from helpers import hub, validation
 from helpers.manifest import ArtifactError, Entry, Manifest, load_manifest
 
 __all__ = ["main", "lock", "fetch", "verify"]
@@ -31,18 +31,18 @@ def lock(manifest: Manifest, names: list[str], *, revision: str | None = None, o
     out = out or sys.stdout  # looked up at call time (tests capture stdout)
     from huggingface_hub import HfApi
 
-    if artifacts._offline():
+    if hub._offline():
         raise ArtifactError("data lock asks the Hub for each file's commit, sha256 and size, but offline mode "
                             "is on (HF_HUB_OFFLINE=1). Run it online: HF_HUB_OFFLINE=0 python -m helpers "
                             "data lock")
-    api = HfApi(endpoint=artifacts._endpoint())
+    api = HfApi(endpoint=hub._endpoint())
     infos: dict[tuple[str, str, str], object] = {}  # one API call per repo and revision
     for name in _names(manifest, names):
         entry = manifest.entry(name)
         rev = revision or entry.revision
         key = (entry.repo_type, entry.repo_id, rev)
         if key not in infos:
-            infos[key] = artifacts.with_retries(
+            infos[key] = hub.with_retries(
                 lambda e=entry, r=rev: api.repo_info(e.repo_id, repo_type=e.repo_type, revision=r,
                                                      files_metadata=True),
                 entry, what="lock")
@@ -58,8 +58,8 @@ def lock(manifest: Manifest, names: list[str], *, revision: str | None = None, o
         else:
             # Not LFS: the Hub reports only a git sha1, so download at the commit and hash it here.
             pinned = _replace(entry, revision=info.sha, sha256=None, size=None)
-            path = artifacts.fetch(pinned)
-            sha256, size = artifacts.sha256_of(path), path.stat().st_size
+            path = hub.fetch(pinned)
+            sha256, size = hub.sha256_of(path), path.stat().st_size
         manifest.pin(name, revision=info.sha, sha256=sha256, size=size)
         print(f"locked {name:<20} {entry.repo_id}@{info.sha[:12]}  {size:>12,d} B  sha256 {sha256[:16]}…",
               file=out)
@@ -77,8 +77,8 @@ def fetch(manifest: Manifest, names: list[str], *, force: bool = False, out=None
     out = out or sys.stdout  # looked up at call time (tests capture stdout)
     for name in _names(manifest, names):
         entry = manifest.entry(name)
-        path = artifacts.fetch(entry, force=force)
-        artifacts.read_arrays(path, entry, manifest, origin="hub", trusted=entry.sha256 is not None)
+        path = hub.fetch(entry, force=force)
+        validation.read_arrays(path, entry, manifest, origin="hub", trusted=entry.sha256 is not None)
         state = "verified sha256" if entry.sha256 else "NOT PINNED (run `data lock`)"
         print(f"fetched {name:<20} {path}  [{state}; arrays valid]", file=out)
 
@@ -89,11 +89,11 @@ def verify(manifest: Manifest, names: list[str], *, out=None) -> int:
     problems = 0
     for name in _names(manifest, names):
         entry = manifest.entry(name)
-        path = artifacts.cached_hub_path(entry)
+        path = hub.cached_hub_path(entry)
         if path is None:
             print(f"{name:<20} not cached  (python -m helpers data fetch {name})", file=out)
             continue
-        actual = artifacts.sha256_of(path)
+        actual = hub.sha256_of(path)
         size = path.stat().st_size
         if entry.sha256 is None:
             print(f"{name:<20} UNPINNED    sha256 {actual}  size {size}  (python -m helpers data lock {name})",
@@ -114,7 +114,7 @@ def list_entries(manifest: Manifest, *, out=None) -> None:
     for e in manifest.entries.values():
         rows.append((e.name, f"{e.repo_id} ({e.repo_type})", e.revision[:12], e.filename,
                      f"{e.size:,d}" if e.size else "-", "yes" if e.is_pinned else "no",
-                     "yes" if artifacts.cached_hub_path(e) else "no", ",".join(e.used_by)))
+                     "yes" if hub.cached_hub_path(e) else "no", ",".join(e.used_by)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip(), file=out)

@@ -21,7 +21,7 @@ from helpers.manifest import load_manifest
 @pytest.fixture
 def sleeps(monkeypatch):
     waits = []
-    monkeypatch.setattr(artifacts, "_sleep", waits.append)
+    monkeypatch.setattr("helpers.hub._sleep", waits.append)  # with_retries lives in helpers.hub
     return waits
 
 

@@ -22,7 +22,6 @@ pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
 from fakehub import FakeHub, npz_bytes  # noqa: E402
-from helpers import artifacts  # noqa: E402
 from helpers.manifest import ManifestError, load_manifest  # noqa: E402
 from helpers.training import cli  # noqa: E402
 from helpers.training.config import TrainConfig  # noqa: E402
@@ -153,7 +152,7 @@ def course(tmp_path, monkeypatch):
     monkeypatch.setattr(constants, "HF_HUB_DISABLE_TELEMETRY", True, raising=False)
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "course"))
     monkeypatch.setenv("COURSE_MANIFEST", str(manifest))
-    monkeypatch.setattr(artifacts, "_sleep", lambda s: None)
+    monkeypatch.setattr("helpers.hub._sleep", lambda s: None)
     huggingface_hub.close_session()
     yield type("Course", (), {"hub": hub, "commit": commit, "manifest": manifest, "split": split, "tmp": tmp_path,
                               "out": tmp_path / "prepared"})
