@@ -308,3 +308,28 @@ def publish_course(hub: FakeHub, seed: int = 0) -> dict[str, bytes]:
         out[name] = npz_bytes(course_arrays(name, seed))
         hub.add_file(repo_type, repo_id, filename, out[name], lfs=lfs)
     return out
+
+
+def point_hub_clients_at(hub: FakeHub, monkeypatch, tmp_path, manifest) -> None:
+    """Aim huggingface_hub and the course caches at ``hub``, for one test.
+
+    huggingface_hub reads some settings at import time, so the constants are
+    patched as well as the environment; proxies are cleared so 127.0.0.1 is
+    reached directly; the HTTP session is reset so it sees all of this.
+    """
+    import huggingface_hub
+    from huggingface_hub import constants
+
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy", "HF_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf_cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_TELEMETRY", True, raising=False)
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "course"))
+    monkeypatch.setenv("COURSE_MANIFEST", str(manifest))
+    huggingface_hub.close_session()
+

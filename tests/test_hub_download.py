@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
-from fakehub import REPOS, SMALL_MANIFEST, FakeHub, course_arrays, npz_bytes, publish_course
+from fakehub import REPOS, SMALL_MANIFEST, FakeHub, course_arrays, npz_bytes, point_hub_clients_at, publish_course
 from helpers import artifacts, data_cli
 from helpers.artifacts import ArtifactError, load
 from helpers.manifest import load_manifest
@@ -29,27 +29,15 @@ def sleeps(monkeypatch):
 def online(tmp_path, monkeypatch, sleeps):
     """A fake Hub with the miniature course on it, and every env var pointing at tmp dirs."""
     import huggingface_hub
-    from huggingface_hub import constants
 
     hub = FakeHub()
     hub.start()
     published = publish_course(hub)
     manifest = tmp_path / "data_manifest.yaml"
     manifest.write_text(SMALL_MANIFEST)
-    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy", "HF_TOKEN"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("HF_ENDPOINT", hub.url)
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf_cache"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setattr(constants, "HF_HUB_DISABLE_TELEMETRY", True, raising=False)
-    monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "course"))
-    monkeypatch.setenv("COURSE_MANIFEST", str(manifest))
+    point_hub_clients_at(hub, monkeypatch, tmp_path, manifest)
     monkeypatch.delenv("COURSE_DATA_SOURCE", raising=False)
     artifacts.reset_auto_source()
-    huggingface_hub.close_session()  # a fresh httpx client that sees the env above
     yield type("Online", (), {"hub": hub, "files": published, "manifest": manifest, "tmp": tmp_path})
     hub.stop()
     huggingface_hub.close_session()

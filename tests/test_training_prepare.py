@@ -21,7 +21,7 @@ import yaml
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
-from fakehub import FakeHub, npz_bytes  # noqa: E402
+from fakehub import FakeHub, npz_bytes, point_hub_clients_at  # noqa: E402
 from helpers.manifest import ManifestError, load_manifest  # noqa: E402
 from helpers.training import cli  # noqa: E402
 from helpers.training.config import TrainConfig  # noqa: E402
@@ -121,7 +121,6 @@ def teacher_logits(n_rows, n_classes=len(LABELS)):
 def course(tmp_path, monkeypatch):
     """The fake Hub serving the miniature dataset, a manifest for it, the split files; every cache under tmp."""
     import huggingface_hub
-    from huggingface_hub import constants
 
     hub = FakeHub()
     hub.start()
@@ -141,19 +140,8 @@ def course(tmp_path, monkeypatch):
                       ("label_merge_mapping.json", MERGE), ("label_list.json", LABELS)):
         (split / name).write_text(json.dumps(obj))
 
-    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy", "HF_TOKEN"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("HF_ENDPOINT", hub.url)
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf_cache"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setattr(constants, "HF_HUB_DISABLE_TELEMETRY", True, raising=False)
-    monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "course"))
-    monkeypatch.setenv("COURSE_MANIFEST", str(manifest))
+    point_hub_clients_at(hub, monkeypatch, tmp_path, manifest)
     monkeypatch.setattr("helpers.hub._sleep", lambda s: None)
-    huggingface_hub.close_session()
     yield type("Course", (), {"hub": hub, "commit": commit, "manifest": manifest, "split": split, "tmp": tmp_path,
                               "out": tmp_path / "prepared"})
     hub.stop()
