@@ -149,20 +149,26 @@ def _kd_parts(data, exp, full=True):
         grid_part("mixed", by_alpha["mixed"], "alpha * soft term + (1 - alpha) * CE for alpha in {0.3, 0.7}",
                   "The soft term gets alpha and the cross-entropy gets 1 - alpha."),
     ]
-    # fp16 and large logits
+    # fp16 and large logits: robustness, judged against the student's own function on the
+    # same inputs in float32 / float64, and credited once any formula part holds (a loss
+    # that computes nothing the course asks for earns no robustness point).
     fails = []
-    for case, g, e in zip(exp["fp16_cases"], data["fp16"], exp["reference"]["fp16"]):
-        ok, what = _kd_compare(g, e, KD_FP16_RTOL)
+    for case, g, own in zip(exp["fp16_cases"], data["fp16"], data.get("fp16_own_fp32", [])):
+        ok, what = _kd_compare(g, own, KD_FP16_RTOL) if own.get("ok") else (False, f"float32 run failed ({_err(own)})")
         if not ok:
             fails.append(f"fp16 inputs at {_kd_case_label(case)}: {what}")
-    for case, g, e in zip(exp["large_cases"], data["large"], exp["reference"]["large"]):
-        ok, what = _kd_compare(g, e, KD_RTOL)
+    for case, g, own in zip(exp["large_cases"], data["large"], data.get("large_own_fp64", [])):
+        ok, what = _kd_compare(g, own, KD_RTOL) if own.get("ok") else (False, f"float64 run failed ({_err(own)})")
         if not ok:
             fails.append(f"logits of size ~1000 at {_kd_case_label(case)}: {what}")
+    formula_holds = any(p["points"] > 0 for p in parts)
+    if not formula_holds and not fails:
+        fails.append("not credited until one of ce_term / soft_term / mixed passes")
     parts.append(part("fp16_and_large_logits", not fails, 1,
-                      f"{fails[0] if fails else ''}; expected a finite loss matching the float32 formula. "
-                      "Compute in float32 (.float()) and use log_softmax, not log(softmax(...)), which "
-                      "underflows to -inf for large logits.", "; ".join(fails[:3])))
+                      f"{fails[0] if fails else ''}; expected a finite loss equal to what your own function "
+                      "gives on the same inputs in float32 (fp16 inputs) or float64 (large logits). Compute in "
+                      "float32 (.float()) and use log_softmax, not log(softmax(...)), which underflows to -inf "
+                      "for large logits.", "; ".join(fails[:3])))
     parts.append(_gradient_part(data, exp, teacher=False))
     g = data["gradient"]
     if not g.get("ok"):

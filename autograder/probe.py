@@ -78,6 +78,7 @@ _t_dim = _TB.dim
 _t_numel = _TB.numel
 _t_clone = _TB.clone
 _t_float = _TB.float
+_t_double = _TB.double
 _t_abs = _TB.abs
 _t_sum = _TB.sum
 _t_requires_grad = _TB.requires_grad.__get__
@@ -375,15 +376,20 @@ def _kd_probe(fn, run, with_teacher_check=True):
     for i, (b, c, T, a) in enumerate(kd_grid()):
         s, t, y = kd_inputs(i, b, c)
         grid.append(_loss_result(run.call(fn, (s, t, y, T, a), "kd")))
-    fp16 = []
+    # Robustness is judged against the student's own function on the same inputs at a
+    # higher precision, so a formula mistake is not charged twice (it has its own parts).
+    fp16, fp16_own_fp32 = [], []
     for j, (b, c, T, a) in enumerate(KD_FP16):
         s, t, y = kd_inputs(500 + j, b, c, half=True)
         fp16.append(_loss_result(run.call(fn, (s, t, y, T, a), "kd")))
-    large = []
+        fp16_own_fp32.append(_loss_result(run.call(fn, (_t_float(s), _t_float(t), y, T, a), "kd")))
+    large, large_own_fp64 = [], []
     for j, (b, c, T, a) in enumerate(KD_LARGE):
         s, t, y = kd_inputs(600 + j, b, c, scale=400.0)
         large.append(_loss_result(run.call(fn, (s, t, y, T, a), "kd")))
-    out = {"grid": grid, "fp16": fp16, "large": large, "gradient": _kd_gradient(fn, run)}
+        large_own_fp64.append(_loss_result(run.call(fn, (_t_double(s), _t_double(t), y, T, a), "kd")))
+    out = {"grid": grid, "fp16": fp16, "fp16_own_fp32": fp16_own_fp32, "large": large,
+           "large_own_fp64": large_own_fp64, "gradient": _kd_gradient(fn, run)}
     return out
 
 

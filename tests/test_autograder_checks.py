@@ -70,15 +70,19 @@ def test_points_match_the_contract():
         assert f"| `{cid}` | {pts} |" in text
 
 
+# Robustness (fp16, large logits) is its own point, judged against the student's own formula,
+# so a formula bug costs the formula parts and the gradient, not the robustness point as well.
 @pytest.mark.parametrize("mutation, expected", [
-    ("correct", 6), ("bug_softmax_input", 2), ("bug_missing_T2", 2), ("bug_alpha_swapped", 1),
-    ("kl_reversed", 2), ("reduction_mean", 2), ("teacher_not_detached", 5),
+    ("correct", 6), ("bug_softmax_input", 3), ("bug_missing_T2", 3), ("bug_alpha_swapped", 1),
+    ("kl_reversed", 3), ("reduction_mean", 3), ("teacher_not_detached", 5), ("log_of_softmax", 5),
 ])
 def test_kd_loss_mutations(mutation, expected):
     r = grade("lab_kd_loss", V.kd_source(mutation))
     assert r["points"] == expected, parts(r)
     if mutation == "teacher_not_detached":
         assert parts(r)["teacher_detached"] == 0
+    if mutation == "log_of_softmax":
+        assert parts(r)["fp16_and_large_logits"] == 0
     if mutation == "bug_missing_T2":
         assert "T_d**2 times too small" in " ".join(p["message"] for p in r["parts"])
 

@@ -28,6 +28,8 @@ KD_MUTATIONS = {
     "kl_reversed": {"first": "F.log_softmax(t / T_d, dim=-1)", "target": "F.softmax(s / T_d, dim=-1)"},
     "reduction_mean": {"reduction": "mean"},
     "teacher_not_detached": {"detach": ""},
+    # the right formula, but log(softmax) underflows to -inf for large logits
+    "log_of_softmax": {"first": "torch.log(F.softmax(s / T_d, dim=-1))"},
 }
 
 
