@@ -4,9 +4,12 @@
 row-to-row difficulty that both models share cancels out of the difference.
 Resampling the arms independently throws that away and inflates the interval.
 
-Resampling protocol (the course's, reproduced draw for draw): one
-``numpy.random.RandomState(seed)`` stream; for each tier in head, mid, tail
-order, ``n_resamples`` successive ``rng.choice(tier_rows, size=len(tier_rows))``.
+Resampling protocol (the course's, reproduced draw for draw): each tier is
+bootstrapped on its own, as a function called once per tier with ``seed``
+would: a fresh ``numpy.random.RandomState(seed)``, then ``n_resamples``
+successive ``rng.choice(tier_rows, size=len(tier_rows))``.  A tier's interval
+therefore does not depend on which other tiers were computed before it, and a
+student's per-tier loop with the same seed reproduces these numbers exactly.
 
 How the vectorised version stays fast *and* bit-identical to the loop:
 
@@ -222,9 +225,9 @@ def paired_bootstrap(a, b, labels, tiers, metric="macro_f1", n_resamples=1000, s
     unresampled rows) and n.  Same numbers as :func:`paired_bootstrap_loop`.
     """
     a, b, y = _validate(a, b, labels, metric, n_resamples, n_bins)
-    rng = np.random.RandomState(seed)
     rows = []
     for name, idx in _groups(y, tiers).items():
+        rng = np.random.RandomState(seed)
         stats, width, finish = _scorer(metric, a[idx], b[idx], y[idx], n_bins)
         per_resample = np.empty((n_resamples, width), dtype=np.float64)
         for start, pos in _draw_chunks(rng, idx.size, n_resamples):
@@ -247,7 +250,6 @@ def paired_bootstrap_loop(a, b, labels, tiers, metric="macro_f1", n_resamples=10
     from . import metrics
 
     a, b, y = _validate(a, b, labels, metric, n_resamples, n_bins)
-    rng = np.random.RandomState(seed)
 
     def score(arm, rows, classes):
         if metric == "macro_f1":
@@ -260,6 +262,7 @@ def paired_bootstrap_loop(a, b, labels, tiers, metric="macro_f1", n_resamples=10
 
     out = []
     for name, idx in _groups(y, tiers).items():
+        rng = np.random.RandomState(seed)
         classes = np.unique(y[idx])
         deltas = np.empty(n_resamples)
         for r in range(n_resamples):

@@ -46,10 +46,10 @@ def small_chunks(monkeypatch):
 
 
 def _course_loop_f1(a, b, y, tiers, n_resamples, seed):
-    """The course's protocol written out independently of helpers."""
-    rng = np.random.RandomState(seed)
+    """The course's protocol written out independently of helpers: one seeded stream per tier."""
     out = {}
     for tier in ("head", "mid", "tail"):
+        rng = np.random.RandomState(seed)
         idx = np.flatnonzero(tiers == tier)
         labels = np.unique(y[idx])
         deltas = []
@@ -204,3 +204,24 @@ def test_probability_metrics_reject_logits_and_mismatched_arms(data):
         paired_bootstrap(pa, pb[:, :-1], y, tiers, "nll")
     with pytest.raises(ValueError, match="labels"):
         paired_bootstrap(pa, pb, y[:-1], tiers, "nll")
+
+
+def test_a_students_per_tier_loop_with_the_same_seed_reproduces_the_table(data):
+    """The lab's recipe (a fresh RandomState(seed) per call, randint indices, same rows for both
+    arms), called once per tier, gives the very numbers the reveals are rendered from."""
+    from helpers.metrics import macro_f1
+
+    y, tiers, (a, b), _ = data
+    table = paired_bootstrap(a, b, y, tiers, "macro_f1", n_resamples=60, seed=7)
+    for tier in ("tail", "head", "mid"):  # any order: each tier has its own stream
+        rows = tiers == tier
+        ya, pa, pb = y[rows], a[rows], b[rows]
+        classes = np.unique(ya)
+        rng = np.random.RandomState(7)
+        deltas = []
+        for _ in range(60):
+            idx = rng.randint(0, len(ya), size=len(ya))
+            deltas.append(macro_f1(ya[idx], pb[idx], classes) - macro_f1(ya[idx], pa[idx], classes))
+        lo, med, hi = np.quantile(deltas, [0.025, 0.5, 0.975])
+        assert (table.loc[tier, "ci_low"], table.loc[tier, "median"], table.loc[tier, "ci_high"]) == \
+            pytest.approx((lo, med, hi), abs=1e-12)
