@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE ?= 1
 export MPLBACKEND ?= Agg
 
-.PHONY: venv demo test bench reveals reveals-check release grade lock clean
+.PHONY: venv demo test bench reveals reveals-check release grade lock student-wheel clean
 
 venv: $(STAMP)
 
@@ -53,6 +53,11 @@ release: venv
 SUBMITTED ?= nbgrader_work/submitted
 grade: venv
 	$(PY) -m autograder grade $(SUBMITTED) --workers 2
+
+# What students install on Kaggle: helpers only (no autograder, no solutions).
+student-wheel: venv
+	$(PY) -m pip wheel --no-deps --quiet . -w dist
+	@ls dist/*.whl
 
 # Pinning needs the network: the only target that turns offline mode off.
 lock: venv

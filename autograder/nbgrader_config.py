@@ -27,12 +27,18 @@ CODE_STUB = ('# YOUR CODE HERE\n'
 
 def ensure_tools_on_path():
     """nbgrader shells out to `alembic` (new gradebooks) and kernels: make the running
-    interpreter's bin folder (the venv) win on PATH, however we were started."""
+    interpreter's bin folder (the venv) win on PATH, however we were started, and put
+    this checkout on PYTHONPATH so kernels can import ``autograder.probe``.  The
+    autograder is instructor-only: it holds the answer key and the expected values,
+    so it is not part of the package students install."""
     import sys
     bindir = str(Path(sys.executable).parent)
     parts = os.environ.get("PATH", "").split(os.pathsep)
     if not parts or parts[0] != bindir:
         os.environ["PATH"] = os.pathsep.join([bindir, *parts])
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if str(REPO) not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([str(REPO), *paths])
 
 
 def default_work():

@@ -6,6 +6,7 @@ nbclient, in the notebook's own folder, and time it.
 """
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -20,7 +21,9 @@ def execute(path, timeout=300):
     """Run the notebook at ``path``; return (executed notebook, seconds).
 
     The kernel inherits this process's environment, so set HF_HUB_OFFLINE,
-    COURSE_CACHE and friends before calling.
+    COURSE_CACHE and friends before calling.  The solution notebooks' hidden
+    test cells import ``autograder.probe``, which lives in this checkout (it is
+    not installed with helpers), so the checkout goes on the kernel's path.
     """
     import nbformat
     from nbclient import NotebookClient
@@ -29,10 +32,18 @@ def execute(path, timeout=300):
     if not path.is_file():
         raise FileNotFoundError(f"path must be a notebook file; {path} does not exist.")
     nb = nbformat.read(str(path), as_version=4)
-    start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
-    return nb, time.perf_counter() - start
+    before = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), before) if p)
+    try:
+        start = time.perf_counter()
+        NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        return nb, time.perf_counter() - start
+    finally:
+        if before is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = before
 
 
 def write_html(nb, out_path):
