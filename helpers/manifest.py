@@ -260,26 +260,40 @@ def parse_manifest(raw: Any, path: Path | None = None) -> Manifest:
                     datasets=datasets)
 
 
-def _parse_dataset(name, body, where) -> DatasetFiles:
-    at = f"{where}: dataset {name!r}"
+def _check_common(what, name, body, where, keys, missing_hint=""):
+    """Checks every manifest record shares: its name, its fields, repo_id, repo_type, used_by.
+
+    Returns (location prefix for messages, repo_id, used_by as a tuple).
+    """
+    at = f"{where}: {what} {name!r}"
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise ManifestError(f"{where}: dataset name {name!r} is not an identifier.")
+        raise ManifestError(f"{where}: {what} name {name!r} is not an identifier.")
     if not isinstance(body, dict):
         raise ManifestError(f"{at}: expected a mapping of fields, got {type(body).__name__}.")
-    for key in _DATASET_KEYS:
+    for key in keys:
         if key not in body:
-            raise ManifestError(f"{at}: missing field {key!r}.")
-    unknown = sorted(set(body) - set(_DATASET_KEYS))
+            raise ManifestError(f"{at}: missing field {key!r}" + (missing_hint.format(key=key)) + ".")
+    unknown = sorted(set(body) - set(keys))
     if unknown:
-        raise ManifestError(f"{at}: unknown field(s) {unknown}; expected {list(_DATASET_KEYS)}.")
-    if body["kind"] not in DATASET_KINDS:
-        raise ManifestError(f"{at}: field 'kind' must be one of {list(DATASET_KINDS)}, got {body['kind']!r}.")
+        raise ManifestError(f"{at}: unknown field(s) {unknown}; expected {list(keys)}.")
     repo_id = _str(at, "repo_id", body["repo_id"])
     if not _REPO_ID.fullmatch(repo_id):
         raise ManifestError(f"{at}: field 'repo_id' must look like 'owner/name', got {repo_id!r}.")
     if body["repo_type"] not in REPO_TYPES:
         raise ManifestError(f"{at}: field 'repo_type' must be one of {list(REPO_TYPES)}, "
                             f"got {body['repo_type']!r}.")
+    used_by = body["used_by"]
+    if isinstance(used_by, str):
+        used_by = [used_by]
+    if not (isinstance(used_by, list) and used_by and all(u in USED_BY for u in used_by)):
+        raise ManifestError(f"{at}: field 'used_by' must be a list drawn from {list(USED_BY)}, got {used_by!r}.")
+    return at, repo_id, tuple(used_by)
+
+
+def _parse_dataset(name, body, where) -> DatasetFiles:
+    at, repo_id, used_by = _check_common("dataset", name, body, where, _DATASET_KEYS)
+    if body["kind"] not in DATASET_KINDS:
+        raise ManifestError(f"{at}: field 'kind' must be one of {list(DATASET_KINDS)}, got {body['kind']!r}.")
     files = body["files"]
     if not (isinstance(files, dict) and files):
         raise ManifestError(f"{at}: field 'files' must be a mapping of split -> file pattern, got {files!r}.")
@@ -287,36 +301,16 @@ def _parse_dataset(name, body, where) -> DatasetFiles:
         _str(at, f"files.{split}", pattern)
         if pattern.startswith("/") or ".." in pattern.split("/"):
             raise ManifestError(f"{at}: field 'files.{split}' must be a path inside the repo, got {pattern!r}.")
-    used_by = body["used_by"]
-    if isinstance(used_by, str):
-        used_by = [used_by]
-    if not (isinstance(used_by, list) and used_by and all(u in USED_BY for u in used_by)):
-        raise ManifestError(f"{at}: field 'used_by' must be a list drawn from {list(USED_BY)}, got {used_by!r}.")
     return DatasetFiles(name=name, kind=body["kind"], repo_id=repo_id, repo_type=body["repo_type"],
                         revision=_str(at, "revision", body["revision"]), files={str(k): v for k, v in files.items()},
                         text_column=_str(at, "text_column", body["text_column"]),
-                        label_column=_str(at, "label_column", body["label_column"]), used_by=tuple(used_by))
+                        label_column=_str(at, "label_column", body["label_column"]), used_by=used_by)
 
 
 def _parse_entry(name, body, dims, where) -> Entry:
-    at = f"{where}: entry {name!r}"
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise ManifestError(f"{where}: entry name {name!r} is not an identifier.")
-    if not isinstance(body, dict):
-        raise ManifestError(f"{at}: expected a mapping of fields, got {type(body).__name__}.")
-    for key in _ENTRY_KEYS:
-        if key not in body:
-            raise ManifestError(f"{at}: missing field {key!r} (write `{key}: null` if not yet known).")
-    unknown = sorted(set(body) - set(_ENTRY_KEYS))
-    if unknown:
-        raise ManifestError(f"{at}: unknown field(s) {unknown}; expected {list(_ENTRY_KEYS)}.")
-
-    repo_id = _str(at, "repo_id", body["repo_id"])
-    if not _REPO_ID.fullmatch(repo_id):
-        raise ManifestError(f"{at}: field 'repo_id' must look like 'owner/name', got {repo_id!r}.")
+    at, repo_id, used_by = _check_common("entry", name, body, where, _ENTRY_KEYS,
+                                         missing_hint=" (write `{key}: null` if not yet known)")
     repo_type = body["repo_type"]
-    if repo_type not in REPO_TYPES:
-        raise ManifestError(f"{at}: field 'repo_type' must be one of {list(REPO_TYPES)}, got {repo_type!r}.")
     revision = _str(at, "revision", body["revision"])
     filename = _str(at, "filename", body["filename"])
     if filename.startswith("/") or ".." in filename.split("/"):
@@ -327,11 +321,6 @@ def _parse_entry(name, body, dims, where) -> Entry:
     size = body["size"]
     if size is not None:
         _check_size(at, size)
-    used_by = body["used_by"]
-    if isinstance(used_by, str):
-        used_by = [used_by]
-    if not (isinstance(used_by, list) and used_by and all(u in USED_BY for u in used_by)):
-        raise ManifestError(f"{at}: field 'used_by' must be a list drawn from {list(USED_BY)}, got {used_by!r}.")
 
     schema = body["schema"]
     if not isinstance(schema, dict) or "logits" not in schema:
