@@ -1,18 +1,25 @@
 """``python -m autograder grade DIR``: grade every submission in nbgrader's submitted layout.
 
 DIR/<student>/<assignment>/<assignment>.ipynb.  Each submission is graded on its
-own: a worker process copies the released gradebook into a fresh temporary
-course folder, runs nbgrader's ``autograde`` there (hidden tests restored, the
-notebook executed with a per-cell timeout), reads the probes' marked lines from
-the executed notebook, judges them with ``checks.py`` outside the kernel, writes
-the points into that gradebook and runs ``generate_feedback`` with the hidden
-tests stripped.  The main process then merges every result, in sorted order,
-into the course gradebook, so one worker and N workers give the same grades.
+own: a worker process copies the course gradebook into a fresh temporary
+course folder and runs nbgrader's ``autograde`` there with the course pipeline
+(``nbgrader_config.apply``): hidden tests restored, the notebook executed with a
+per-cell timeout, the probes' lines judged by ``judge.JudgeHiddenTests`` outside
+the kernel, verdicts and points left in the hidden-test cells and saved by
+nbgrader's ``SaveAutoGrades``.  The worker reads the points back from that
+gradebook (so this command, ``nbgrader autograde`` and formgrader's Autograde
+button give the same grades) and runs ``generate_feedback`` with the hidden tests
+stripped.  The main process then merges every result, in sorted order, into the
+course gradebook, so one worker and N workers give the same grades; a manual
+override whose automatic score changed under it is flagged for review
+(``needs_manual_grade``) and listed in the summary.
 
 Outputs (under --out): grades.csv, grades.json (with instructor detail),
 feedback/<student>/<assignment>/<assignment>.html (for students),
 autograded/<student>/<assignment>/<assignment>.ipynb (for the instructor only:
-it still holds the hidden-test cells), summary.txt.
+it still holds the hidden-test cells), summary.txt.  These hold AUTOGRADED points
+only; after manual grading in formgrader, ``python -m autograder finalize``
+exports the final grades and regenerates the feedback.
 """
 from __future__ import annotations
 
@@ -22,7 +29,6 @@ import csv
 import json
 import os
 import queue
-import secrets
 import select
 import shutil
 import signal
@@ -34,12 +40,12 @@ import time
 from pathlib import Path
 
 from . import checks
+from .judge import checks_of, judge_notebook
+from .judge import cells_by_gid as _cells_by_gid
 from .nbgrader_config import ASSIGNMENTS, DEFAULT_TIMEOUT, REPO, apply, default_work, ensure_tools_on_path
-from .probe import MARKER, NONCE_ENV
+from .probe import MARKER
 
-STARTUP = ("# Written by the autograder: import the probe before any student code runs, so it\n"
-           "# captures pristine numpy/torch/builtins and reads this run's nonce.\n"
-           "import autograder.probe  # noqa: F401\n")
+SCOPE = "autograded only"  # what grades.csv / summary.txt hold; final grades: `python -m autograder finalize`
 
 # Static source inspection: names whose import or use in a student's code deserves an instructor's look.
 REFERENCE_NAMES = {"kd_loss", "kd_loss_terms", "per_tier_f1", "per_tier_ece", "coverage_table",
@@ -48,15 +54,6 @@ REFERENCE_NAMES = {"kd_loss", "kd_loss_terms", "per_tier_f1", "per_tier_ece", "c
 
 
 # =========================================================================== the worker side
-def checks_of(assignment):
-    return [cid for cid, nb in checks.NOTEBOOK_OF.items() if nb == assignment]
-
-
-def _cells_by_gid(nb):
-    return {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get("grade_id")}
-
-
 def hidden_cell_changes(submitted, release, assignment):
     """Issues with the hidden-test cells of a submission, compared with the release version."""
     sub, rel = _cells_by_gid(submitted), _cells_by_gid(release)
@@ -94,76 +91,8 @@ def static_flags(nb):
 
 
 def read_results(nb, nonce, assignment, expected):
-    """Judge every check of the executed notebook; returns (results by check, issues, flags)."""
-    cells = _cells_by_gid(nb)
-    results, issues, flags = {}, [], []
-    for cid in checks_of(assignment):
-        cell = cells.get(cid)
-        if cell is None:
-            results[cid] = checks.not_graded(cid, "the test cell is missing from the graded notebook")
-            issues.append(f"{cid}: test cell missing after autograde")
-            continue
-        text = "".join(o.get("text", "") for o in cell.get("outputs", [])
-                       if o.get("output_type") == "stream" and o.get("name") == "stdout")
-        valid, forged, corrupt = [], 0, 0
-        for line in text.splitlines():
-            line = line.strip()
-            if not line.startswith(MARKER):
-                continue
-            try:
-                payload = json.loads(line[len(MARKER):])
-            except ValueError:
-                corrupt += 1
-                continue
-            if isinstance(payload, dict) and nonce and payload.get("nonce") == nonce and payload.get("check") == cid:
-                valid.append(payload)
-            else:
-                forged += 1
-        if forged:
-            flags.append(f"{cid}: {forged} result line(s) without this run's nonce (printed by student code?)")
-        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-        if len(valid) == 1:
-            results[cid] = checks.judge(cid, valid[0], expected)
-            if errors:  # e.g. the cell timed out after the probe printed; the data stands
-                issues.append(f"{cid}: {errors[0].get('ename')}: {errors[0].get('evalue', '')[:120]}")
-            continue
-        if len(valid) > 1:
-            reason = "more than one result line for this check: tampering suspected"
-            flags.append(f"{cid}: {reason}")
-        elif errors:
-            e = errors[0]
-            ename, evalue = e.get("ename", "Error"), e.get("evalue", "")
-            if ename == "AutograderNotRun":
-                reason = evalue
-            elif ename in ("CellTimeoutError", "KeyboardInterrupt"):
-                reason = "the test cell ran past the time limit"
-            else:
-                reason = f"the test cell raised {ename}: {evalue[:200]}"
-        elif corrupt:
-            reason = "the test cell printed an unreadable result line"
-        else:
-            reason = "the test cell printed no result (did it run?)"
-        results[cid] = checks.not_graded(cid, reason)
-        issues.append(f"{cid}: {reason}")
-    for i, cell in enumerate(nb.cells):  # student cells that timed out or stopped the kernel
-        if cell.cell_type != "code" or cell.metadata.get("nbgrader", {}).get("grade_id") in results:
-            continue
-        for o in cell.get("outputs", []):
-            if o.get("output_type") == "error" and o.get("ename") in ("CellTimeoutError", "AutograderStopped"):
-                name = cell.metadata.get("nbgrader", {}).get("grade_id", f"#{i}")
-                issues.append(f"cell {name} (#{i}): {o.get('evalue') or 'ran past the time limit'}")
-                break
-    return results, issues, flags
-
-
-def verdict_text(r):
-    lines = [f"Autograder: {r['check']}: {r['points']} / {r['max']} points"]
-    if r.get("note"):
-        lines.append(f"  note: {r['note']}")
-    for p in r["parts"]:
-        mark = "ok" if p["passed"] else "--"
-        lines.append(f"  [{mark}] {p['name']} ({p['points']}/{p['max']})" + (f": {p['message']}" if p["message"] else ""))
-    return "\n".join(lines) + "\n"
+    """Judge every check of an executed notebook (as the pipeline's judge does); (results, issues, flags)."""
+    return judge_notebook(nb, nonce, assignment, expected)
 
 
 def _run_nbgrader(app_cls, cfg, assignment, student, **attrs):
@@ -176,10 +105,29 @@ def _run_nbgrader(app_cls, cfg, assignment, student, **attrs):
     app.start()
 
 
+def _replace(src, dest):
+    """Copy src over dest; nbgrader leaves its outputs read-only, so a regrade removes the old copy first."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.unlink(missing_ok=True)
+    shutil.copyfile(src, dest)
+
+
+def read_grades(db, assignment, student):
+    """Every grade cell of one submission as nbgrader saved it: name -> auto_score, needs_manual_grade, max."""
+    from nbgrader.api import Gradebook
+    out = {}
+    with Gradebook(f"sqlite:///{db}", "week6") as gb:
+        sub = gb.find_submission_notebook(assignment, assignment, student)
+        for g in sub.grades:
+            out[g.name] = {"auto_score": g.auto_score, "needs_manual_grade": bool(g.needs_manual_grade),
+                           "max": g.max_score}
+    return out
+
+
 def grade_job(job):
     """Grade one submission in its own temporary course folder. Never raises."""
     import nbformat
-    from nbgrader.api import Gradebook
     from nbgrader.converters import Autograde, GenerateFeedback
     from traitlets.config import Config
 
@@ -200,45 +148,34 @@ def grade_job(job):
         result["issues"] += hidden_cell_changes(submitted, release, assignment)
         result["flags"] += static_flags(submitted)
 
-        nonce = secrets.token_hex(16)
-        nonce_file = tmp / "nonce"
-        nonce_file.write_text(nonce)
-        os.environ[NONCE_ENV] = str(nonce_file)
-        os.environ["IPYTHONDIR"] = job["ipython_dir"]
+        os.environ["IPYTHONDIR"] = job["ipython_dir"]  # a clean IPython profile, not the instructor's
         cfg = apply(Config(), work=course, root=course, source=job["source"], timeout=job["timeout"])
         t0 = time.monotonic()
-        try:
+        try:  # the course pipeline: execute, judge outside the kernel, SaveAutoGrades
             _run_nbgrader(Autograde, cfg, assignment, student, force=True, create_student=True)
         except Exception as exc:  # noqa: BLE001 - nbgrader failed on this submission only
             result["issues"].append(f"nbgrader autograde failed: {exc}")
         result["autograde_s"] = round(time.monotonic() - t0, 2)
         executed = course / "autograded" / student / assignment / nb_name
-        expected = checks.load_expected(assignment)
-        if not executed.exists():
+        judged = nbformat.read(executed, as_version=4).metadata.get("autograder") if executed.exists() else None
+        if not judged:
             result["status"] = "not graded"
             for cid in checks_of(assignment):
                 result["checks"][cid] = checks.not_graded(cid, "the notebook could not be autograded")
             return result
-        nb = nbformat.read(executed, as_version=4)
-        res, issues, flags = read_results(nb, nonce, assignment, expected)
-        result["checks"], result["issues"], result["flags"] = res, result["issues"] + issues, result["flags"] + flags
-        for cid, r in res.items():
-            result["flags"] += [f"{cid}: {f}" for f in r.get("flags", [])]
-        # Points into this submission's gradebook; verdicts into the notebook for the feedback.
-        with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "week6") as gb:
-            for cid, r in res.items():
-                try:
-                    grade = gb.find_grade(cid, assignment, assignment, student)
-                except Exception:  # noqa: BLE001 - cell not in this gradebook
-                    continue
-                grade.auto_score = float(r["points"])
-                grade.needs_manual_grade = False
-            gb.db.commit()
-        cells = _cells_by_gid(nb)
-        for cid, r in res.items():
-            if cid in cells:
-                cells[cid].metadata["autograder"] = {"text": verdict_text(r)}
-        nbformat.write(nb, executed)
+        result["checks"] = judged["checks"]
+        result["issues"] += judged["issues"]
+        result["flags"] += judged["flags"]
+        # The points are what nbgrader saved from the judge's cell outputs: read them back.
+        result["grades"] = read_grades(course / "gradebook.db", assignment, student)
+        for cid, r in result["checks"].items():
+            saved = result["grades"].get(cid, {}).get("auto_score")
+            if saved is None:
+                result["issues"].append(f"{cid}: nbgrader saved no automatic score; 0 points")
+                saved = 0.0
+            elif float(saved) != float(r["points"]):  # pragma: no cover - the judge and nbgrader disagree
+                result["issues"].append(f"{cid}: the gradebook holds {saved} points, the judge gave {r['points']}")
+            r["points"] = int(saved) if float(saved).is_integer() else float(saved)
         try:
             _run_nbgrader(GenerateFeedback, cfg, assignment, student, force=True)
         except Exception as exc:  # noqa: BLE001
@@ -247,11 +184,10 @@ def grade_job(job):
         # instructor's autograded/ folder, never next to the feedback students receive.
         out, graded_dir = Path(job["out_dir"]), Path(job["autograded_dir"])
         out.mkdir(parents=True, exist_ok=True)
-        graded_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copy(executed, graded_dir / nb_name)
+        _replace(executed, graded_dir / nb_name)
         fb = course / "feedback" / student / assignment / nb_name.replace(".ipynb", ".html")
         if fb.exists():
-            shutil.copy(fb, out / fb.name)
+            _replace(fb, out / fb.name)
         result["feedback"] = str(out / fb.name) if fb.exists() else None
         result["autograded"] = str(graded_dir / nb_name)
         return result
@@ -262,7 +198,6 @@ def grade_job(job):
             result["checks"].setdefault(cid, checks.not_graded(cid, "grading error"))
         return result
     finally:
-        os.environ.pop(NONCE_ENV, None)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -407,24 +342,46 @@ def run_jobs(jobs, workers, limit_for, log):
 
 
 def merge_into_gradebook(results, work):
-    """Write every submission's points into the course gradebook (sorted: deterministic)."""
+    """Write every submission's grades into the course gradebook (sorted: deterministic).
+
+    Automatic scores and nbgrader's needs_manual_grade come from each submission's
+    own autograde.  A manual score the instructor set is kept; when the automatic
+    score under it changed and the two now disagree, the cell is flagged for review
+    (needs_manual_grade, as nbgrader's SaveAutoGrades does for overridden cells) and
+    listed in the result's ``review``.  Returns the number of cells flagged."""
     import warnings
 
     from nbgrader.api import Gradebook
     from sqlalchemy.exc import SAWarning
     warnings.simplefilter("ignore", SAWarning)  # nbgrader's own autoflush notices, harmless here
+    flagged = 0
     with Gradebook(f"sqlite:///{Path(work) / 'gradebook.db'}", "week6") as gb:
         for r in results:  # a submission that could not be graded is recorded too, with zero points
             gb.update_or_create_student(r["student"])
             gb.update_or_create_submission(r["assignment"], r["student"])
-            for cid, c in r["checks"].items():
+            saved = r.get("grades") or {cid: {"auto_score": float(c["points"]), "needs_manual_grade": False}
+                                        for cid, c in r["checks"].items()}
+            r["review"] = []
+            for name, g in sorted(saved.items()):
                 try:
-                    grade = gb.find_grade(cid, r["assignment"], r["assignment"], r["student"])
-                except Exception:  # noqa: BLE001
+                    grade = gb.find_grade(name, r["assignment"], r["assignment"], r["student"])
+                except Exception:  # noqa: BLE001 - cell not in this gradebook
                     continue
-                grade.auto_score = float(c["points"])
-                grade.needs_manual_grade = False
+                old, new = grade.auto_score, g["auto_score"]
+                grade.auto_score = new
+                if grade.manual_score is None:
+                    grade.needs_manual_grade = g["needs_manual_grade"]
+                elif new is not None and old != new and float(grade.manual_score) != float(new):
+                    grade.needs_manual_grade = True
+                    flagged += 1
+                    r["review"].append(f"{name}: the automatic score changed from {_pts(old)} to {_pts(new)} "
+                                       f"under a manual score of {_pts(grade.manual_score)}; review it in formgrader")
         gb.db.commit()
+    return flagged
+
+
+def _pts(x):
+    return "none" if x is None else f"{float(x):g}"
 
 
 def export_gradebook(work, path):
@@ -441,17 +398,20 @@ def write_outputs(results, out):
     with open(out / "grades.csv", "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["student", "assignment", *[f"{c}{s}" for c in all_checks for s in ("", "_max")],
-                    "total", "total_max"])
+                    "total", "total_max", "scope"])
         for r in results:
             row = [r["student"], r["assignment"]]
             for cid in all_checks:
                 c = r["checks"].get(cid)
                 row += [c["points"], c["max"]] if c else ["", ""]
-            row += [sum(c["points"] for c in r["checks"].values()), sum(c["max"] for c in r["checks"].values())]
+            row += [sum(c["points"] for c in r["checks"].values()), sum(c["max"] for c in r["checks"].values()), SCOPE]
             w.writerow(row)
     stable = [{k: v for k, v in r.items() if k not in ("autograde_s",)} for r in results]
     (out / "grades.json").write_text(json.dumps(stable, indent=1, sort_keys=True, allow_nan=True) + "\n")
-    lines = [f"Graded {len(results)} submission(s)."]
+    lines = [f"Graded {len(results)} submission(s).",
+             "Points here are AUTOGRADED ONLY (hidden-test checks). Manually graded answers and overrides are in",
+             "the gradebook: grade them in formgrader (`make formgrader`), then `python -m autograder finalize`",
+             "writes the final grades (final_grades.csv) and regenerates the feedback."]
     partial = [r for r in results if r["issues"] or r["status"] != "graded"]
     lines.append(f"{len(partial)} not fully graded:" if partial else "Every submission was fully graded.")
     for r in partial:
@@ -463,6 +423,12 @@ def write_outputs(results, out):
         for r in flagged:
             lines.append(f"- {r['student']}/{r['assignment']}:")
             lines += [f"    {f}" for f in sorted(set(r["flags"]))]
+    review = [r for r in results if r.get("review")]
+    if review:
+        lines.append(f"Manual overrides to review: the automatic score changed under them ({len(review)}):")
+        for r in review:
+            lines.append(f"- {r['student']}/{r['assignment']}:")
+            lines += [f"    {f}" for f in r["review"]]
     text = "\n".join(lines) + "\n"
     (out / "summary.txt").write_text(text)
     return text
@@ -480,9 +446,8 @@ def grade(submitted, work, out, workers=1, timeout=DEFAULT_TIMEOUT, source=None,
     try:
         base_db = scratch / "base.db"
         shutil.copy(work / "gradebook.db", base_db)  # every job starts from the same gradebook
-        ipy = scratch / "ipython"
-        (ipy / "profile_default" / "startup").mkdir(parents=True)
-        (ipy / "profile_default" / "startup" / "00-autograder-probe.py").write_text(STARTUP)
+        ipy = scratch / "ipython"  # the probe is imported at kernel start by GuardedExecute
+        ipy.mkdir()
         n_code = {}
         for a in ASSIGNMENTS:
             rel = work / "release" / a / f"{a}.ipynb"
@@ -510,13 +475,11 @@ def grade(submitted, work, out, workers=1, timeout=DEFAULT_TIMEOUT, source=None,
         for r in results:  # autograded notebooks and feedback into the course work folder too
             for kind, sub in (("autograded", "autograded"), ("feedback", "feedback")):
                 if r.get(kind):
-                    dest = work / sub / r["student"] / r["assignment"] / Path(r[kind]).name
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy(r[kind], dest)
+                    _replace(r[kind], work / sub / r["student"] / r["assignment"] / Path(r[kind]).name)
             for kind in ("autograded", "feedback"):
                 if r.get(kind):
                     r[kind] = str(Path(r[kind]).relative_to(out))
-        merge_into_gradebook(results, work)
+        merge_into_gradebook(results, work)  # before write_outputs: it adds each result's review list
         export_gradebook(work, out / "nbgrader_export.csv")
         return results, write_outputs(results, out)
     finally:

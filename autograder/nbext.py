@@ -1,19 +1,29 @@
-"""Two nbgrader preprocessors the course needs.
+"""The course's nbgrader preprocessors (the judge itself is in ``judge.py``).
 
 ``GuardedExecute`` replaces nbgrader's ``Execute`` in ``autograde``: a cell that
 ignores the timeout interrupt, or a kernel that dies, stops the notebook there
 (the cells that ran keep their outputs; the rest are marked as not run) instead
-of hanging the grading run or losing the whole submission.
+of hanging the grading run or losing the whole submission.  It also prepares the
+probe for every run, whoever started it (``nbgrader autograde``, formgrader's
+Autograde button or ``python -m autograder grade``): a fresh nonce per notebook,
+written to a file only this run's kernel reads (in the notebook's own folder,
+named by ``AUTOGRADER_NONCE_FILE`` in the kernel's environment), and
+``autograder.probe`` imported at kernel start, before any student cell, so the
+probe reads and deletes that file and captures pristine numpy/torch/builtins.
+The nonce goes on to ``JudgeHiddenTests`` in ``resources["autograder"]``.
 
 ``SanitizeFeedback`` runs in ``generate_feedback``: hidden test cells lose their
-source and outputs (nbgrader would otherwise show the hidden tests) and show the
-autograder's verdict for that check instead; the probe's marked lines are removed
-everywhere.
+source and show only the judge's verdict (nbgrader would otherwise show the
+hidden tests); the probe's marked lines are removed everywhere, and so is the
+judge's instructor detail in the notebook metadata.
 """
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
 import time
+from pathlib import Path
 
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -22,8 +32,11 @@ from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
 from traitlets import Integer
 
-from .probe import MARKER
+from .judge import RESOURCE_KEY, is_verdict
+from .probe import MARKER, NONCE_ENV
 
+# Imported before any student cell runs; binds no name in the student's namespace.
+PROBE_AT_START = "--IPKernelApp.exec_lines=__import__('autograder.probe')"
 NOT_RUN = "AutograderNotRun"
 STOPPED = "AutograderStopped"
 
@@ -39,7 +52,26 @@ class GuardedExecute(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         self._ag_stop = None
-        return super().preprocess(nb, resources, km)
+        resources = resources if resources is not None else {}
+        nonce = secrets.token_hex(16)
+        folder = Path((resources.get("metadata") or {}).get("path") or ".").resolve()
+        nonce_file = folder / f".autograder-nonce-{secrets.token_hex(8)}"
+        fd = os.open(nonce_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(nonce)
+        resources[RESOURCE_KEY] = {"nonce": nonce}
+        if PROBE_AT_START not in self.extra_arguments:
+            self.extra_arguments = [*self.extra_arguments, PROBE_AT_START]
+        before = os.environ.get(NONCE_ENV)
+        os.environ[NONCE_ENV] = str(nonce_file)  # the kernel inherits this process's environment
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            if before is None:
+                os.environ.pop(NONCE_ENV, None)
+            else:
+                os.environ[NONCE_ENV] = before
+            nonce_file.unlink(missing_ok=True)  # the probe deletes it at import; never leave it behind
 
     async def _async_handle_timeout(self, timeout, cell=None):
         self._ag_timed_out = True
@@ -122,15 +154,19 @@ class RestoringOverwriteCells(OverwriteCells):
 
 
 class SanitizeFeedback(NbGraderPreprocessor):
-    """Hide hidden tests and expected values from the feedback students receive."""
+    """Hide hidden tests, expected values and the probe's lines from the feedback students receive."""
+
+    def preprocess(self, nb, resources):
+        nb.metadata.pop("autograder", None)  # the judge's full results, with the instructor's detail
+        return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
         meta = cell.metadata.get("nbgrader", {})
-        verdict = cell.metadata.pop("autograder", None)
+        cell.metadata.pop("autograder", None)
         if cell.cell_type == "code" and meta.get("grade") and meta.get("locked") and not meta.get("solution"):
             cell.source = f"# Autograder check: {meta.get('grade_id', '')} (hidden test; its result is below)"
-            text = verdict.get("text", "") if isinstance(verdict, dict) else "No autograder result for this check."
-            cell.outputs = [new_output("stream", name="stdout", text=text)]
+            verdicts = [o for o in cell.get("outputs", []) if is_verdict(o)]
+            cell.outputs = verdicts or [new_output("stream", name="stdout", text="No autograder result for this check.\n")]
         elif cell.cell_type == "code":
             kept = []
             for out in cell.get("outputs", []):

@@ -3,11 +3,21 @@
 Source notebooks live in ``notebooks/<assignment>/``; everything nbgrader writes
 (release, submitted, autograded, feedback, the gradebook) goes under one work
 folder outside version control (``nbgrader_work/`` at the repository root, or
-``$AUTOGRADER_WORK``).  The grading driver builds the same configuration with
-``apply``; nbgrader's own command line picks this file up from the current
-folder, so for ad-hoc nbgrader commands on the same course run them from here:
+``$AUTOGRADER_WORK``).  ``apply`` fills a traitlets Config for that course; the
+grading driver builds its configuration with it, and so does the repository
+root's ``nbgrader_config.py``, which nbgrader reads from the current folder.  So
+nbgrader's own tools work on this course from the repository root, with nothing
+set by hand:
 
-    cd autograder && python -m nbgrader db assignment list      # AUTOGRADER_WORK=... for another work folder
+    nbgrader db student list                       # AUTOGRADER_WORK=... for another work folder
+    nbgrader autograde week6_lab                   # the same judge, points and verdicts as `grade`
+    nbgrader generate_feedback week6_lab
+    nbgrader export
+    nbgrader validate notebooks/week6_lab/week6_lab.ipynb
+
+The autograde pipeline: ``GuardedExecute`` (nonce, probe at kernel start,
+timeouts) -> ``JudgeHiddenTests`` (``judge.py``: probe lines -> verdict and
+points, outside the kernel) -> nbgrader's ``SaveAutoGrades``.
 """
 from __future__ import annotations
 
@@ -53,6 +63,7 @@ def apply(c, *, work, root=None, source=None, timeout=DEFAULT_TIMEOUT, interrupt
 
     from nbgrader.preprocessors import ClearOutput, DeduplicateIds, OverwriteKernelspec
 
+    from autograder.judge import JudgeHiddenTests
     from autograder.nbext import GuardedExecute, RestoringOverwriteCells, SanitizeFeedback
 
     ensure_tools_on_path()
@@ -72,8 +83,11 @@ def apply(c, *, work, root=None, source=None, timeout=DEFAULT_TIMEOUT, interrupt
     c.GuardedExecute.timeout = int(timeout)
     c.GuardedExecute.interrupt_grace = int(interrupt_grace)
     c.GuardedExecute.kernel_name = "python3"
-    c.Autograde.autograde_preprocessors = [GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-                                           SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+    # The judge reads the probe lines before LimitOutput could shorten them, and leaves the
+    # points where SaveAutoGrades (nbgrader's determine_grade) reads them.
+    c.Autograde.autograde_preprocessors = [GuardedExecute, IgnorePattern, ClearMetadataPreprocessor,
+                                           JudgeHiddenTests, LimitOutput, SaveAutoGrades, AssignLatePenalties,
+                                           CheckCellMetadata]
     c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoringOverwriteCells,
                                           CheckCellMetadata]
     c.OverwriteCells.add_missing_cells = True  # a deleted test cell comes back and is graded
@@ -84,5 +98,8 @@ def apply(c, *, work, root=None, source=None, timeout=DEFAULT_TIMEOUT, interrupt
     return c
 
 
-if "get_config" in globals():  # loaded by nbgrader / traitlets as a config file
+if "get_config" in globals():  # loaded by nbgrader / traitlets as a config file (cwd autograder/)
+    import sys as _sys
+    if str(REPO) not in _sys.path:  # the nbgrader console script does not put the checkout on sys.path
+        _sys.path.insert(0, str(REPO))
     apply(get_config(), work=default_work(), root=REPO)  # noqa: F821

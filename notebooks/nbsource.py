@@ -51,10 +51,22 @@ def solution(src, grade_id):
     return cell
 
 
+# In grading, ``autograder.probe`` is importable (the grading kernel has it on its
+# path).  Run from the instructor's checkout (Jupyter, ``nbgrader validate``) the
+# kernel starts in the notebook's folder, so the hidden test finds the checkout
+# above it.  The whole block is removed on release: students never see it.
+FIND_PROBE = ("try:\n"
+              "    import autograder.probe\n"
+              "except ModuleNotFoundError:  # a source notebook run from the checkout: find it above this folder\n"
+              "    import pathlib, sys\n"
+              "    sys.path[:0] = [str(p) for p in pathlib.Path.cwd().parents if (p / \"autograder\" / \"probe.py\").is_file()][:1]\n")
+
+
 def hidden_test(check_id, points, skill):
     src = (f"# Autograder check: {skill}. Your function runs on fixed inputs; the\n"
            f"# comparison with the expected values happens outside this notebook.\n"
            f"### BEGIN HIDDEN TESTS\n"
+           f"{FIND_PROBE}"
            f"from autograder.probe import probe; probe(\"{check_id}\", globals())\n"
            f"### END HIDDEN TESTS")
     cell = v4.new_code_cell(src)

@@ -229,11 +229,13 @@ def test_test_cell_changes_and_static_flags():
 def test_feedback_sanitiser_strips_hidden_tests_and_result_lines():
     hidden = nbformat.v4.new_code_cell("### BEGIN HIDDEN TESTS\nfrom autograder.probe import probe; probe('lab_kd_loss', globals())\n### END HIDDEN TESTS")
     hidden.metadata["nbgrader"] = {"grade": True, "locked": True, "solution": False, "grade_id": "lab_kd_loss", "points": 6}
-    hidden.metadata["autograder"] = {"text": "Autograder: lab_kd_loss: 6 / 6 points\n"}
-    hidden.outputs = [nbformat.v4.new_output("stream", name="stdout", text=_line("lab_kd_loss", "x", {"v": 0.123456789}))]
+    from autograder.judge import verdict_outputs
+    r = checks.not_graded("lab_kd_loss", "x")
+    hidden.outputs = [nbformat.v4.new_output("stream", name="stdout", text=_line("lab_kd_loss", "x", {"v": 0.123456789})),
+                      *verdict_outputs({**r, "points": 6, "parts": []})]
     other = nbformat.v4.new_code_cell("print(1)")
     other.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n" + _line("x", "y", {}))]
-    nb = nbformat.v4.new_notebook(cells=[hidden, other])
+    nb = nbformat.v4.new_notebook(cells=[hidden, other], metadata={"autograder": {"detail": "0.123456789"}})
     nb, _ = SanitizeFeedback().preprocess(nb, {})
     text = nbformat.writes(nb)
     assert "HIDDEN TESTS" not in text and "probe(" not in text and probe.MARKER not in text

@@ -46,6 +46,8 @@ PREDICTIONS = {LAB: {"teacher_tail_f1", "most_peaked_tier", "f1_lift_lands", "ec
 HIDDEN = re.compile(r"\A# Autograder check: [^\n]+\. Your function runs on fixed inputs; the\n"
                     r"# comparison with the expected values happens outside this notebook\.\n"
                     r"### BEGIN HIDDEN TESTS\n"
+                    r"try:\n    import autograder\.probe\n"
+                    r"except ModuleNotFoundError: [^\n]+\n(    [^\n]+\n)+"
                     r"from autograder\.probe import probe; probe\(\"(?P<id>[a-z0-9_]+)\", globals\(\)\)\n"
                     r"### END HIDDEN TESTS\Z")
 NOTEBOOKS = [LAB, HOMEWORK]
