@@ -1,4 +1,4 @@
-"""``python -m autograder <command>``: release, grade, report, build-expected, make-examples."""
+"""``python -m autograder <command>``: release, grade, finalize, formgrader, report, build-expected, demo."""
 from __future__ import annotations
 
 import importlib
@@ -7,6 +7,8 @@ import sys
 COMMANDS = {
     "release": ("autograder.release", "build the student versions of both notebooks (nbgrader generate_assignment)"),
     "grade": ("autograder.grading", "autograde every submission under DIR; grades.csv, feedback, summary"),
+    "finalize": ("autograder.finalize", "after manual grading: final grades CSV (auto + manual), feedback regenerated"),
+    "formgrader": ("autograder.formgrader", "start nbgrader's formgrader for this course on 127.0.0.1"),
     "report": ("autograder.report", "class report: score distributions, common failures, predictions"),
     "build-expected": ("autograder.build_expected", "rebuild autograder/expected/*.json from helpers' references"),
     "demo": ("autograder.demo", "release (demo flag), grade example submissions, write grades, feedback, report"),
