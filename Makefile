@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE ?= 1
 export MPLBACKEND ?= Agg
 
-.PHONY: venv demo test bench reveals reveals-check release grade lock student-wheel clean
+.PHONY: venv demo test bench reveals reveals-check release grade formgrader final-grades lock student-wheel clean
 
 venv: $(STAMP)
 
@@ -53,6 +53,14 @@ release: venv
 SUBMITTED ?= nbgrader_work/submitted
 grade: venv
 	$(PY) -m autograder grade $(SUBMITTED) --workers 2
+
+# nbgrader's formgrader for this course on 127.0.0.1 (prints the URL; Ctrl-C stops it).
+formgrader: venv
+	$(PY) -m autograder formgrader
+
+# After manual grading in formgrader: final grades (auto + manual) and regenerated feedback.
+final-grades: venv
+	$(PY) -m autograder finalize
 
 # What students install on Kaggle: helpers only (no autograder, no solutions).
 student-wheel: venv
