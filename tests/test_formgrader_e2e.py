@@ -1,0 +1,171 @@
+"""The instructor's flow end to end, through formgrader's REST API (a real Jupyter server on 127.0.0.1).
+
+In a temporary course: release, grade (the project command), list the submissions in
+formgrader, press Autograde (formgrader's button: the same points as the project
+command, a blank gets none), read the verdict on the manual-grading page, set a manual
+score, an override and a comment, regrade (the stale override is flagged), finalize
+(final grades and feedback with the comment) and use nbgrader's own command line from
+the repository root.  With a headless Chromium at /usr/bin/chromium, also a screenshot
+of the manual-grading page.  Runtime: about 3 minutes on 2 cores.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from autograder import formgrader as fg
+from autograder.examples import make_examples as mk
+from autograder.nbgrader_config import REPO
+from autograder.probe import MARKER
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
+CHROMIUM = Path("/usr/bin/chromium")
+LAB = "week6_lab"
+
+
+def _env(work):
+    return {**os.environ, "MPLBACKEND": "Agg", "HF_HUB_OFFLINE": "1", "AUTOGRADER_WORK": str(work)}
+
+
+def _run(args, work, cwd=REPO):
+    proc = subprocess.run(args, capture_output=True, text=True, cwd=cwd, env=_env(work), timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout
+
+
+def _autograder(work, *args):
+    return _run([sys.executable, "-m", "autograder", *args], work)
+
+
+class Api:
+    def __init__(self, base, token):
+        self.base, self.token = base, token
+
+    def __call__(self, method, path, body=None, raw=False):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, data=data, method=method,
+                                     headers={"Authorization": f"token {self.token}",
+                                              "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=600) as resp:
+            text = resp.read().decode()
+        return text if raw else json.loads(text or "null")
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("formgrader")
+    work = tmp / "work"
+    _autograder(work, "release", "--work", str(work), "--allow-synthetic-reveals", "--skip-reveals-check")
+    mk.make(work / "release", work / "submitted", names=["ex_solution", "ex_blank"])
+    _autograder(work, "grade", str(work / "submitted"), "--work", str(work), "--timeout", "20")
+    log = open(tmp / "server.log", "w")
+    proc, base, token = fg.start(work, log=log)
+    try:
+        fg.wait_ready(proc, base, token)
+        yield {"work": work, "api": Api(base, token), "tmp": tmp, "base": base, "token": token}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _submissions(api):
+    return {s["student"]: s for s in api("GET", f"/formgrader/api/submissions/{LAB}")}
+
+
+def _notebook_ids(api):
+    return {s["student"]: s["id"] for s in api("GET", f"/formgrader/api/submitted_notebooks/{LAB}/{LAB}")}
+
+
+def _by_name(items):
+    return {i["name"]: i for i in items}
+
+
+def test_instructor_flow_through_formgrader(course):
+    api, work = course["api"], course["work"]
+
+    # The project command's grades are what formgrader lists.
+    subs = _submissions(api)
+    assert subs["ex_solution"]["code_score"] == 24 and subs["ex_blank"]["code_score"] == 0
+
+    # Formgrader's Autograde button runs the same pipeline: the same points, never any for a blank.
+    for student in ("ex_blank", "ex_solution"):
+        reply = api("POST", f"/formgrader/api/submission/{LAB}/{student}/autograde", {})
+        assert reply["success"], reply.get("log", "")[-2000:]
+    subs = _submissions(api)
+    assert subs["ex_solution"]["code_score"] == 24 and subs["ex_blank"]["code_score"] == 0
+
+    # The manual-grading page shows readable verdicts, not probe lines.
+    ids = _notebook_ids(api)
+    page = api("GET", f"/formgrader/submissions/{ids['ex_solution']}/", raw=True)
+    assert "Autograder: lab_kd_loss: 6 / 6 points" in page and MARKER not in page
+    page = api("GET", f"/formgrader/submissions/{ids['ex_blank']}/", raw=True)
+    assert "Autograder: lab_kd_loss: 0 / 6 points" in page and MARKER not in page
+
+    # Manual grading: a written answer, its comment, and an override of an autograded check.
+    grades = _by_name(api("GET", f"/formgrader/api/grades?submission_id={ids['ex_solution']}"))
+    memo = grades["lab_memo_cheaper"]
+    api("PUT", f"/formgrader/api/grade/{memo['id']}", {"manual_score": 0.5, "extra_credit": None})
+    comments = _by_name(api("GET", f"/formgrader/api/comments?submission_id={ids['ex_solution']}"))
+    comment = "Cite the coverage table when you choose the cheaper model."
+    api("PUT", f"/formgrader/api/comment/{comments['lab_memo_cheaper']['id']}", {"manual_comment": comment})
+    blank = _by_name(api("GET", f"/formgrader/api/grades?submission_id={ids['ex_blank']}"))
+    api("PUT", f"/formgrader/api/grade/{blank['lab_kd_loss']['id']}", {"manual_score": 2, "extra_credit": None})
+
+    # Regrade after a fixed resubmission: the override now disagrees with the automatic score.
+    resub = course["tmp"] / "resubmitted" / "ex_blank" / LAB
+    resub.mkdir(parents=True)
+    shutil.copy(work / "submitted" / "ex_solution" / LAB / f"{LAB}.ipynb", resub / f"{LAB}.ipynb")
+    _autograder(work, "grade", str(resub.parent.parent), "--work", str(work), "--timeout", "20")
+    summary = (work / "grades" / "summary.txt").read_text()
+    assert "Manual overrides to review" in summary
+    assert "lab_kd_loss: the automatic score changed from 0 to 6 under a manual score of 2" in summary
+    kd = api("GET", f"/formgrader/api/grade/{blank['lab_kd_loss']['id']}")
+    assert (kd["auto_score"], kd["manual_score"], kd["needs_manual_grade"]) == (6, 2, True)
+
+    # Final grades and feedback with the manual scores and comments.
+    out = _autograder(work, "finalize", "--work", str(work))
+    assert "final_grades.csv" in out
+    rows = {r["student"]: r for r in csv.DictReader((work / "grades" / "final_grades.csv").open())}
+    assert float(rows["ex_solution"]["lab_memo_cheaper"]) == 0.5
+    assert float(rows["ex_solution"]["checks_total"]) == 24 and float(rows["ex_solution"]["total"]) == 24.5
+    assert float(rows["ex_blank"]["lab_kd_loss"]) == 2 and "lab_kd_loss" in rows["ex_blank"]["needs_manual_grade"]
+    feedback = (work / "grades" / "feedback" / "ex_solution" / LAB / f"{LAB}.html").read_text()
+    assert comment in feedback and MARKER not in feedback and "BEGIN HIDDEN TESTS" not in feedback
+
+    # nbgrader's own command line from the repository root, nothing set by hand but the work folder.
+    nbgrader = str(Path(sys.executable).parent / "nbgrader")
+    assert "ex_blank" in _run([nbgrader, "db", "student", "list"], work)
+    _run([nbgrader, "export", "--to", str(course["tmp"] / "export.csv")], work)
+    exported = {r["student_id"]: r for r in csv.DictReader((course["tmp"] / "export.csv").open())}
+    assert float(exported["ex_solution"]["score"]) == 24.5
+    assert not (REPO / "autograder" / "gradebook.db").exists() and not (REPO / "gradebook.db").exists()
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="no headless Chromium at /usr/bin/chromium")
+def test_manual_grading_page_screenshot(course, tmp_path):
+    api = course["api"]
+    nb_id = _notebook_ids(api)["ex_solution"]
+    shot = tmp_path / "grading.png"
+    url = f"{course['base']}/formgrader/submissions/{nb_id}/?token={course['token']}"
+    subprocess.run([str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,2000",
+                    f"--screenshot={shot}", url], capture_output=True, timeout=120)
+    assert shot.exists() and shot.stat().st_size > 10_000  # a rendered page, not a blank error image
+    dom = subprocess.run([str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                          f"--user-data-dir={tmp_path / 'profile2'}", "--dump-dom", url],
+                         capture_output=True, text=True, timeout=120).stdout
+    assert "Autograder: lab_kd_loss: 6 / 6 points" in dom and MARKER not in dom
