@@ -1,6 +1,6 @@
 """``python -m autograder report``: the class report, from what ``grade`` wrote.
 
-report.md with PNG plots: the score distribution of every check, the most
+report.md with PNG plots (autograded points only): the score distribution of every check, the most
 common failure messages, and for each predict-then-observe cycle the class's
 predictions against the actual value (parsed from the ``observe`` lines in the
 executed notebooks).
@@ -54,7 +54,10 @@ def build(grades_dir, out_dir):
     grades_dir, out_dir = Path(grades_dir), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     results = json.loads((grades_dir / "grades.json").read_text())
-    lines = ["# Class report", "", f"{len(results)} submission(s) graded.", ""]
+    lines = ["# Class report", "", f"{len(results)} submission(s) graded.", "",
+             "Scores here are **autograded points only** (the hidden-test checks, before any manual grading or "
+             "override); final grades with the manual scores: `python -m autograder finalize` "
+             "(final_grades.csv).", ""]
 
     # score distributions
     per_check = defaultdict(list)
