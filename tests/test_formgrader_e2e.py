@@ -169,3 +169,17 @@ def test_manual_grading_page_screenshot(course, tmp_path):
                           f"--user-data-dir={tmp_path / 'profile2'}", "--dump-dom", url],
                          capture_output=True, text=True, timeout=120).stdout
     assert "Autograder: lab_kd_loss: 6 / 6 points" in dom and MARKER not in dom
+
+
+@pytest.mark.parametrize("assignment, where", [("week6_lab", "root"), ("week6_homework", "elsewhere")])
+def test_source_notebooks_validate_with_nothing_set_by_hand(assignment, where, tmp_path):
+    """`nbgrader validate` runs the source notebook, hidden tests included: from the repository root
+    (the course config) and from any other folder (no config: the hidden tests find the checkout)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "AUTOGRADER_WORK")}
+    env.update(MPLBACKEND="Agg", HF_HUB_OFFLINE="1", COURSE_CACHE=str(tmp_path / "cache"))
+    nbgrader = str(Path(sys.executable).parent / "nbgrader")
+    proc = subprocess.run([nbgrader, "validate", str(REPO / "notebooks" / assignment / f"{assignment}.ipynb")],
+                          capture_output=True, text=True, env=env, timeout=600,
+                          cwd=REPO if where == "root" else tmp_path)
+    assert "Success! Your notebook passes all the tests." in proc.stdout, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert not list(tmp_path.glob("*.db")) and not (REPO / "autograder" / "gradebook.db").exists()
