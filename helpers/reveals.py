@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from . import bootstrap, calibration, metrics
+from .answers import FINE_THRESHOLDS, lowest_threshold_reaching
 
 __all__ = ["compute_facts", "render", "check_claims", "main", "CLAIMS", "NOTEBOOKS", "Facts",
            "ClaimError", "lift_pattern", "WEEK1_BASELINE_F1"]
@@ -43,11 +44,9 @@ NOTEBOOKS = (ROOT / "notebooks" / "week6_lab" / "week6_lab.ipynb",
 WEEK1_BASELINE_F1 = 0.209
 GRID = tuple(f"grid_Td{t}_a{a}" for t in (1, 4, 8) for a in (70, 90))
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
-#: The homework's carry-over table: 0.50, 0.55, ..., 0.95 (the same list the notebook asks for).
-FINE_THRESHOLDS = tuple(round(0.50 + 0.05 * i, 2) for i in range(10))
 #: Scenario B's hard constraint: ECE at most 0.05 on the eval half.
 ECE_CAP_B = 0.05
-SOURCE_NOTE = "(SYNTHETIC DATA: the lecture's real numbers differ.)"
+SOURCE_NOTE = "(SYNTHETIC DATA: the lecture's real numbers differ.) "
 
 SPAN = re.compile(r"<!-- reveal:(?P<key>[A-Za-z0-9_]+)(?::(?P<fmt>[^ ]+))? -->(?P<body>.*?)<!-- /reveal -->",
                   re.S)
@@ -200,8 +199,8 @@ def compute_facts(source="synthetic", loader: Callable | None = None):
     at70 = fine[np.isclose(fine.threshold, 0.70)].iloc[0]
     f["winner_b_cov_70"], f["winner_b_covacc_70"] = float(at70.coverage), float(at70.accuracy)
     f["winner_b_ncov_70"] = int(at70.n_covered)
-    reach = fine[fine.accuracy >= 0.95]
-    f["winner_b_lowest_t95"] = f"{reach.threshold.iloc[0]:.2f}" if len(reach) else "none"
+    lowest = lowest_threshold_reaching(fine)
+    f["winner_b_lowest_t95"] = lowest if lowest == "none" else f"{lowest:.2f}"
 
     # Coverage at the lab's thresholds (eval half).
     for arm in ("vanilla_t", "distilled"):
@@ -306,6 +305,11 @@ CLAIMS: dict[str, Claim] = {
                                      lambda f: f["eval_vanilla_t_ece"] <= f["ece_cap_b"]),
     "winner_b_meets_cap": Claim("the recipe scenario B ships meets the ECE cap",
                                 lambda f: f["winner_b_ece"] <= f["ece_cap_b"]),
+    "winner_b_not_vanilla_t": Claim("scenario B's winner is not vanilla + T (so vanilla + T is the fallback)",
+                                    lambda f: f["winner_b"] != "vanilla+T"
+                                    and f["eval_vanilla_t_ece"] < f["winner_b_ece"]),
+    "grid_pick_b_meets_cap": Claim("the grid config picked for scenario B meets its ECE cap",
+                                   lambda f: f[f"eval_{f['grid_pick_b']}_ece"] <= f["ece_cap_b"]),
     "winner_b_is_distilled_family": Claim("scenario B's winner is a distilled student (the lab's or a grid config)",
                                           lambda f: f["winner_b_family"] in ("distilled", "grid")),
     "js_gap_least_closed_on_tail": Claim("KD closes the least of the JS gap on the tail",
@@ -375,12 +379,6 @@ def claims_in(nb):
                    for m in CLAIM.finditer(c.source)})
 
 
-def _missing_source_note(text):
-    """A paragraph with computed numbers must also carry the source_note span."""
-    keys = {m.group("key") for m in SPAN.finditer(text)}
-    return bool(keys) and "source_note" not in keys
-
-
 def render_text_file(path, facts, write=True):
     """Re-render the spans of the reveal file (``helpers/reveal_text.md``) from ``facts``.
 
@@ -424,8 +422,6 @@ def render(notebook_path, facts, write=True):
         if cell.cell_type != "markdown" or "<!-- reveal:" not in cell.source:
             continue
         old_spans = {m.start(): m for m in SPAN.finditer(cell.source)}
-        if _missing_source_note(cell.source):
-            problems.append(f"{path.name} cell {i}: add a source_note span (synthetic numbers must say so)")
         new_source = _render_source(cell.source, facts, f"{path.name} cell {i}", problems)
         if new_source != cell.source:
             for (o, n) in zip(SPAN.finditer(cell.source), SPAN.finditer(new_source)):
