@@ -199,6 +199,15 @@ def compute_facts(source="synthetic", loader: Callable | None = None):
     at70 = fine[np.isclose(fine.threshold, 0.70)].iloc[0]
     f["winner_b_cov_70"], f["winner_b_covacc_70"] = float(at70.coverage), float(at70.accuracy)
     f["winner_b_ncov_70"] = int(at70.n_covered)
+    # Is the winner's NLL margin over vanilla + T, and distilled's ECE gap to it, outside the noise?
+    # (Paired bootstrap on the eval half, 1,000 resamples, seed 42; b - a.)
+    p_vt = metrics.softmax(arms["vanilla_t"][ev])
+    for tag, (metric, other) in {"nll_winner_vs_vt": ("nll", metrics.softmax(winner_logits[ev])),
+                                 "ece_distilled_vs_vt": ("ece", metrics.softmax(sets["distilled"].logits[ev])),
+                                 "nll_distilled_vs_vt": ("nll", metrics.softmax(sets["distilled"].logits[ev]))}.items():
+        ci = bootstrap.paired_bootstrap(p_vt, other, labels[ev], None, metric=metric, n_resamples=1000,
+                                        seed=42).loc["all"]
+        f[f"boot_{tag}_ci_low"], f[f"boot_{tag}_ci_high"] = float(ci["ci_low"]), float(ci["ci_high"])
     lowest = lowest_threshold_reaching(fine)
     f["winner_b_lowest_t95"] = lowest if lowest == "none" else f"{lowest:.2f}"
 
@@ -310,6 +319,12 @@ CLAIMS: dict[str, Claim] = {
                                     and f["eval_vanilla_t_ece"] < f["winner_b_ece"]),
     "grid_pick_b_meets_cap": Claim("the grid config picked for scenario B meets its ECE cap",
                                    lambda f: f[f"eval_{f['grid_pick_b']}_ece"] <= f["ece_cap_b"]),
+    "winner_b_nll_margin_real": Claim("scenario B's winner beats vanilla + T on NLL outside the bootstrap noise",
+                                      lambda f: f["winner_b"] != "vanilla+T" and f["boot_nll_winner_vs_vt_ci_high"] < 0),
+    "distilled_ece_gap_real": Claim("distilled's ECE is above vanilla + T's outside the bootstrap noise",
+                                    lambda f: f["boot_ece_distilled_vs_vt_ci_low"] > 0),
+    "distilled_nll_gap_real": Claim("distilled's NLL is below vanilla + T's outside the bootstrap noise",
+                                    lambda f: f["boot_nll_distilled_vs_vt_ci_high"] < 0),
     "winner_b_is_distilled_family": Claim("scenario B's winner is a distilled student (the lab's or a grid config)",
                                           lambda f: f["winner_b_family"] in ("distilled", "grid")),
     "js_gap_least_closed_on_tail": Claim("KD closes the least of the JS gap on the tail",

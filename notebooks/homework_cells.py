@@ -38,7 +38,7 @@ MEMO = [
       "comparing ECE on the full validation set with a T fitted on part of it (the T must come from the cal half)",
       "a threshold for scenario C: it is an aggregate dashboard, nothing is routed per complaint",
       "a latency claim for A that was not measured on the serving GPU"],
-     """{R("source_note")}{C("winner_b_meets_cap")}{C("distilled_misses_ece_cap")}{C("kd_wins_nll")}{C("winner_b_not_vanilla_t")}For scenario B I ship
+     f"""{R("source_note")}{C("winner_b_meets_cap")}{C("distilled_misses_ece_cap")}{C("kd_wins_nll")}{C("winner_b_not_vanilla_t")}For scenario B I ship
 **{R("winner_b")}**. Among the four arms on the eval half ({R("n_eval")} rows), only {R("b_qualifying_arms")}
 meet the ECE cap of 0.05; of those, {R("winner_b")} has the lowest NLL ({R("winner_b_nll")}, ECE
 {R("winner_b_ece")}, macro F1 {R("winner_b_f1")}). The lab's distilled student has the better NLL of the two
@@ -58,10 +58,10 @@ training run's cost. If the regulator tightened the cap below {R("winner_b_ece")
       "capacity and calibration are separated but the attribution is missing or generic",
       "\"KD helped a little\" without separating what it did and did not move",
       "no attribution, or claims contradicting the tables"],
-     ["reading a CI that includes zero as \"KD has no effect on the tail\" (it is: cannot tell)",
+     ["reading a CI that includes zero as \"KD has no effect on the tail\" (it means: cannot tell)",
       "blaming the method for the tail when the teacher's own tail F1 sets the ceiling (data)",
       "treating a calibration gain as a capacity gain"],
-     """{R("source_note")}{C("student_tail_below_teacher")}{C("tail_lift_in_noise")}{C("ece_improves_every_tier")}Not
+     f"""{R("source_note")}{C("student_tail_below_teacher")}{C("tail_lift_in_noise")}{C("ece_improves_every_tier")}Not
 fixed, data: tail F1. The teacher itself reaches only {R("teacher_f1_tail")} on the tail and both students stay
 below it ({R("vanilla_f1_tail")} and {R("distilled_f1_tail")}); the tail's F1 delta is
 {R("boot_f1_tail_median", "+.3f")}, CI [{R("boot_f1_tail_ci_low", "+.3f")}, {R("boot_f1_tail_ci_high", "+.3f")}],
@@ -83,7 +83,7 @@ tier, full validation {R("vanilla_ece")} to {R("distilled_ece")}."""),
      ["picking the F1-best grid config as if the difference were real",
       "comparing a full-validation spread with an eval-half CI",
       "concluding that hyperparameters never matter: ECE moves well outside the noise"],
-     """{R("source_note")}{C("grid_f1_inside_noise")}{C("grid_ece_spread_real")}Across the six grid configs on the
+     f"""{R("source_note")}{C("grid_f1_inside_noise")}{C("grid_ece_spread_real")}Across the six grid configs on the
 eval half, macro F1 moves by {R("grid_f1_spread", ".4f")}, less than the {R("boot_f1_eval_ci_width", ".4f")}
 width of the paired-bootstrap CI of distilled minus vanilla on the same rows: no F1 ranking inside the grid is
 defensible. ECE moves by {R("grid_ece_spread", ".4f")}, which is not noise: the choice of T_d and alpha decides
@@ -102,7 +102,7 @@ config that meets the cap with the lowest NLL."""),
       "nothing specific"],
      ["assuming quantization changes the argmax broadly (it mostly does not; calibration drifts on the tail)",
       "predicting that reverting merged labels raises macro F1 (it adds classes with a handful of examples)"],
-     """{R("source_note")}Scenario B, recipe: a quantized (int8) {R("winner_b")} with its temperature refitted on the
+     f"""{R("source_note")}Scenario B, recipe: a quantized (int8) {R("winner_b")} with its temperature refitted on the
 cal half after quantization. int8 keeps the argmax almost everywhere, so macro F1 stays near
 {R("winner_b_f1")}; Week 5's int4 drift was on tail calibration, and a temperature refitted after quantization
 absorbs a global shift but not a per-class one, so I predict ECE within 0.01 of today's {R("winner_b_ece")},
@@ -123,7 +123,7 @@ ECE above the cap on the eval half."""),
      ["claiming distillation broke the data ceiling (the tail stays below the teacher's)",
       "claiming scale would: the 32B teacher hits the same tail",
       "a recommendation that needs new labels while claiming the data budget is fixed, without saying so"],
-     """{R("source_note")}{C("data_shift_beats_kd")}{C("student_tail_below_teacher")}Label compression kept 113
+     f"""{R("source_note")}{C("data_shift_beats_kd")}{C("student_tail_below_teacher")}Label compression kept 113
 learnable classes and dropped the classes too rare to keep; weight compression kept accuracy at a fraction of
 the memory but drifted tail calibration; knowledge compression (KD) kept the teacher's calibration shape (ECE
 {R("vanilla_ece")} to {R("distilled_ece")} on full validation) but not its capacity: the F1 lift is
@@ -444,10 +444,11 @@ md("""
 bigger than the noise? What, specifically, did your prior get wrong or right?
 """),
 manual("hw_reconcile_prior", 4, f"""
-{R("source_note")}{C("winner_b_meets_cap")}{C("distilled_misses_ece_cap")}I expected vanilla + T; {R("winner_b")} won:
-of the arms under the 0.05 ECE cap ({R("b_qualifying_arms")}) it has the lowest NLL, {R("winner_b_nll")} against
-{R("eval_vanilla_t_nll")} for vanilla + T, a margin far larger than the sampling noise of a mean over
-{R("n_eval")} rows. The lab's distilled student has ECE {R("eval_distilled_ece")} and misses the cap. I was right
+{R("source_note")}{C("winner_b_meets_cap")}{C("distilled_misses_ece_cap")}{C("winner_b_nll_margin_real")}I expected
+vanilla + T; {R("winner_b")} won: of the arms under the 0.05 ECE cap ({R("b_qualifying_arms")}) it has the lowest
+NLL, {R("winner_b_nll")} against {R("eval_vanilla_t_nll")} for vanilla + T. The margin is outside the noise: a paired
+bootstrap of the NLL delta over the {R("n_eval")} eval rows gives CI [{R("boot_nll_winner_vs_vt_ci_low", "+.3f")},
+{R("boot_nll_winner_vs_vt_ci_high", "+.3f")}]. The lab's distilled student has ECE {R("eval_distilled_ece")} and misses the cap. I was right
 that T-scaling meets the cap (ECE {R("eval_vanilla_t_ece")}) and wrong that NLL would follow: one global
 temperature cannot reshape the wrong-class mass per example, and a distilled config that is calibrated enough
 keeps that advantage.
@@ -620,16 +621,18 @@ ratio divides by what, and why the two numbers are not a replication or a contra
 does NLL not follow ECE here? Give the mechanism in terms of what one global temperature can and cannot change.
 """),
 manual("hw_test_b", 4, f"""
-{R("source_note")}{C("repro_fraction_above_one")}{C("kd_wins_nll")}(1) T-scaling cuts ECE by {R("ece_gain_t", ".4f")}
-and KD by {R("ece_gain_kd", ".4f")}: it reproduces {R("repro_fraction", ".0%")} of KD's gain, and the bootstrap CI of the
-ECE delta lies above zero. (2) My ratio divides one fitted temperature's ECE gain on the vanilla student by KD's
+{R("source_note")}{C("repro_fraction_above_one")}{C("kd_wins_nll")}{C("distilled_ece_gap_real")}{C("distilled_nll_gap_real")}(1)
+T-scaling cuts ECE by {R("ece_gain_t", ".4f")} and KD by {R("ece_gain_kd", ".4f")}: it reproduces
+{R("repro_fraction", ".0%")} of KD's gain, and the ECE delta (distilled minus vanilla + T) is outside the noise, CI
+[{R("boot_ece_distilled_vs_vt_ci_low", "+.3f")}, {R("boot_ece_distilled_vs_vt_ci_high", "+.3f")}]. (2) My ratio divides one fitted temperature's ECE gain on the vanilla student by KD's
 ECE gain, both from the same raw vanilla on the same eval half; Han Guo's 111% divides the student's inherited
 calibration gain by a temperature-scaled teacher's own gain. Different numerators, denominators and models: the
 two percentages measure different things, so neither confirms nor refutes the other. (3) ECE only asks whether
 top-1 confidence matches accuracy, and a global temperature is exactly the operation that aligns those two. NLL
 scores the probability of the true class, which depends on how the mass is spread over the wrong classes on each
 row; T rescales every row the same way and cannot move mass from one wrong class to another, which KD learned
-from the teacher. So KD keeps the lower NLL ({R("eval_distilled_nll")} against {R("eval_vanilla_t_nll")}).
+from the teacher. So KD keeps the lower NLL ({R("eval_distilled_nll")} against {R("eval_vanilla_t_nll")}, delta CI
+[{R("boot_nll_distilled_vs_vt_ci_low", "+.3f")}, {R("boot_nll_distilled_vs_vt_ci_high", "+.3f")}]).
 """),
 hw_reveal("test_b", "t_share_of_kd_ece_gain", f"""
 **Reveal: Test B.** {R("source_note")}{C("repro_fraction_above_one")}{C("kd_wins_nll")}On the eval half T-scaling cuts
@@ -684,11 +687,7 @@ answers.check_carry_over(carry_over, fine, arms=arms_df.index)
 show(fine, f"Coverage table for {DEPLOY_MODEL} on the eval half")
 showfig(plots.coverage_curves(p_ev, y_ev, source=SOURCE, target_accuracy=0.95))
 """),
-md(f"""
-{R("source_note")}For reference, the model scenario B ships on the course data, {R("winner_b")}, covers
-{R("winner_b_cov_70", ".1%")} of the eval half at 0.70 with {R("winner_b_covacc_70", ".1%")} accuracy
-({R("winner_b_ncov_70")} rows); in the table above it first reaches 95% accuracy at {R("winner_b_lowest_t95")}.
-
+md("""
 ### The memo
 
 Five prompts, graded by a person with the points shown. Cite numbers from this notebook's tables, with
