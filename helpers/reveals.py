@@ -12,6 +12,11 @@ and every qualitative sentence carries the claim it depends on::
 ``python -m helpers reveals --source synthetic|hub`` computes the facts
 (:func:`compute_facts`), checks every claim the notebooks cite against them,
 and rewrites only the spans' contents (and ``metadata.course.reveals_source``).
+The reveal texts a student sees after a prediction live in ``helpers/reveal_text.md``
+(:data:`REVEAL_FILE`, written by ``notebooks/build.py``, shown by
+``helpers.predict.reveal``); they are rendered and checked the same way, every
+section carries a ``source_note`` span that says SYNTHETIC DATA unless the facts
+come from the Hub, and the file records its source in a ``reveals_source`` line.
 A contradicted claim stops everything: nothing is written, and the message
 names the claim.  ``--check`` writes nothing and exits 1 listing stale spans.
 """

@@ -422,9 +422,18 @@ Distilled + T keeps the distilled student's per-example distribution shape, whic
 NLL, and removes its remaining global overconfidence. I expect it to dominate both vanilla + T (on NLL) and
 distilled (on ECE) for scenario B, at the cost of one more held-out fold.
 """),
+md("""
+**One more prediction before the arms are scored** (the table below shows their ECEs). Part 3's Test B asks how
+much of KD's ECE gain over raw vanilla one fitted temperature reproduces:
+`(ECE vanilla - ECE vanilla+T) / (ECE vanilla - ECE distilled)` on the eval half. Predict that share (a number;
+1.0 means "all of KD's gain", above 1 means temperature scaling did better than KD).
+"""),
+predict("t_share_of_kd_ece_gain", 'predict("t_share_of_kd_ece_gain", <a number in [0, 5]>, "<one-line reason>")',
+        'predict("t_share_of_kd_ece_gain", 0.8, "one scalar should get most, not all, of what a teacher teaches")'),
 code("""
 # OBSERVE your prior: the four arms on the eval half, and the one your scenario's rule picks.
 require("prior_best_recipe")
+require("t_share_of_kd_ece_gain")    # the table shows the ECEs Test B's share is computed from
 T_vanilla = fit_temperature(vanilla.logits[cal_idx], labels[cal_idx])
 arm_logits = {"vanilla": vanilla.logits, "vanilla+T": vanilla.logits / T_vanilla,
               "distilled": distilled.logits, GRID_PICK: sets[GRID_PICK].logits}
@@ -557,11 +566,8 @@ md("""
 Write `reproducible_fraction(ece_vanilla, ece_vanilla_t, ece_distilled)`: the share of KD's ECE gain
 that temperature scaling reproduces. **Return** the float
 `(ece_vanilla - ece_vanilla_t) / (ece_vanilla - ece_distilled)` (above 1 means T-scaling did better than KD).
-
-**Predict** the share before it is computed on your arms (a number; 1.0 means "all of KD's gain").
+You recorded your prediction of this share before the four arms were scored.
 """),
-predict("t_share_of_kd_ece_gain", 'predict("t_share_of_kd_ece_gain", <a number in [0, 5]>, "<one-line reason>")',
-        'predict("t_share_of_kd_ece_gain", 0.8, "one scalar should get most, not all, of what a teacher teaches")'),
 solution("""
 def reproducible_fraction(ece_vanilla, ece_vanilla_t, ece_distilled):
     \"\"\"T-scaling's ECE gain as a fraction of KD's ECE gain -> float.\"\"\"
