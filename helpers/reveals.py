@@ -502,7 +502,7 @@ def main(argv=None):
             print(f"{stale} reveal value(s) are stale for source {facts.source!r}; run "
                   f"`python -m helpers reveals --source {facts.source}`.", file=sys.stderr)
             return 1
-        print(f"reveals are current for source {facts.source!r} ({len(paths)} notebooks).")
+        print(f"reveals are current for source {facts.source!r} ({len(paths)} notebooks and {Path(text_file).name}).")
         return 0
     print(f"rendered reveals from source {facts.source!r}: {stale} change(s) in {len(paths)} notebooks.")
     return 0
