@@ -17,8 +17,11 @@ NOTEBOOKS = {
 }
 
 
-def execute(path, timeout=300):
+def execute(path, timeout=300, append=()):
     """Run the notebook at ``path``; return (executed notebook, seconds).
+
+    ``append``: code sources run as extra cells after the notebook's own (tests use one to
+    read the kernel's final variables); they are part of the returned notebook.
 
     The kernel inherits this process's environment, so set HF_HUB_OFFLINE,
     COURSE_CACHE and friends before calling.  The solution notebooks' hidden
@@ -32,6 +35,8 @@ def execute(path, timeout=300):
     if not path.is_file():
         raise FileNotFoundError(f"path must be a notebook file; {path} does not exist.")
     nb = nbformat.read(str(path), as_version=4)
+    for src in append:
+        nb.cells.append(nbformat.v4.new_code_cell(src))
     before = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), before) if p)
     try:

@@ -7,7 +7,11 @@ In a notebook::
     observe("teacher_tail_f1", actual)   # prediction, actual and the error, side by side
 
 ``observe`` refuses (raises :class:`PredictionMissing`, without showing the
-value) until ``predict`` has recorded something for that key.  Predictions
+value) until ``predict`` has recorded something for that key.  ``reveal(name)``
+shows a reveal's text (rendered from the artifacts by ``python -m helpers
+reveals`` into :data:`REVEAL_FILE`, shipped with helpers) only once the
+prediction it answers exists and has been observed, so the notebook's own cells
+never hold an answer a student could read before predicting.  Predictions
 live in the notebook's source, so an instructor can collect them from
 submissions; ``observe`` also prints one machine-readable line, starting with
 :data:`MARKER`, that the autograder's class report parses from executed
@@ -18,10 +22,12 @@ from __future__ import annotations
 import json
 import math
 import numbers
+import re
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
-__all__ = ["predict", "observe", "require", "PREDICTIONS", "CYCLES", "MARKER", "PredictionMissing",
-           "parse_observations"]
+__all__ = ["predict", "observe", "require", "reveal", "reveal_text", "PREDICTIONS", "CYCLES", "MARKER",
+           "PredictionMissing", "parse_observations", "REVEAL_FILE", "read_reveal_file"]
 
 #: Prefix of the JSON line ``observe`` prints (one line per observed cycle).
 MARKER = "PREDICT_OBSERVE_JSON "
@@ -33,13 +39,21 @@ CYCLES = {
                         "question": "the teacher's macro F1 on the 53 tail classes"},
     "most_peaked_tier": {"kind": "choice", "choices": ("head", "mid", "tail"),
                          "question": "the tier where the teacher's distribution is most peaked"},
-    "f1_lift_lands": {"kind": "choice", "choices": ("uniform", "head", "tail", "tail-not-mid"),
+    # The choices are exactly what helpers.reveals.lift_pattern can return.
+    "f1_lift_lands": {"kind": "choice", "choices": ("uniform", "head", "mid", "tail", "tail-not-mid", "none"),
                       "question": "where KD's macro F1 lift lands (tiers whose CI excludes zero)"},
     "ece_follows_f1": {"kind": "choice", "choices": ("yes", "no"),
                        "question": "whether per-tier ECE improves only where F1 improved"},
     "prior_best_recipe": {"kind": "choice",
                           "choices": ("vanilla", "vanilla+T", "distilled", "grid", "none"),
                           "question": "the recipe that best serves your scenario's primary metric"},
+    "grid_f1_in_noise": {"kind": "choice", "choices": ("yes", "no"),
+                         "question": "whether the grid's macro F1 spread stays inside the bootstrap noise floor"},
+    "js_least_reduced_tier": {"kind": "choice", "choices": ("head", "mid", "tail"),
+                              "question": "the tier where KD closes the least of the JS gap to the teacher"},
+    "t_share_of_kd_ece_gain": {"kind": "number", "range": (0.0, 5.0),
+                               "question": "the share of KD's ECE gain that temperature scaling reproduces "
+                                           "(1.0 = all of it)"},
 }
 
 
@@ -56,6 +70,8 @@ class Prediction:
 
 #: key -> Prediction, for this kernel session (the notebook source is the durable record).
 PREDICTIONS: dict[str, Prediction] = {}
+#: keys whose observing cell has run in this kernel session.
+OBSERVED: set[str] = set()
 
 
 def _validate_value(key, value):
@@ -147,7 +163,73 @@ def observe(key, actual):
         print(f"{key}: you predicted {pred.value!r}, actual {actual!r} -> {err}")
     print(f"  your reason was: {pred.reason}")
     print(MARKER + json.dumps(record, sort_keys=True))
+    OBSERVED.add(key)
     return record
+
+
+# --------------------------------------------------------------------------- reveals
+#: Reveal texts, rendered from the artifacts by ``python -m helpers reveals`` (written by
+#: ``notebooks/build.py`` from the notebooks' cell sources).  One section per reveal::
+#:
+#:     <!-- begin-reveal teacher_tail after=teacher_tail_f1 -->
+#:     ...markdown with reveal spans and claim markers...
+#:     <!-- end-reveal -->
+REVEAL_FILE = Path(__file__).resolve().with_name("reveal_text.md")
+SECTION = re.compile(r"<!-- begin-reveal (?P<name>[A-Za-z0-9_]+) after=(?P<after>[A-Za-z0-9_,]+) -->\n"
+                     r"(?P<body>.*?)<!-- end-reveal -->", re.S)
+SOURCE_LINE = re.compile(r"<!-- reveals_source: (?P<source>[A-Za-z_]+) -->")
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+
+
+def read_reveal_file(path=None):
+    """``(source, {name: (prediction keys it answers, markdown body)})`` from the reveal file."""
+    path = Path(path) if path is not None else REVEAL_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"the reveal file {path} is missing: rebuild with `python notebooks/build.py` "
+                                f"(instructors) or reinstall helpers (students).")
+    text = path.read_text(encoding="utf-8")
+    m = SOURCE_LINE.search(text)
+    sections = {}
+    for sec in SECTION.finditer(text):
+        sections[sec.group("name")] = (tuple(sec.group("after").split(",")), sec.group("body"))
+    return (m.group("source") if m else None), sections
+
+
+def reveal_text(name, path=None):
+    """The markdown of reveal ``name``, once every prediction it answers is recorded and observed.
+
+    Raises :class:`PredictionMissing` (showing nothing of the reveal) before that.
+    """
+    source, sections = read_reveal_file(path)
+    if name not in sections:
+        raise KeyError(f"reveal name must be one of {sorted(sections)}, got {name!r}.")
+    after, body = sections[name]
+    for key in after:
+        require(key)
+        if key not in OBSERVED:
+            raise PredictionMissing(
+                f"The reveal {name!r} answers the prediction {key!r}: run its OBSERVE cell (the one that "
+                f"calls observe({key!r}, ...)) and write your reconciliation before opening the reveal.")
+    text = _COMMENT.sub("", body).strip()
+    if source != "hub" and "SYNTHETIC" not in text:
+        # A reveal rendered from anything but the course's artifacts must say so in its text.
+        text = f"(SYNTHETIC DATA: the lecture's real numbers differ.) {text}"
+    return text
+
+
+def reveal(name):
+    """Show reveal ``name`` as this cell's output (markdown in a notebook, text elsewhere)."""
+    text = reveal_text(name)
+    try:
+        from IPython import get_ipython
+        from IPython.display import Markdown, display
+        if get_ipython() is not None:
+            display(Markdown(text))
+            return None
+    except ImportError:
+        pass
+    print(text)
+    return None
 
 
 def parse_observations(text):
@@ -164,8 +246,9 @@ def parse_observations(text):
 
 
 def reset():
-    """Forget every prediction (tests use this)."""
+    """Forget every prediction and observation (tests use this)."""
     PREDICTIONS.clear()
+    OBSERVED.clear()
 
 
 def as_records():

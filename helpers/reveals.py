@@ -12,6 +12,11 @@ and every qualitative sentence carries the claim it depends on::
 ``python -m helpers reveals --source synthetic|hub`` computes the facts
 (:func:`compute_facts`), checks every claim the notebooks cite against them,
 and rewrites only the spans' contents (and ``metadata.course.reveals_source``).
+The reveal texts a student sees after a prediction live in ``helpers/reveal_text.md``
+(:data:`REVEAL_FILE`, written by ``notebooks/build.py``, shown by
+``helpers.predict.reveal``); they are rendered and checked the same way, every
+section carries a ``source_note`` span that says SYNTHETIC DATA unless the facts
+come from the Hub, and the file records its source in a ``reveals_source`` line.
 A contradicted claim stops everything: nothing is written, and the message
 names the claim.  ``--check`` writes nothing and exits 1 listing stale spans.
 """
@@ -28,11 +33,14 @@ from pathlib import Path
 import numpy as np
 
 from . import bootstrap, calibration, metrics
+from .answers import FINE_THRESHOLDS, lowest_threshold_reaching
 
 __all__ = ["compute_facts", "render", "check_claims", "main", "CLAIMS", "NOTEBOOKS", "Facts",
            "ClaimError", "lift_pattern", "WEEK1_BASELINE_F1"]
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Reveal texts (shown by ``helpers.predict.reveal`` after a prediction); rendered with the notebooks.
+REVEAL_FILE = Path(__file__).resolve().with_name("reveal_text.md")
 NOTEBOOKS = (ROOT / "notebooks" / "week6_lab" / "week6_lab.ipynb",
              ROOT / "notebooks" / "week6_homework" / "week6_homework.ipynb")
 
@@ -41,6 +49,9 @@ NOTEBOOKS = (ROOT / "notebooks" / "week6_lab" / "week6_lab.ipynb",
 WEEK1_BASELINE_F1 = 0.209
 GRID = tuple(f"grid_Td{t}_a{a}" for t in (1, 4, 8) for a in (70, 90))
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
+#: Scenario B's hard constraint: ECE at most 0.05 on the eval half.
+ECE_CAP_B = 0.05
+SOURCE_NOTE = "(SYNTHETIC DATA: the lecture's real numbers differ.) "
 
 SPAN = re.compile(r"<!-- reveal:(?P<key>[A-Za-z0-9_]+)(?::(?P<fmt>[^ ]+))? -->(?P<body>.*?)<!-- /reveal -->",
                   re.S)
@@ -99,6 +110,8 @@ def compute_facts(source="synthetic", loader: Callable | None = None):
     tiers = np.asarray(sets["vanilla"].tiers).astype(str)
     f = Facts(resolved)
     f["source"] = resolved
+    # Every rendered paragraph carries this span: empty on the course's artifacts, a warning otherwise.
+    f["source_note"] = "" if resolved == "hub" else SOURCE_NOTE
     f["n_val"] = int(labels.size)
     tier_classes = metrics.tier_labels(labels, tiers)
     for t in metrics.TIERS:
@@ -168,6 +181,41 @@ def compute_facts(source="synthetic", loader: Callable | None = None):
     f["ece_gain_kd"] = f["eval_vanilla_ece"] - f["eval_distilled_ece"]
     f["repro_fraction"] = f["ece_gain_t"] / f["ece_gain_kd"]
 
+    # Scenario B (homework): ECE <= the cap on the eval half, then the lowest NLL.  The solution's
+    # grid pick is the grid config that best serves B; the four measured arms add vanilla,
+    # vanilla + T and distilled.
+    ev_rows = {g: metrics.evaluate(sets[g].logits[ev], labels[ev], tiers[ev]) for g in GRID}
+    for g in GRID:
+        for k in ("ece", "nll", "macro_f1", "f1_tail"):
+            f[f"eval_{g}_{k.replace('macro_', '')}"] = ev_rows[g][k]
+    f["ece_cap_b"] = ECE_CAP_B
+    f["grid_pick_b"] = _best_for_b({g: (ev_rows[g]["ece"], ev_rows[g]["nll"]) for g in GRID})
+    hw_arms = {"vanilla": "vanilla", "vanilla+T": "vanilla_t", "distilled": "distilled",
+               f["grid_pick_b"]: f["grid_pick_b"]}
+    f["winner_b"] = _best_for_b({name: (f[f"eval_{key}_ece"], f[f"eval_{key}_nll"]) for name, key in hw_arms.items()})
+    winner_key = hw_arms[f["winner_b"]]
+    f["winner_b_ece"], f["winner_b_nll"] = f[f"eval_{winner_key}_ece"], f[f"eval_{winner_key}_nll"]
+    f["winner_b_f1"] = f[f"eval_{winner_key}_f1"]
+    f["b_qualifying_arms"] = ", ".join(n for n, k in hw_arms.items() if f[f"eval_{k}_ece"] <= ECE_CAP_B) or "none"
+    f["winner_b_family"] = ("grid" if f["winner_b"].startswith("grid_") else f["winner_b"])
+    winner_logits = (calibration.apply_temperature(sets["vanilla"].logits, T) if winner_key == "vanilla_t"
+                     else sets[winner_key].logits)
+    fine = metrics.coverage_table(metrics.softmax(winner_logits[ev]), labels[ev], FINE_THRESHOLDS)
+    at70 = fine[np.isclose(fine.threshold, 0.70)].iloc[0]
+    f["winner_b_cov_70"], f["winner_b_covacc_70"] = float(at70.coverage), float(at70.accuracy)
+    f["winner_b_ncov_70"] = int(at70.n_covered)
+    # Is the winner's NLL margin over vanilla + T, and distilled's ECE gap to it, outside the noise?
+    # (Paired bootstrap on the eval half, 1,000 resamples, seed 42; b - a.)
+    p_vt = metrics.softmax(arms["vanilla_t"][ev])
+    for tag, (metric, other) in {"nll_winner_vs_vt": ("nll", metrics.softmax(winner_logits[ev])),
+                                 "ece_distilled_vs_vt": ("ece", metrics.softmax(sets["distilled"].logits[ev])),
+                                 "nll_distilled_vs_vt": ("nll", metrics.softmax(sets["distilled"].logits[ev]))}.items():
+        ci = bootstrap.paired_bootstrap(p_vt, other, labels[ev], None, metric=metric, n_resamples=1000,
+                                        seed=42).loc["all"]
+        f[f"boot_{tag}_ci_low"], f[f"boot_{tag}_ci_high"] = float(ci["ci_low"]), float(ci["ci_high"])
+    lowest = lowest_threshold_reaching(fine)
+    f["winner_b_lowest_t95"] = lowest if lowest == "none" else f"{lowest:.2f}"
+
     # Coverage at the lab's thresholds (eval half).
     for arm in ("vanilla_t", "distilled"):
         table = metrics.coverage_table(metrics.softmax(arms[arm][ev]), labels[ev], THRESHOLDS)
@@ -186,15 +234,31 @@ def compute_facts(source="synthetic", loader: Callable | None = None):
     for t in metrics.TIERS:
         f[f"js_reduction_{t}"] = 1.0 - f[f"js_distilled_{t}"] / f[f"js_vanilla_{t}"]
 
-    # The grid.
-    grid_f1 = [rows[g]["macro_f1"] for g in GRID]
-    grid_ece = [rows[g]["ece"] for g in GRID]
+    js_cut = {t: f[f"js_reduction_{t}"] for t in metrics.TIERS}
+    f["js_least_reduced_tier"] = min(js_cut, key=js_cut.get)
+
+    # The grid, on the eval half (the table the homework prints), against the noise floor: the
+    # width of the paired-bootstrap CI of distilled - vanilla macro F1 on the same rows.
+    grid_f1 = [ev_rows[g]["macro_f1"] for g in GRID]
+    grid_ece = [ev_rows[g]["ece"] for g in GRID]
+    ev_boot = bootstrap.paired_bootstrap(sets["vanilla"].preds[ev], sets["distilled"].preds[ev], labels[ev], None,
+                                         metric="macro_f1", n_resamples=1000, seed=42)
+    f["boot_f1_eval_ci_width"] = float(ev_boot.loc["all", "ci_high"] - ev_boot.loc["all", "ci_low"])
+    f["grid_f1_in_noise"] = "yes" if max(grid_f1) - min(grid_f1) < f["boot_f1_eval_ci_width"] else "no"
     f["grid_f1_spread"] = float(max(grid_f1) - min(grid_f1))
     f["grid_ece_spread"] = float(max(grid_ece) - min(grid_ece))
     f["grid_best_f1"] = GRID[int(np.argmax(grid_f1))]
     f["grid_best_ece"] = GRID[int(np.argmin(grid_ece))]
-    f["grid_best_nll"] = GRID[int(np.argmin([rows[g]["nll"] for g in GRID]))]
+    f["grid_best_nll"] = GRID[int(np.argmin([ev_rows[g]["nll"] for g in GRID]))]
     return f
+
+
+def _best_for_b(scores):
+    """Scenario B's rule on ``{name: (ece, nll)}``: lowest NLL among ECE <= cap, else lowest ECE."""
+    ok = {n: v for n, v in scores.items() if v[0] <= ECE_CAP_B}
+    if ok:
+        return min(ok, key=lambda n: ok[n][1])
+    return min(scores, key=lambda n: scores[n][0])
 
 
 # --------------------------------------------------------------------------- claims
@@ -247,8 +311,29 @@ CLAIMS: dict[str, Claim] = {
     "js_distilled_closer_every_tier": Claim(
         "the distilled student is closer to the teacher (JS) on every tier",
         _every_tier(lambda f, t: f[f"js_distilled_{t}"] < f[f"js_vanilla_{t}"])),
-    "grid_f1_inside_noise": Claim("the grid's macro F1 spread is inside the bootstrap CI width",
-                                  lambda f: f["grid_f1_spread"] < f["boot_f1_all_ci_width"]),
+    "grid_f1_inside_noise": Claim("the grid's macro F1 spread (eval half) is inside the bootstrap CI width",
+                                  lambda f: f["grid_f1_in_noise"] == "yes"),
+    "distilled_misses_ece_cap": Claim("the lab's distilled student misses scenario B's ECE cap on the eval half",
+                                      lambda f: f["eval_distilled_ece"] > f["ece_cap_b"]),
+    "vanilla_t_meets_ece_cap": Claim("vanilla + T meets scenario B's ECE cap on the eval half",
+                                     lambda f: f["eval_vanilla_t_ece"] <= f["ece_cap_b"]),
+    "winner_b_meets_cap": Claim("the recipe scenario B ships meets the ECE cap",
+                                lambda f: f["winner_b_ece"] <= f["ece_cap_b"]),
+    "winner_b_not_vanilla_t": Claim("scenario B's winner is not vanilla + T (so vanilla + T is the fallback)",
+                                    lambda f: f["winner_b"] != "vanilla+T"
+                                    and f["eval_vanilla_t_ece"] < f["winner_b_ece"]),
+    "grid_pick_b_meets_cap": Claim("the grid config picked for scenario B meets its ECE cap",
+                                   lambda f: f[f"eval_{f['grid_pick_b']}_ece"] <= f["ece_cap_b"]),
+    "winner_b_nll_margin_real": Claim("scenario B's winner beats vanilla + T on NLL outside the bootstrap noise",
+                                      lambda f: f["winner_b"] != "vanilla+T" and f["boot_nll_winner_vs_vt_ci_high"] < 0),
+    "distilled_ece_gap_real": Claim("distilled's ECE is above vanilla + T's outside the bootstrap noise",
+                                    lambda f: f["boot_ece_distilled_vs_vt_ci_low"] > 0),
+    "distilled_nll_gap_real": Claim("distilled's NLL is below vanilla + T's outside the bootstrap noise",
+                                    lambda f: f["boot_nll_distilled_vs_vt_ci_high"] < 0),
+    "winner_b_is_distilled_family": Claim("scenario B's winner is a distilled student (the lab's or a grid config)",
+                                          lambda f: f["winner_b_family"] in ("distilled", "grid")),
+    "js_gap_least_closed_on_tail": Claim("KD closes the least of the JS gap on the tail",
+                                         lambda f: f["js_least_reduced_tier"] == "tail"),
     "grid_ece_spread_real": Claim("the grid's ECE spread is larger than its F1 spread and at least 0.02",
                                   lambda f: f["grid_ece_spread"] >= 0.02
                                   and f["grid_ece_spread"] > f["grid_f1_spread"]),
@@ -306,8 +391,40 @@ def _write_text(nb):
 
 
 def claims_in(nb):
+    """Claims a notebook (its markdown cells) or the reveal file (a path or its text) makes."""
+    if isinstance(nb, (str, Path)):
+        text = Path(nb).read_text(encoding="utf-8") if isinstance(nb, Path) else nb
+        return sorted({m.group("name") for m in CLAIM.finditer(text)})
     return sorted({m.group("name") for c in nb.cells if c.cell_type == "markdown"
                    for m in CLAIM.finditer(c.source)})
+
+
+def render_text_file(path, facts, write=True):
+    """Re-render the spans of the reveal file (``helpers/reveal_text.md``) from ``facts``.
+
+    Same contract as :func:`render`: claims first (nothing written on a contradiction), then
+    the spans and the ``reveals_source`` line.  Each section must carry a ``source_note`` span.
+    """
+    from .predict import SECTION, SOURCE_LINE
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    check_claims(claims_in(text), facts)
+    problems = [f"{path.name} reveal {m.group('name')!r}: add a source_note span (synthetic data must say so)"
+                for m in SECTION.finditer(text) if "<!-- reveal:source_note -->" not in m.group("body")]
+    new = _render_source(text, facts, path.name, problems)
+    if problems:
+        raise KeyError("; ".join(problems))
+    changes = [(path.name, o.group("key"), o.group("body"), n.group("body"))
+               for o, n in zip(SPAN.finditer(text), SPAN.finditer(new)) if o.group("body") != n.group("body")]
+    m = SOURCE_LINE.search(new)
+    old_source = m.group("source") if m else None
+    if old_source != facts.source:
+        changes.append((None, "reveals_source", old_source, facts.source))
+        line = f"<!-- reveals_source: {facts.source} -->"
+        new = SOURCE_LINE.sub(line, new, count=1) if m else line + "\n" + new
+    if write and changes:
+        path.write_text(new, encoding="utf-8")
+    return changes
 
 
 def render(notebook_path, facts, write=True):
@@ -351,15 +468,21 @@ def main(argv=None):
                         help="artifact source (default auto: the Hub when reachable, else synthetic)")
     parser.add_argument("--check", action="store_true",
                         help="write nothing; exit 1 and list the stale spans if any")
+    parser.add_argument("--text-file", type=Path, default=None,
+                        help="the reveal texts the notebooks show after a prediction "
+                             "(default helpers/reveal_text.md; always rendered with the notebooks)")
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks (default: the lab and the homework)")
     args = parser.parse_args(argv)
     paths = args.notebooks or list(NOTEBOOKS)
+    text_file = args.text_file or REVEAL_FILE
     try:
         facts = compute_facts(args.source)
-        # Check every notebook's claims before writing any of them.
+        # Check every claim (notebooks and reveal texts) before writing anything.
         for p in paths:
             check_claims(claims_in(_read(p)), facts)
+        check_claims(claims_in(Path(text_file)), facts)
         all_changes = {p: render(p, facts, write=not args.check) for p in paths}
+        all_changes[Path(text_file)] = render_text_file(text_file, facts, write=not args.check)
     except ClaimError as err:
         print(f"error: {err}", file=sys.stderr)
         return 3
@@ -370,7 +493,8 @@ def main(argv=None):
     for p, changes in all_changes.items():
         for cell, key, old, new in changes:
             stale += 1
-            where = f"cell {cell}" if cell is not None else "metadata"
+            where = (f"cell {cell}" if isinstance(cell, int) else
+                     "metadata" if cell is None else "section")
             verb = "stale" if args.check else "updated"
             print(f"{verb}: {p.name} {where} {key}: {old!r} -> {new!r}")
     if args.check:
@@ -378,7 +502,7 @@ def main(argv=None):
             print(f"{stale} reveal value(s) are stale for source {facts.source!r}; run "
                   f"`python -m helpers reveals --source {facts.source}`.", file=sys.stderr)
             return 1
-        print(f"reveals are current for source {facts.source!r} ({len(paths)} notebooks).")
+        print(f"reveals are current for source {facts.source!r} ({len(paths)} notebooks and {Path(text_file).name}).")
         return 0
     print(f"rendered reveals from source {facts.source!r}: {stale} change(s) in {len(paths)} notebooks.")
     return 0

@@ -3,10 +3,31 @@
 Markdown spans ``R("key")`` are reveal numbers: ``python -m helpers reveals``
 fills them from the artifacts.  ``C("name")`` marks a qualitative claim that
 ``helpers.reveals.CLAIMS`` checks against the same facts.
+
+A reveal (the answer to a prediction) never sits in a notebook cell, where a
+student could read it before predicting: ``reveal_cell`` puts a locked
+``reveal("name")`` call in the notebook and its text in :data:`REVEALS`, which
+``build.py`` writes to ``helpers/reveal_text.md`` (shipped with helpers,
+rendered and claim-checked by ``python -m helpers reveals`` like the cells).
+``helpers.predict.reveal`` shows it only after the prediction is recorded and
+observed.
 """
 from nbsource import code, hidden_test, manual, md, predict, solution
 
 PREFIX = "lab"
+
+#: name -> (prediction keys the reveal answers, markdown); build.py writes them to helpers/reveal_text.md.
+REVEALS = {}
+
+
+def reveal_cell(name, after, text, registry=None):
+    """A locked cell that shows reveal ``name`` once the predictions in ``after`` are observed."""
+    after = (after,) if isinstance(after, str) else tuple(after)
+    (REVEALS if registry is None else registry)[name] = (after, text.strip("\n"))
+    return code(f"""
+# REVEAL: shown only after your prediction is recorded and observed. Write your reconciliation first.
+reveal("{name}")
+""")
 
 
 def R(key, fmt=None):
@@ -71,7 +92,8 @@ deployment decision.
 
 **Predict, then observe.** Four times you will record a prediction *in code* before the number is
 computed. The observing cell refuses to show anything until your prediction exists. Then write a short
-reconciliation, and only then open the reveal. Specific corrections earn credit; lucky guesses do not.
+reconciliation, and only then run the reveal cell: it prints the explanation once your prediction and
+observation exist, and refuses before. Specific corrections earn credit; lucky guesses do not.
 
 **Cells you edit** say *YOUR CODE HERE* or *YOUR ANSWER HERE*. Every function cell says exactly what to
 return. Grey autograder cells run your functions on fixed inputs; leave them in place.
@@ -87,7 +109,7 @@ import torch
 import torch.nn.functional as F
 
 from helpers import artifacts, calibration, deploy, kd, metrics, plots
-from helpers.predict import observe, predict, require
+from helpers.predict import observe, predict, require, reveal
 from helpers.reveals import WEEK1_BASELINE_F1, lift_pattern
 from helpers.setup_env import label, show, showfig
 
@@ -102,9 +124,18 @@ print(teacher, "|", {t: int((tiers == t).sum()) for t in TIERS}, "validation row
 md(f"""
 ## Act 1: the teacher
 
-The validation set has {R("n_val")} examples and 113 classes, sorted into tiers by how often each class
-appears in training: **head** = the 20 most frequent classes, **mid** = the next 40, **tail** = the
-remaining 53. Start by looking at how much data each tier has.
+{R("source_note")}The validation set has {R("n_val")} examples and 113 classes, sorted into tiers by how often
+each class appears in training: **head** = the 20 most frequent classes, **mid** = the next 40, **tail** =
+the remaining 53.
+
+**The split you evaluate on is never trained on.** The teacher and both students trained on the course's
+train and test splits combined (79,278 examples); every number today is measured on the validation rows,
+which none of them saw. A model scored on rows it trained on reports memory, not skill, and on a long tail
+the difference is largest exactly where it matters: a tail class with four training rows is "perfect" on
+those four.
+
+Start by looking at how much data each tier has: per-class **training** counts are the anchor for your first
+prediction.
 """),
 code("""
 class_tier = pd.Series(tiers).groupby(labels).first()          # class id -> its tier
@@ -113,11 +144,24 @@ support = pd.DataFrame({
     "val_rows": pd.Series(tiers).value_counts(),
     "median_val_rows_per_class": pd.Series(labels).value_counts().groupby(class_tier).median(),
 }).loc[list(TIERS)]
+from pathlib import Path
+prepared = Path("out/course_data/train_test.jsonl")   # written by `python -m helpers train prepare`
 if SOURCE == "synthetic":
-    # Per-class training counts are part of the embedded data; the Hub artifacts hold only
-    # predictions, so on real data this column comes from the lecture (tail median: single digits).
+    # The embedded data carries its own training counts (train + test, 79,278 rows).
     from helpers import synthetic
     counts = pd.Series(synthetic.train_class_counts())
+elif prepared.is_file():
+    # The canonical training split, rebuilt from the course repository's data/ folder.
+    counts = pd.read_json(prepared, lines=True)["label"].value_counts()
+else:
+    counts = None
+    print("Per-class training counts are not part of the Hub artifacts (they hold predictions only). They come "
+          "from the course's canonical split: the rows listed in the course repository's data/train_indices.json "
+          "plus the dataset's whole test split, labels merged with data/label_merge_mapping.json "
+          "(`python -m helpers train prepare` rebuilds it). The lecture's figure: most tail classes have "
+          "single-digit training support. The validation counts below order the classes the same way.")
+if counts is not None:
+    support["train_examples"] = counts.groupby(class_tier).sum()
     support["median_train_examples_per_class"] = counts.groupby(class_tier).median()
 show(support, "Training and validation support per tier")
 """),
@@ -125,8 +169,9 @@ md("""
 ### Prediction 1 of 4: the teacher's tail F1
 
 The teacher is a 32-billion-parameter model, fine-tuned on the same data and calibrated afterwards. What
-macro F1 does it reach on the 53 tail classes, where most classes have a handful of training examples?
-Record a number between 0 and 1, and one line on why.
+macro F1 does it reach on the 53 tail classes? Anchor on the table above: how many training examples does a
+typical tail class have, and what can any model learn from that many? Record a number between 0 and 1, and
+one line on why.
 """),
 predict("teacher_tail_f1", 'predict("teacher_tail_f1", <a number in [0, 1]>, "<one-line reason>")',
         'predict("teacher_tail_f1", 0.35, "32B parameters help, but a handful of examples per class is very little")'),
@@ -185,20 +230,18 @@ md("""
 **Reconcile (before you open the reveal).** How far off was your prediction, and in which direction?
 Name one specific reason in the data (not in the model) that explains the gap.
 """),
-manual("lab_reconcile_teacher_tail_f1", 1, """
-I predicted 0.35 and the teacher reached about 0.2 on the tail, roughly half its mid-tier F1. I gave the
-model's size too much weight: most tail classes have single-digit training support, and no amount of
-capacity recovers a decision boundary from five examples. The ceiling is in the data.
+manual("lab_reconcile_teacher_tail_f1", 1, f"""
+{R("source_note")}I predicted 0.35 and the teacher reached {R("teacher_f1_tail")} on the tail, against
+{R("teacher_f1_mid")} on the mid tier. {C("teacher_tail_lowest")}I gave the model's size too much weight: most
+tail classes have single-digit training support, and no amount of capacity recovers a decision boundary from
+five examples. The ceiling is in the data.
 """),
-md(f"""
-<details><summary><b>Reveal: the teacher's tail</b> (open after you reconcile)</summary>
-
-The teacher's macro F1 is {R("teacher_f1_head")} on the head, {R("teacher_f1_mid")} on the mid tier
-and only {R("teacher_f1_tail")} on the tail. {C("teacher_tail_lowest")}Even a 32B model runs into the data
-ceiling on classes it saw a handful of times. The consequence for today: a student distilled from this
-teacher cannot be expected to inherit tail skill the teacher does not have, so a large tail gain from KD
-would be a surprise that needs checking, not a result to celebrate.
-</details>
+reveal_cell("teacher_tail", "teacher_tail_f1", f"""
+**Reveal 1.** {R("source_note")}The teacher's macro F1 is {R("teacher_f1_head")} on the head,
+{R("teacher_f1_mid")} on the mid tier and only {R("teacher_f1_tail")} on the tail. {C("teacher_tail_lowest")}Even
+a 32B model runs into the data ceiling on classes it saw a handful of times. The consequence for today: a
+student distilled from this teacher cannot be expected to inherit tail skill the teacher does not have, so a
+large tail gain from KD would be a surprise that needs checking, not a result to celebrate.
 """),
 md("""
 ### What the teacher's distribution looks like
@@ -240,21 +283,19 @@ md("""
 **Reconcile.** Was the most peaked tier the one you expected? What does that imply about *how much*
 information the soft targets carry for head examples compared with tail examples?
 """),
-manual("lab_reconcile_most_peaked_tier", 1, """
-Yes: the head is the most peaked. Peaked targets are close to one-hot, so on head rows the soft target
-adds little beyond the label; the flatter tail targets carry more relative information, but that
-information is also the least reliable, because the teacher is unsure there.
+manual("lab_reconcile_most_peaked_tier", 1, f"""
+{R("source_note")}Yes: the {R("most_peaked_tier")} is the most peaked ({R("teacher_entropy_head", ".2f")} nats
+against {R("teacher_entropy_tail", ".2f")} on the tail). {C("head_most_peaked")}Peaked targets are close to
+one-hot, so on head rows the soft target adds little beyond the label; the flatter tail targets carry more
+relative information, but that information is also the least reliable, because the teacher is unsure there.
 """),
-md(f"""
-<details><summary><b>Reveal: the shape of the teacher's distribution</b></summary>
-
-Mean entropy is {R("teacher_entropy_head", ".2f")} nats on the head, {R("teacher_entropy_mid", ".2f")} on
+reveal_cell("teacher_shape", "most_peaked_tier", f"""
+**Reveal 2.** {R("source_note")}Mean entropy is {R("teacher_entropy_head", ".2f")} nats on the head, {R("teacher_entropy_mid", ".2f")} on
 the mid tier and {R("teacher_entropy_tail", ".2f")} on the tail; the mean top-1 probability falls from
 {R("teacher_top1_head", ".2f")} to {R("teacher_top1_tail", ".2f")}. {C("head_most_peaked")}The head is the
 most peaked tier: where the teacher has seen many examples it commits, and where it has not it spreads
 its mass. The soft targets that KD hands the student are therefore most informative exactly where the
 teacher itself is least reliable.
-</details>
 """),
 md("""
 ### The teacher's calibration
@@ -268,10 +309,16 @@ cal_cols = ["ece", "ece_head", "ece_mid", "ece_tail", "nll", "nll_head", "nll_mi
 show(pd.DataFrame([teacher_row], index=["teacher"])[cal_cols], "Teacher ECE and NLL (full validation set)")
 """),
 md(f"""
-The teacher's overall ECE is {R("teacher_ece")} and its NLL {R("teacher_nll")}: a well-calibrated
-target. Notice how much larger the tail's ECE is ({R("teacher_ece_tail")}) than the head's: the tail has
-only {R("n_tail")} validation rows, and a calibration estimate on a few hundred rows is noisy as well as
-worse.
+{R("source_note")}The teacher's overall ECE is {R("teacher_ece")} and its NLL {R("teacher_nll")}: a
+well-calibrated target. Notice how much larger the tail's ECE is ({R("teacher_ece_tail")}) than the head's:
+the tail has only {R("n_tail")} validation rows, and a calibration estimate on a few hundred rows is noisy as
+well as worse.
+
+**Calibrate the teacher before distilling.** Kim et al. (2025) found that how well a teacher is calibrated
+predicts how accurate its distilled student becomes: the student learns the teacher's probabilities, so an
+overconfident teacher hands it overconfident targets. That is why this teacher was temperature-scaled
+($T$ = 1.25) before its logits were published, and why a recipe that distils from a raw, overconfident
+teacher starts behind.
 """),
 
 # ------------------------------------------------------------------ Act 2
@@ -458,15 +505,24 @@ headline = metrics.as_frame({name: metrics.evaluate(ps.logits, labels, tiers)
 show(headline[["macro_f1", "accuracy", "ece", "nll"]], "Headline metrics (full validation set)")
 """),
 md(f"""
-The distilled student's macro F1 is {R("kd_lift", "+.3f")} above vanilla's. Where does that lift come from?
+{R("source_note")}The distilled student's macro F1 is {R("kd_lift", "+.3f")} above vanilla's on the full validation
+set. Where does that lift come from?
 
 ### Prediction 3 of 4: where does the F1 lift land?
 
-Choose one: `"uniform"` (every tier gains), `"head"` (the gain is real on the head), `"tail"` (real on the
-tail and mid, not the head), `"tail-not-mid"` (real on the tail but not the mid tier). "Real" means the
-bootstrap CI below excludes zero.
+"Real" means the paired-bootstrap CI below lies entirely above zero. Choose the one label that describes
+the tiers where the lift is real:
+
+| label | tiers with a real lift |
+| --- | --- |
+| `"uniform"` | all three |
+| `"head"` | the head (alone, or with one other tier) |
+| `"mid"` | the mid tier alone |
+| `"tail"` | the tail and the mid tier, not the head |
+| `"tail-not-mid"` | the tail alone |
+| `"none"` | no tier: every interval includes zero |
 """),
-predict("f1_lift_lands", 'predict("f1_lift_lands", "uniform" | "head" | "tail" | "tail-not-mid", "<one-line reason>")',
+predict("f1_lift_lands", 'predict("f1_lift_lands", "uniform" | "head" | "mid" | "tail" | "tail-not-mid" | "none", "<one-line reason>")',
         'predict("f1_lift_lands", "tail", "the soft targets carry the most information on rare classes")'),
 code("""
 require("f1_lift_lands")
@@ -520,16 +576,16 @@ md("""
 **Reconcile.** Where did the lift land, and what does the CI let you say about the tiers where it
 includes zero? (Careful: "includes zero" is not "zero".)
 """),
-manual("lab_reconcile_f1_lift_lands", 1, """
-I predicted the tail; the lift is real only on the head. The head has thousands of rows and a teacher
-that is confident and right there, so the soft targets refine decisions the student already nearly gets.
-On the tail the CI includes zero: we cannot tell the effect from noise with a few hundred rows, which is
-not the same as showing there is no effect.
+manual("lab_reconcile_f1_lift_lands", 1, f"""
+{R("source_note")}I predicted the tail; the lift lands on the {R("lift_lands")} ({C("lift_lands_on_head")}head
+{R("boot_f1_head_median", "+.3f")}, CI [{R("boot_f1_head_ci_low", "+.3f")}, {R("boot_f1_head_ci_high", "+.3f")}]).
+The head has thousands of rows and a teacher that is confident and right there, so the soft targets refine
+decisions the student already nearly gets. {C("tail_lift_in_noise")}On the tail the CI
+[{R("boot_f1_tail_ci_low", "+.3f")}, {R("boot_f1_tail_ci_high", "+.3f")}] includes zero: we cannot tell the
+effect from noise with a few hundred rows, which is not the same as showing there is no effect.
 """),
-md(f"""
-<details><summary><b>Reveal: where KD's F1 lift lands</b></summary>
-
-Paired bootstrap, 1,000 resamples, distilled minus vanilla: head {R("boot_f1_head_median", "+.3f")}
+reveal_cell("f1_lift", "f1_lift_lands", f"""
+**Reveal 3.** {R("source_note")}Paired bootstrap, 1,000 resamples, distilled minus vanilla: head {R("boot_f1_head_median", "+.3f")}
 (95% CI [{R("boot_f1_head_ci_low", "+.3f")}, {R("boot_f1_head_ci_high", "+.3f")}]), mid
 {R("boot_f1_mid_median", "+.3f")} ([{R("boot_f1_mid_ci_low", "+.3f")}, {R("boot_f1_mid_ci_high", "+.3f")}]),
 tail {R("boot_f1_tail_median", "+.3f")} ([{R("boot_f1_tail_ci_low", "+.3f")}, {R("boot_f1_tail_ci_high", "+.3f")}]).
@@ -539,7 +595,6 @@ includes zero. {C("student_tail_below_teacher")}Both students stay below the tea
 capacity across, because the teacher barely had it. The right sentence for a memo: "the tail lift is
 {R("boot_f1_tail_median", "+.3f")} with CI [{R("boot_f1_tail_ci_low", "+.3f")}, {R("boot_f1_tail_ci_high", "+.3f")}],
 inside the noise floor."
-</details>
 """),
 md("""
 ### Prediction 4 of 4: does ECE follow F1?
@@ -613,25 +668,23 @@ md("""
 can improve calibration on a tier where it did not improve F1. Use the words *target shape* and say what
 each loss's gradient does to the logits that are not the true class.
 """),
-manual("lab_ece_mechanism", 2, """
-No: ECE improves on every tier, including the tail where F1 did not move. Both losses produce gradients on
+manual("lab_ece_mechanism", 2, f"""
+{R("source_note")}{C("ece_improves_every_tier")}No: ECE improves on every tier, including the tail where F1 did
+not move (tail ECE {R("vanilla_ece_tail")} to {R("distilled_ece_tail")}). Both losses produce gradients on
 every logit; the difference is the target. With a one-hot target, CE keeps pushing the true class toward
 probability 1 and every other class toward 0, so a student trained long enough becomes overconfident
 everywhere. KD's target is the teacher's distribution, which is calibrated and keeps mass on plausible
 alternatives; matching it teaches the student how unsure to be, which changes confidence without having
 to change the argmax.
 """),
-md(f"""
-<details><summary><b>Reveal: calibration does not follow F1</b></summary>
-
-{C("ece_improves_every_tier")}{C("ece_does_not_follow_f1")}KD lowers ECE on every tier: head
+reveal_cell("ece_vs_f1", "ece_follows_f1", f"""
+**Reveal 4.** {R("source_note")}{C("ece_improves_every_tier")}{C("ece_does_not_follow_f1")}KD lowers ECE on every tier: head
 {R("vanilla_ece_head")} to {R("distilled_ece_head")}, mid {R("vanilla_ece_mid")} to {R("distilled_ece_mid")},
 tail {R("vanilla_ece_tail")} to {R("distilled_ece_tail")}, including the tail, where the F1 interval includes
 zero. {C("nll_improves_every_tier")}NLL falls on every tier too. Over the whole validation set, ECE drops
 by a factor of {R("ece_ratio_full", ".1f")} and NLL by {R("nll_cut_full", ".0%")}. Two things transferred at
 different rates: the argmax (capacity, bounded by the data) and the probability shape (calibration,
 which the dense target carries to every tier).
-</details>
 """),
 
 # ------------------------------------------------------------------ Act 3
@@ -654,7 +707,7 @@ show(confound_df, "The data confound: what the data shift bought vs what KD boug
 print(f"data shift / KD lift = {confound_df['lift'].iloc[1] / confound_df['lift'].iloc[2]:.1f}x")
 """),
 md(f"""
-{C("data_shift_beats_kd")}Showing the same model more representative data bought {R("data_shift", "+.3f")}
+{R("source_note")}{C("data_shift_beats_kd")}Showing the same model more representative data bought {R("data_shift", "+.3f")}
 macro F1; distillation bought {R("kd_lift", "+.3f")}, about {R("data_kd_ratio", ".1f")} times less. The memo
 question is therefore not "did distillation help?" but "with the data budget fixed, which cheapest recipe
 delivers the property my scenario needs?"
@@ -664,6 +717,11 @@ delivers the property my scenario needs?"
 Temperature scaling divides the logits by one number $T$ fitted on held-out data. To compare it with KD
 fairly, split validation in two halves (`calibration.cal_eval_split`): fit $T$ on the **cal** half, and
 score every arm on the **eval** half.
+
+The `cost to serve` column is what each arm costs per prediction: vanilla and distilled are the same
+ModernBERT-base (149M parameters) with the same input length, so they cost exactly the same to serve. KD's
+price is paid once, in training (a teacher run plus about 80 T4-minutes per student), never at inference;
+temperature scaling adds one division. The teacher is the 32B model the students replace.
 """),
 code("""
 cal_idx, eval_idx = calibration.cal_eval_split(len(labels), seed=42)
@@ -672,6 +730,8 @@ arms = {"teacher": teacher.logits, "vanilla": vanilla.logits,
         "vanilla+T": calibration.apply_temperature(vanilla.logits, T_vanilla), "distilled": distilled.logits}
 calibration_df = metrics.as_frame({name: metrics.evaluate(z[eval_idx], labels[eval_idx], tiers[eval_idx])
                                    for name, z in arms.items()})[["ece", "nll", "macro_f1", "f1_tail"]]
+calibration_df["cost to serve"] = {"teacher": "32B (Qwen3-32B + LoRA)", "vanilla": "149M ModernBERT-base",
+                                   "vanilla+T": "149M + one division", "distilled": "149M ModernBERT-base"}
 print(f"T fitted on the cal half (n = {len(cal_idx):,}): {T_vanilla:.3f}; eval half n = {len(eval_idx):,}")
 show(calibration_df, "Calibration on the eval half (T fitted on the cal half)")
 eval_probs = {name: metrics.softmax(z[eval_idx]) for name, z in arms.items()}
@@ -681,10 +741,9 @@ showfig(plots.reliability_diagram({k: eval_probs[k] for k in ("vanilla", "vanill
 md(f"""
 On the eval half ({R("n_eval")} rows; $T$ = {R("cal_T", ".2f")} fitted on the other {R("n_cal")}), raw
 vanilla has ECE {R("eval_vanilla_ece")}, vanilla + T {R("eval_vanilla_t_ece")} and distilled
-{R("eval_distilled_ece")}. {C("tscaling_beats_kd_on_ece")}{C("kd_wins_nll")}{C("tscaling_keeps_f1")}One fitted
-scalar beats eighty minutes of distillation on ECE, while KD keeps the lower NLL ({R("eval_distilled_nll")}
-against {R("eval_vanilla_t_nll")}). Temperature scaling cannot change the argmax, so its macro F1 equals raw
-vanilla's. The homework asks why the two metrics disagree.
+{R("eval_distilled_ece")}. {C("tscaling_keeps_f1")}Temperature scaling cannot change the argmax, so its macro
+F1 equals raw vanilla's. Read the ECE and NLL columns yourself: whether one fitted scalar reproduces what
+distillation did to calibration, and on which metric, is the homework's Test B.
 
 ### 3c. Thresholds and coverage
 
@@ -772,21 +831,26 @@ md("""
 **M1.** In three sentences: what did distillation transfer on this dataset, and what did it not? Cite one
 number for each.
 """),
-manual("lab_memo_transfer", 2, """
-KD transferred calibration: ECE fell on every tier and NLL with it, because the student learned the
-teacher's probability shape. It barely transferred capacity: the F1 lift is real only on the head and the
-tail stays in the noise, below a teacher that itself scores about 0.2 there. The data shift bought several
-times more F1 than KD did.
+manual("lab_memo_transfer", 2, f"""
+{R("source_note")}{C("ece_improves_every_tier")}{C("lift_lands_on_head")}{C("data_shift_beats_kd")}KD transferred
+calibration: ECE fell on every tier (full validation set {R("vanilla_ece")} to {R("distilled_ece")}) and NLL
+with it, because the student learned the teacher's probability shape. It barely transferred capacity: the F1
+lift is real only on the head ({R("boot_f1_head_median", "+.3f")}, CI [{R("boot_f1_head_ci_low", "+.3f")},
+{R("boot_f1_head_ci_high", "+.3f")}]) and the tail stays in the noise, below a teacher that itself scores
+{R("teacher_f1_tail")} there. The data shift bought {R("data_shift", "+.3f")} macro F1, about
+{R("data_kd_ratio", ".1f")} times KD's {R("kd_lift", "+.3f")}.
 """),
 md("""
 **M2.** A colleague says "KD is expensive; temperature scaling gives the same calibration for free."
 Where is the colleague right and where not, on your numbers?
 """),
-manual("lab_memo_cheaper", 2, """
-Right on ECE: one fitted temperature brings vanilla's ECE below the distilled student's, so a deployment
-that only thresholds on top-1 confidence does not need KD. Wrong on NLL: KD's NLL stays lower, because
-temperature scaling rescales every row the same way and cannot move probability between wrong classes
-per example, which KD learned from the teacher. Anything that uses the full distribution still benefits.
+manual("lab_memo_cheaper", 2, f"""
+{R("source_note")}{C("tscaling_beats_kd_on_ece")}{C("kd_wins_nll")}Right on ECE: one fitted temperature brings
+vanilla's eval-half ECE to {R("eval_vanilla_t_ece")}, below the distilled student's {R("eval_distilled_ece")}, so a
+deployment that only thresholds on top-1 confidence does not need KD. Wrong on NLL: KD's NLL stays lower
+({R("eval_distilled_nll")} against {R("eval_vanilla_t_nll")}), because temperature scaling rescales every row the
+same way and cannot move probability between wrong classes per example, which KD learned from the teacher.
+Both students cost the same to serve, so KD's price is the training run, not inference.
 """),
 md("""
 **Before you leave:** check that the deployment self-check passes, then save the notebook. The homework

@@ -42,7 +42,20 @@ STUDENT_NAMES = {
                "coverage_table", "SCENARIO"],
 }
 PREDICTIONS = {LAB: {"teacher_tail_f1", "most_peaked_tier", "f1_lift_lands", "ece_follows_f1"},
-               HOMEWORK: {"prior_best_recipe"}}
+               HOMEWORK: {"prior_best_recipe", "grid_f1_in_noise", "js_least_reduced_tier", "t_share_of_kd_ece_gain"}}
+#: reveal name -> the prediction it answers (the prior's answer is the student's own reconciliation).
+REVEALS = {LAB: {"teacher_tail": "teacher_tail_f1", "teacher_shape": "most_peaked_tier", "f1_lift": "f1_lift_lands",
+                 "ece_vs_f1": "ece_follows_f1"},
+           HOMEWORK: {"grid_noise": "grid_f1_in_noise", "test_a": "js_least_reduced_tier",
+                      "test_b": "t_share_of_kd_ece_gain"}}
+#: Printed after the notebook: the kernel's final answers, for the model-answer checks.
+FINAL_STATE = {
+    LAB: 'import json; print("@@FINAL@@", json.dumps({"deployment": {k: (v if isinstance(v, (str, int, float)) '
+         'else str(v)) for k, v in deployment.items()}}))',
+    HOMEWORK: 'import json; print("@@FINAL@@", json.dumps({"SCENARIO": SCENARIO, "best": best, "GRID_PICK": GRID_PICK, '
+              '"DEPLOY_MODEL": DEPLOY_MODEL, "carry_over": carry_over, "arms": arms_df.to_dict(orient="index"), '
+              '"frac": frac, "js_least": js_df["reduction"].idxmin()}, default=float))',
+}
 HIDDEN = re.compile(r"\A# Autograder check: [^\n]+\. Your function runs on fixed inputs; the\n"
                     r"# comparison with the expected values happens outside this notebook\.\n"
                     r"### BEGIN HIDDEN TESTS\n"
@@ -120,9 +133,17 @@ def test_prediction_cells_and_manual_answers(path):
     else:
         assert {"lab_bug_explain_log_softmax", "lab_bug_explain_t_squared", "lab_bug_explain_alpha_swap",
                 "lab_ece_mechanism"} <= set(manual)
-    # Every predict-then-observe cycle has a reveal after it.
-    assert sum("<details>" in c.source for c in nb.cells if c.cell_type == "markdown") >= \
-        (4 if path == LAB else 0)
+    # No answer sits in a cell: reveals are code cells that call reveal(), after their prediction.
+    assert not any("<details>" in c.source for c in nb.cells), "reveals live in helpers/reveal_text.md"
+    order = [nbg(c)["grade_id"] for c in nb.cells]
+    calls = {m.group(1): i for i, c in enumerate(nb.cells) for m in re.finditer(r'reveal\("(\w+)"\)', c.source)}
+    assert set(calls) == set(REVEALS[path])
+    _, sections = P.read_reveal_file()
+    for name, key in REVEALS[path].items():
+        assert sections[name][0] == (key,)
+        assert order.index(f"predict_{key}") < calls[name]
+        observing = [i for i, c in enumerate(nb.cells) if f'observe("{key}"' in c.source]
+        assert observing and observing[0] < calls[name], f"{name}: the reveal must come after observe({key!r})"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
@@ -135,6 +156,8 @@ def test_committed_notebook_is_what_the_sources_build(path):
     assert [(c.cell_type, blank(c.source), c.metadata) for c in built.cells] == \
         [(c.cell_type, blank(c.source), c.metadata) for c in committed.cells], \
         "stale: run python notebooks/build.py"
+    assert blank(build.reveal_file_text()).split("\n", 1)[1] == \
+        blank(reveals.REVEAL_FILE.read_text()).split("\n", 1)[1], "stale reveal file: run python notebooks/build.py"
     assert INSTALL_SPEC in committed.cells[1].source, "the setup cell must install from setup_env.INSTALL_SPEC"
 
 
@@ -183,7 +206,7 @@ def test_release_hides_solutions_and_hidden_tests_and_stubs_raise(path, tmp_path
             with pytest.raises(NotImplementedError, match="not implemented yet"):
                 ns[fn.group(1)](*([None] * n_required))
         stubs += 1
-    assert stubs == (12 if path == LAB else 10)
+    assert stubs == (12 if path == LAB else 13)
 
 
 @pytest.mark.slow
@@ -213,8 +236,13 @@ def _probe_path(tmp):
     return f"{tmp / 'stub'}{os.pathsep}{ROOT}"
 
 
+_EXECUTED = {}   # one run per session, shared with tests/test_model_answers.py
+
+
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
+    if _EXECUTED:
+        return _EXECUTED
     from helpers.notebook_run import execute
     tmp = tmp_path_factory.mktemp("executed")
     mp = pytest.MonkeyPatch()
@@ -226,12 +254,13 @@ def executed(tmp_path_factory):
     results = {}
     try:
         for path in NOTEBOOKS:
-            nb, seconds = execute(path, timeout=120)
+            nb, seconds = execute(path, timeout=120, append=[FINAL_STATE[path]])
             results[path] = (nb, seconds)
             nbformat.write(nb, str(tmp / path.name))
             print(f"{path.name}: executed in {results[path][1]:.1f} s")
     finally:
         mp.undo()
+    _EXECUTED.update(results)
     return results
 
 
@@ -242,7 +271,7 @@ def outputs(nb):
             if o.output_type == "stream":
                 text.append(o.text)
             elif "data" in o:
-                html.append(o.data.get("text/html", ""))
+                html.append(o.data.get("text/html", "") or o.data.get("text/markdown", ""))
                 text.append(o.data.get("text/plain", ""))
     return "\n".join(text), html
 
@@ -288,6 +317,17 @@ def test_homework_numbers_match_the_rendered_reveals(executed):
     text, _ = outputs(nb)
     m = re.search(r"T-scaling reproduces (\d+)% of KD's ECE gain", text)
     assert m and f"{m.group(1)}%" == span_body(HOMEWORK, "repro_fraction")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_reveals_show_in_the_observing_run_and_say_synthetic(executed, path):
+    nb, _ = executed[path]
+    _, sections = P.read_reveal_file()
+    for name in REVEALS[path]:
+        (cell,) = [c for c in nb.cells if f'reveal("{name}")' in c.source]
+        shown = "".join(o.data.get("text/markdown", "") for o in cell.outputs if "data" in o)
+        assert shown.startswith("**Reveal") and "SYNTHETIC DATA" in shown, (name, shown[:200])
+        assert "<!--" not in shown
 
 
 def test_executed_notebooks_render_to_html_with_their_outputs(executed, tmp_path):

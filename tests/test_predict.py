@@ -71,3 +71,72 @@ def test_re_predicting_says_updated(capsys):
     P.predict("custom_key", 4, "second guess")
     assert "Updated" in capsys.readouterr().out
     assert P.PREDICTIONS["custom_key"].value == 4.0
+
+
+# --------------------------------------------------------------------------- reveals
+REVEAL_FILE_TEXT = """<!-- reveals_source: synthetic -->
+<!-- begin-reveal tail after=teacher_tail_f1 -->
+**Reveal 1.** <!-- reveal:source_note -->(SYNTHETIC DATA: the lecture's real numbers differ.) <!-- /reveal -->The tail
+F1 is <!-- reveal:teacher_f1_tail -->0.190<!-- /reveal -->. <!-- claim:teacher_tail_lowest -->Data, not size.
+<!-- end-reveal -->
+"""
+
+
+@pytest.fixture
+def reveal_file(tmp_path, monkeypatch):
+    path = tmp_path / "reveal_text.md"
+    path.write_text(REVEAL_FILE_TEXT)
+    monkeypatch.setattr(P, "REVEAL_FILE", path)
+    return path
+
+
+def test_reveal_refuses_before_the_prediction_and_before_the_observation(reveal_file, capsys):
+    with pytest.raises(P.PredictionMissing, match="teacher_tail_f1"):
+        P.reveal("tail")
+    P.predict("teacher_tail_f1", 0.3, "a guess")
+    with pytest.raises(P.PredictionMissing, match="OBSERVE"):
+        P.reveal("tail")
+    assert "0.190" not in capsys.readouterr().out
+
+
+def test_reveal_shows_the_rendered_text_without_markup_once_observed(reveal_file, capsys):
+    P.predict("teacher_tail_f1", 0.3, "a guess")
+    P.observe("teacher_tail_f1", 0.19)
+    capsys.readouterr()
+    P.reveal("tail")
+    out = capsys.readouterr().out
+    assert out.startswith("**Reveal 1.** (SYNTHETIC DATA") and "0.190" in out and "<!--" not in out
+
+
+def test_reveal_text_from_unmarked_synthetic_prose_still_says_synthetic(reveal_file):
+    reveal_file.write_text(REVEAL_FILE_TEXT.replace(
+        "<!-- reveal:source_note -->(SYNTHETIC DATA: the lecture's real numbers differ.) <!-- /reveal -->", ""))
+    P.predict("teacher_tail_f1", 0.3, "a guess")
+    P.observe("teacher_tail_f1", 0.19)
+    assert P.reveal_text("tail").startswith("(SYNTHETIC DATA")
+    reveal_file.write_text(reveal_file.read_text().replace("source: synthetic", "source: hub"))
+    assert P.reveal_text("tail").startswith("**Reveal 1.**")
+
+
+def test_unknown_reveal_names_the_known_ones(reveal_file):
+    with pytest.raises(KeyError, match="tail"):
+        P.reveal("no_such_reveal")
+
+
+def test_the_shipped_reveal_file_answers_only_declared_predictions():
+    source, sections = P.read_reveal_file()
+    assert source in ("synthetic", "hub") and sections
+    for name, (after, body) in sections.items():
+        assert set(after) <= set(P.CYCLES), name
+        assert "<!-- reveal:source_note -->" in body, name
+
+
+def test_lift_choices_are_what_the_reveal_can_return():
+    import pandas as pd
+
+    from helpers.reveals import lift_pattern
+    seen = set()
+    for bits in range(8):
+        ci = {t: pd.Series({"ci_low": 0.1 if bits >> i & 1 else -0.1}) for i, t in enumerate(("head", "mid", "tail"))}
+        seen.add(lift_pattern(ci))
+    assert seen == set(P.CYCLES["f1_lift_lands"]["choices"])

@@ -26,11 +26,14 @@ def facts():
 
 
 @pytest.fixture
-def copies(tmp_path):
+def copies(tmp_path, monkeypatch):
     out = []
     for nb in (LAB, HOMEWORK):
         shutil.copy(nb, tmp_path / nb.name)
         out.append(tmp_path / nb.name)
+    # The reveal file renders with the notebooks: point the CLI at a copy so no test writes the real one.
+    shutil.copy(reveals.REVEAL_FILE, tmp_path / reveals.REVEAL_FILE.name)
+    monkeypatch.setattr(reveals, "REVEAL_FILE", tmp_path / reveals.REVEAL_FILE.name)
     return out
 
 
@@ -51,6 +54,7 @@ def test_committed_notebooks_are_current_and_every_span_is_a_known_fact(facts):
     # that check belongs to `python -m helpers reveals --check --source hub` where the Hub is reachable.
     if _committed_source() != "synthetic":
         pytest.skip("reveals were rendered from the Hub; run `python -m helpers reveals --check --source hub` online")
+    assert reveals.render_text_file(reveals.REVEAL_FILE, facts, write=False) == [], "run python -m helpers reveals"
     for nb in (LAB, HOMEWORK):
         assert reveals.render(nb, facts, write=False) == [], f"{nb.name}: run python -m helpers reveals"
         found = spans(nb)
@@ -135,3 +139,43 @@ def test_every_claim_in_the_notebooks_is_declared():
 def test_unknown_claim_is_an_error(facts):
     with pytest.raises(reveals.ClaimError, match="no_such_claim"):
         reveals.check_claims(["no_such_claim"], facts)
+
+
+def test_a_stale_reveal_text_is_found_named_and_rerendered(facts, copies, capsys, monkeypatch):
+    monkeypatch.setattr(reveals, "compute_facts", lambda source, loader=None: facts)
+    text_file = reveals.REVEAL_FILE
+    good = text_file.read_text()
+    marker = f"<!-- reveal:repro_fraction:.0% -->{format(facts['repro_fraction'], '.0%')}<!-- /reveal -->"
+    assert marker in good
+    text_file.write_text(good.replace(marker, "<!-- reveal:repro_fraction:.0% -->111%<!-- /reveal -->"))
+    assert reveals.main(["--source", "synthetic", "--check", *map(str, copies)]) == 1
+    out = capsys.readouterr().out
+    assert "repro_fraction" in out and "111%" in out
+    assert reveals.main(["--source", "synthetic", *map(str, copies)]) == 0
+    assert text_file.read_text() == good
+
+
+def test_the_reveal_file_records_its_source_and_hub_facts_make_it_stale(facts, copies):
+    hub = reveals.Facts("hub", facts)
+    hub["source_note"] = ""
+    changes = reveals.render_text_file(reveals.REVEAL_FILE, hub, write=True)
+    assert (None, "reveals_source", "synthetic", "hub") in changes
+    text = reveals.REVEAL_FILE.read_text()
+    assert "SYNTHETIC" not in text and "<!-- reveals_source: hub -->" in text
+
+
+def test_a_reveal_without_its_synthetic_note_is_refused(facts, copies):
+    text_file = reveals.REVEAL_FILE
+    text = text_file.read_text()
+    first = text.index("<!-- reveal:source_note -->")
+    end = text.index("<!-- /reveal -->", first) + len("<!-- /reveal -->")
+    text_file.write_text(text[:first] + text[end:])
+    with pytest.raises(KeyError, match="source_note"):
+        reveals.render_text_file(text_file, facts)
+
+
+def test_a_contradicted_claim_in_a_reveal_text_refuses(facts, copies):
+    broken = reveals.Facts(facts.source, facts)
+    broken["most_peaked_tier"] = "tail"
+    with pytest.raises(reveals.ClaimError, match="head_most_peaked"):
+        reveals.render_text_file(reveals.REVEAL_FILE, broken)
