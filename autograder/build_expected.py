@@ -43,6 +43,85 @@ def _reference_namespace(metric):
     }
 
 
+# ----------------------------------------------------------------------- KD: slips and fixes
+def _soft_term(s, t, T, first="log_softmax", t2=True, reduction="batchmean", reversed_=False, soften_teacher=True):
+    import torch.nn.functional as F
+    s, t = s.double(), t.double()
+    tt = t / T if soften_teacher else t
+    if reversed_:
+        kl = F.kl_div(F.log_softmax(tt, dim=-1), F.softmax(s / T, dim=-1), reduction=reduction)
+    else:
+        inp = F.log_softmax(s / T, dim=-1) if first == "log_softmax" else F.softmax(s / T, dim=-1)
+        kl = F.kl_div(inp, F.softmax(tt, dim=-1), reduction=reduction)
+    return kl * (T ** 2 if t2 else 1.0)
+
+
+def _ce_term(s, t, y, T, softened=False, reduction="mean", on_teacher=False):
+    import torch.nn.functional as F
+    z = (t if on_teacher else s).double()
+    return F.cross_entropy(z / T if softened else z, y, reduction=reduction)
+
+
+SOFT_SLIP_KW = {"softmax_input": {"first": "softmax"}, "no_T2": {"t2": False}, "kl_reversed": {"reversed_": True},
+                "reduction_mean": {"reduction": "mean"}, "reduction_sum": {"reduction": "sum"},
+                "teacher_unsoftened": {"soften_teacher": False}}
+CE_SLIP_KW = {"ce_softened": {"softened": True}, "ce_sum": {"reduction": "sum"}, "ce_on_teacher": {"on_teacher": True}}
+
+
+def _kd_slips():
+    """Each common slip's soft term (alpha = 1) and cross-entropy (alpha = 0) on the probe's settings."""
+    soft = {k: [] for k in SOFT_SLIP_KW}
+    ce = {k: [] for k in CE_SLIP_KW}
+    for i, (b, c, T) in enumerate(probe.kd_settings()):
+        s, t, y = probe.kd_inputs(i, b, c)
+        for k, kw in SOFT_SLIP_KW.items():
+            soft[k].append(float(_soft_term(s, t, T, **kw)))
+        for k, kw in CE_SLIP_KW.items():
+            ce[k].append(float(_ce_term(s, t, y, T, **kw)))
+    return {"soft": soft, "ce": ce}
+
+
+# The colleague's three bugs, and the distractors' "fixes" (edits to code that was right).
+FIX_EDITS = {"kl_reversed": {"reversed_": True}, "reduction_mean": {"reduction": "mean"},
+             "teacher_unsoftened": {"soften_teacher": False}}
+CE_EDITS = {"ce_softened": {"softened": True}}
+
+
+def _fixed_combos():
+    """The colleague's loss with every subset of its bugs fixed, alone and with one distractor edit."""
+    import itertools
+    bugs = checks.FIX_BUGS
+    edits = [None, *FIX_EDITS, *CE_EDITS]
+    combos = []
+    for n in range(len(bugs), -1, -1):  # more fixes first: an ambiguous edit gets the generous reading
+        for fixed in itertools.combinations(bugs, n):
+            for edit in edits:
+                values = []
+                for j, (b, c, T, a) in enumerate(probe.FIXED_CASES):
+                    s, t, y = probe.fixed_inputs(j, b, c)
+                    kw = dict(FIX_EDITS.get(edit, {}))
+                    kw.update(first="log_softmax" if "softmax_input" in fixed else "softmax",
+                              t2="missing_T2" in fixed)
+                    soft = _soft_term(s, t, T, **kw)
+                    ce = _ce_term(s, t, y, T, **CE_EDITS.get(edit, {}))
+                    w_soft, w_ce = (a, 1 - a) if "alpha_swapped" in fixed else (1 - a, a)
+                    values.append(float(w_soft * soft + w_ce * ce))
+                name = "+".join(fixed) or "colleague as given"
+                if any(all(abs(x - y) <= 1e-3 * max(1.0, abs(x)) for x, y in zip(values, other["values"]))
+                       for other in combos):
+                    continue  # e.g. with the KL reversed, the first argument's fix cannot be seen
+                combos.append({"name": name + (f" with {edit}" if edit else ""), "fixed": list(fixed),
+                               "edits": [edit] if edit else [], "values": values})
+    return combos
+
+
+def _colleague_source():
+    import inspect
+
+    from helpers import kd
+    return inspect.getsource(kd.colleague_kd_loss)
+
+
 def _unpaired_width(score_fn, a, b, labels, n_resamples=1000, seed=42):
     """Width of the 95% interval when each arm gets its own resampled rows (the mistake)."""
     rng = np.random.RandomState(seed)
@@ -80,10 +159,14 @@ def build():
         else:
             data, flags = probe.collect(check_id, ns, detect=False)
             entry = {"reference": data}
-        if check_id in ("lab_kd_loss", "lab_fixed_kd_loss"):
-            entry.update(grid_cases=[list(c) for c in probe.kd_grid()],
+        if check_id == "lab_kd_loss":
+            entry.update(settings=[list(c) for c in probe.kd_settings()], alphas=list(probe.KD_ALPHAS),
                          fp16_cases=[list(c) for c in probe.KD_FP16],
-                         large_cases=[list(c) for c in probe.KD_LARGE])
+                         large_cases=[list(c) for c in probe.KD_LARGE], slips=_kd_slips())
+            del entry["reference"]["gradient"]  # judged against the student's own loss
+        elif check_id == "lab_fixed_kd_loss":
+            entry = {"cases": [list(c) for c in probe.FIXED_CASES], "combos": _fixed_combos(),
+                     "colleague_source": _colleague_source()}
         elif check_id == "lab_bootstrap_ci":
             entry.update(_bootstrap_extras(probe.bootstrap_arms_f1(), probe.macro_f1_score(8), "macro_f1"))
         elif check_id == "hw_bootstrap_ci":
@@ -108,6 +191,12 @@ def _sanity(out):
         assert n_cov[-1] == 0 and n_cov[-2] > 0, "the last threshold must cover nothing, the first something"
     for res in lab["lab_kd_loss"]["reference"]["large"]:
         assert res["ok"] and math.isfinite(res["value"])
+    # Every combination of fixes must be told apart from every other on the probe's inputs.
+    combos = lab["lab_fixed_kd_loss"]["combos"]
+    for i, a in enumerate(combos):
+        for b in combos[i + 1:]:
+            assert any(abs(x - y) > 1e-3 * max(1.0, abs(x)) for x, y in zip(a["values"], b["values"])), \
+                f"fixed-loss inputs cannot tell {a['name']} from {b['name']}"
 
 
 def render(expected_by_nb):

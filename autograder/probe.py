@@ -52,6 +52,7 @@ _KeyboardInterrupt = KeyboardInterrupt
 _float_value = float.__float__          # the stored double, ignoring subclass overrides
 _bool = bool
 _callable = callable
+_getattr = getattr
 _open = open
 _float_repr = float.__repr__
 _int_value = int.__index__
@@ -60,6 +61,8 @@ _str_join = str.join
 _str_value = str.__str__
 _isfinite = _math.isfinite
 _getprofile = _sys.getprofile
+import inspect as _inspect  # noqa: E402
+_getsource = _inspect.getsource
 _setprofile = _sys.setprofile
 
 _ndarray = _np.ndarray
@@ -85,6 +88,9 @@ _t_requires_grad = _TB.requires_grad.__get__
 _t_requires_grad_ = _TB.requires_grad_
 _t_dtype = _TB.dtype.__get__
 _t_reshape = _TB.reshape
+_t_mul = _TB.mul
+_t_add = _TB.add
+_t_sub = _TB.sub
 _torch_grad = _torch.autograd.grad
 _torch_tensor = _torch.tensor
 _torch_Generator = _torch.Generator
@@ -350,10 +356,17 @@ def _tgen(seed):
     return g
 
 
+def kd_settings():
+    """(batch, n_classes, T_d): each setting has one fixed input batch, scored at every alpha."""
+    return [(b, c, T) for b in (1, 5) for c in (2, 113) for T in (1.0, 2.0, 4.0, 8.0)]
+
+
+KD_ALPHAS = (0.0, 0.3, 0.7, 1.0)
+
+
 def kd_grid():
-    """The KD grid: (batch, n_classes, T_d, alpha) in a fixed order."""
-    return [(b, c, T, a) for b in (1, 5) for c in (2, 113) for T in (1.0, 2.0, 4.0, 8.0)
-            for a in (0.0, 0.3, 0.7, 1.0)]
+    """The KD grid: (batch, n_classes, T_d, alpha) in a fixed order, alpha fastest."""
+    return [(b, c, T, a) for (b, c, T) in kd_settings() for a in KD_ALPHAS]
 
 
 def kd_inputs(i, batch, n_classes, scale=3.0, half=False):
@@ -366,16 +379,33 @@ def kd_inputs(i, batch, n_classes, scale=3.0, half=False):
     return s, t, y
 
 
+def large_inputs(j, batch, n_classes):
+    """Logits of size ~1000 where the teacher is a sharper copy of the student (t = 1.1 s).
+
+    Softmax probabilities underflow to exactly 0 in float32 here, and wherever the student's
+    do, the teacher's do too (its gaps are 1.1 times larger), so the true KL stays finite and
+    every correct formulation (log_softmax, log_target, torch.distributions) stays finite,
+    while log(softmax(...)) meets log(0) = -inf.
+    """
+    s, _, y = kd_inputs(600 + j, batch, n_classes, scale=400.0)
+    return s, _t_mul(s, 1.1), y
+
+
 KD_FP16 = [(5, 113, 4.0, 0.7), (5, 113, 8.0, 0.3), (3, 2, 1.0, 1.0)]
 KD_LARGE = [(5, 113, 8.0, 0.7), (5, 113, 8.0, 1.0)]
 KD_GRAD = (5, 113, 4.0, 0.7)
+KD_FD_EPS = 1e-2      # central finite differences in float64 along fixed random directions
+KD_FD_DIRECTIONS = 3
 
 
-def _kd_probe(fn, run, with_teacher_check=True):
+def _kd_probe(fn, run):
+    # The same inputs at every alpha, so the judge can separate the two terms (alpha = 0 and 1)
+    # from their weighting (the mixed alphas), and charge a weighting slip only to the weights.
     grid = []
-    for i, (b, c, T, a) in enumerate(kd_grid()):
+    for i, (b, c, T) in enumerate(kd_settings()):
         s, t, y = kd_inputs(i, b, c)
-        grid.append(_loss_result(run.call(fn, (s, t, y, T, a), "kd")))
+        for a in KD_ALPHAS:
+            grid.append(_loss_result(run.call(fn, (s, t, y, T, a), "kd")))
     # Robustness is judged against the student's own function on the same inputs at a
     # higher precision, so a formula mistake is not charged twice (it has its own parts).
     fp16, fp16_own_fp32 = [], []
@@ -385,12 +415,11 @@ def _kd_probe(fn, run, with_teacher_check=True):
         fp16_own_fp32.append(_loss_result(run.call(fn, (_t_float(s), _t_float(t), y, T, a), "kd")))
     large, large_own_fp64 = [], []
     for j, (b, c, T, a) in enumerate(KD_LARGE):
-        s, t, y = kd_inputs(600 + j, b, c, scale=400.0)
+        s, t, y = large_inputs(j, b, c)
         large.append(_loss_result(run.call(fn, (s, t, y, T, a), "kd")))
         large_own_fp64.append(_loss_result(run.call(fn, (_t_double(s), _t_double(t), y, T, a), "kd")))
-    out = {"grid": grid, "fp16": fp16, "fp16_own_fp32": fp16_own_fp32, "large": large,
-           "large_own_fp64": large_own_fp64, "gradient": _kd_gradient(fn, run)}
-    return out
+    return {"grid": grid, "fp16": fp16, "fp16_own_fp32": fp16_own_fp32, "large": large,
+            "large_own_fp64": large_own_fp64, "gradient": _kd_gradient(fn, run)}
 
 
 def _loss_result(res):
@@ -400,8 +429,16 @@ def _loss_result(res):
 
 
 def _kd_gradient(fn, run):
+    """Autograd's gradient of the student's own loss next to its finite-difference slope.
+
+    The gradient is judged against the student's own function, not the course's, so a
+    formula slip (charged in the formula parts) does not cost the gradient point too;
+    what this catches is a loss that backward() cannot reach (.item(), numpy, re-wrapping
+    with torch.tensor) or reaches only in part (a detached student term).
+    """
     b, c, T, a = KD_GRAD
     s, t, y = kd_inputs(700, b, c)
+    s, t = _t_double(s), _t_double(t)
     _t_requires_grad_(s, True)
     _t_requires_grad_(t, True)
     res = run.call(fn, (s, t, y, T, a), "kd")
@@ -409,23 +446,43 @@ def _kd_gradient(fn, run):
         return res
     out = res["value"]
     if not _isinstance(out, _Tensor) or _type(out) is not _Tensor:
-        return {"ok": False, "error": f"returned {_type(out).__name__}, expected a torch tensor that "
-                                      f"supports backward()"}
+        return {"ok": False, "kind": "not_tensor",
+                "error": f"returned {_type(out).__name__}, expected a torch tensor that supports backward()"}
     info = {"ok": True, "ndim": _t_dim(out), "numel": _t_numel(out)}
     if _t_numel(out) != 1:
         return {"ok": False, "error": f"returned a tensor with {_t_numel(out)} elements; backward() needs a scalar"}
     if not _t_requires_grad(out):
-        return {"ok": False, "error": "the returned loss does not require grad, so backward() cannot reach "
-                                      "the student logits (was it built with .item(), numpy or torch.tensor(...)?)"}
+        return {"ok": False, "kind": "no_grad",
+                "error": "the returned loss does not require grad, so backward() cannot reach "
+                         "the student logits (was it built with .item(), numpy or torch.tensor(...)?)"}
     try:
         gs, gt = _torch_grad(_t_reshape(out, ()), [s, t], allow_unused=True)
     except _BaseException as exc:
         return {"ok": False, "error": f"backward() failed: {_describe(exc)}"}
-    if gs is None:
-        return {"ok": False, "error": "no gradient reached the student logits"}
-    info["grad_student"] = _t_tolist(_t_detach(gs))
     info["teacher_grad_abs_sum"] = None if gt is None else _to_float(_t_tolist(_t_sum(_t_abs(_t_detach(gt)))))
+    g = _tgen(701)
+    slopes, fd = [], []
+    for _ in _range(KD_FD_DIRECTIONS):
+        v = _t_double(_torch_randn(b, c, generator=g))
+        if gs is not None:
+            slopes.append(_to_float(_t_tolist(_t_sum(_t_mul(_t_detach(gs), v)))))
+        s0, step = _t_detach(s), _t_mul(v, KD_FD_EPS)
+        hi = run.call(fn, (_t_add(s0, step), _t_detach(t), y, T, a), "kd")
+        lo = run.call(fn, (_t_sub(s0, step), _t_detach(t), y, T, a), "kd")
+        hi, lo = _loss_result(hi), _loss_result(lo)
+        if not (hi["ok"] and lo["ok"]):
+            return {"ok": False, "error": "the loss failed on slightly moved inputs: " + _err_text(hi, lo)}
+        fd.append((hi["value"] - lo["value"]) / (2 * KD_FD_EPS))
+    info["autograd_slopes"] = slopes if gs is not None else None
+    info["fd_slopes"] = fd
     return info
+
+
+def _err_text(*results):
+    for r in results:
+        if not r.get("ok"):
+            return _str(r.get("error", ""))
+    return ""
 
 
 def _rs(seed):
@@ -578,15 +635,42 @@ def _call_conv(ns, run, name, args, forbidden):
     return _convert(run.call(fn, args, forbidden))
 
 
-def p_kd_loss(ns, run, name="kd_loss_fn"):
-    found, fn = _lookup(ns, name)
+def p_kd_loss(ns, run):
+    found, fn = _lookup(ns, "kd_loss_fn")
     if not found:
-        return {"missing": _missing(name)}
+        return {"missing": _missing("kd_loss_fn")}
     return _kd_probe(fn, run)
 
 
+# The fix is judged on the colleague's code: the same inputs separate the three bugs (at
+# T_d = 1 the T_d**2 factor is 1, at alpha = 0.5 the weights are symmetric), and the source
+# shows whether the function still is the colleague's code.
+FIXED_CASES = [(5, 113, 1.0, 0.5), (5, 113, 4.0, 0.5), (5, 113, 4.0, 0.8), (4, 7, 2.0, 0.2), (5, 113, 8.0, 0.7)]
+
+
+def fixed_inputs(j, batch, n_classes):
+    return kd_inputs(800 + j, batch, n_classes)
+
+
+def _source_of(fn):
+    """The source text of a function defined in the notebook (None when it has none)."""
+    try:
+        return _str_value(_getsource(fn))
+    except _BaseException:
+        return None
+
+
 def p_fixed_kd_loss(ns, run):
-    return p_kd_loss(ns, run, "fixed_kd_loss")
+    found, fn = _lookup(ns, "fixed_kd_loss")
+    if not found:
+        return {"missing": _missing("fixed_kd_loss")}
+    cases = []
+    for j, (b, c, T, a) in enumerate(FIXED_CASES):
+        s, t, y = fixed_inputs(j, b, c)
+        cases.append(_loss_result(run.call(fn, (s, t, y, T, a), "kd")))
+    found_own, own = _lookup(ns, "kd_loss_fn")
+    return {"cases": cases, "source": _source_of(fn), "name": _str_value(_str(_getattr(fn, "__name__", ""))),
+            "is_kd_loss_fn": bool(found_own and own is fn)}
 
 
 def p_bug_choices(ns, run):

@@ -37,12 +37,83 @@ def kd_source(mutation="correct", name="kd_loss_fn"):
     return KD_TEMPLATE.format(name=name, **{**_KD_OK, **KD_MUTATIONS[mutation]})
 
 
+# Correct alternative formulations: each must earn full marks, fp16 and large logits included.
+KD_ALTERNATIVES = {
+    "kl_divergence": '''
+import torch
+import torch.nn.functional as F
+from torch.distributions import Categorical, kl_divergence
+
+def kd_loss_fn(student_logits, teacher_logits, labels, T_d=4.0, alpha=0.7):
+    s, t = student_logits.float(), teacher_logits.detach().float()
+    kl = kl_divergence(Categorical(logits=t / T_d), Categorical(logits=s / T_d)).mean()
+    return alpha * T_d ** 2 * kl + (1 - alpha) * F.cross_entropy(s, labels)
+''',
+    "log_target": '''
+import torch.nn.functional as F
+
+def kd_loss_fn(student_logits, teacher_logits, labels, T_d=4.0, alpha=0.7):
+    s, t = student_logits.float(), teacher_logits.detach().float()
+    soft = F.kl_div(F.log_softmax(s / T_d, dim=-1), F.log_softmax(t / T_d, dim=-1), reduction="batchmean",
+                    log_target=True)
+    return alpha * soft * T_d ** 2 + (1 - alpha) * F.cross_entropy(s, labels)
+''',
+    "manual_sums": '''
+import torch
+
+def kd_loss_fn(student_logits, teacher_logits, labels, T_d=4.0, alpha=0.7):
+    s, t = student_logits.float(), teacher_logits.detach().float()
+    log_ps = torch.log_softmax(s / T_d, dim=1)
+    log_pt = torch.log_softmax(t / T_d, dim=1)
+    kl = (log_pt.exp() * (log_pt - log_ps)).sum(dim=1).mean()
+    log_p = torch.log_softmax(s, dim=1)
+    ce = -log_p[torch.arange(len(labels)), labels].mean()
+    return alpha * (T_d ** 2) * kl + (1 - alpha) * ce
+''',
+}
+
+# Right formula, returned as a Python float: the gradient is lost (one mistake, one part).
+KD_RETURNS_FLOAT = KD_TEMPLATE.format(name="kd_loss_fn", **{**_KD_OK, "weights": "float(alpha * soft + (1 - alpha) * hard)"})
+
 KD_CONSTANT = '''
 import torch
 
 def kd_loss_fn(student_logits, teacher_logits, labels, T_d=4.0, alpha=0.7):
     # the number the sanity check printed, returned whatever the inputs
     return torch.tensor(2.3026, requires_grad=True)
+'''
+
+# The bug hunt's fix, made in the copy of the colleague's code the lab cell holds.
+COLLEAGUE_COPY = '''
+import torch.nn.functional as F
+
+def fixed_kd_loss(student_logits, teacher_logits, labels, T_d=4.0, alpha=0.7):
+    soft_student = {first}(student_logits / T_d, dim=-1)
+    soft_teacher = F.softmax(teacher_logits / T_d, dim=-1)
+    kl = F.kl_div({kl_args}, reduction="{reduction}"){t2}
+    ce = F.cross_entropy(student_logits, labels)
+    return {weights}
+'''
+_COPY_AS_GIVEN = dict(first="F.softmax", kl_args="soft_student, soft_teacher", reduction="batchmean", t2="",
+                      weights="(1 - alpha) * kl + alpha * ce")
+COPY_FIXES = {
+    "softmax_input": {"first": "F.log_softmax"},
+    "missing_T2": {"t2": " * T_d ** 2"},
+    "alpha_swapped": {"weights": "alpha * kl + (1 - alpha) * ce"},
+    "kl_reversed": {"kl_args": "F.log_softmax(teacher_logits / T_d, dim=-1), soft_student.exp()"},
+}
+
+
+def fixed_copy(*fixes):
+    """The colleague's code with the named fixes (and distractor edits) made in place."""
+    kw = dict(_COPY_AS_GIVEN)
+    for f in fixes:
+        kw.update(COPY_FIXES[f])
+    return COLLEAGUE_COPY.format(**kw)
+
+
+FIXED_BY_ALIAS = '''
+fixed_kd_loss = kd_loss_fn
 '''
 
 KD_COLLEAGUE = '''
