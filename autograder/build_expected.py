@@ -142,7 +142,7 @@ def _bootstrap_extras(arms, score_fn, metric):
         else (lambda arm: metrics.ece(arm, labels))
     for arm in (a, b):
         assert abs(score_fn(arm, labels) - ref_metric(arm)) < 1e-12, "probe score_fn disagrees with helpers"
-    return {"unpaired_width": _unpaired_width(score_fn, a, b, labels)}
+    return {"unpaired_width": _unpaired_width(score_fn, a, b, labels, probe.HW_BOOT_RESAMPLES)}
 
 
 def build():
@@ -152,10 +152,11 @@ def build():
     for check_id in checks.POINTS:
         metric = "ece" if check_id == "hw_bootstrap_ci" else "macro_f1"
         ns = _reference_namespace(metric)
-        if check_id == "lab_bug_choices":
-            entry = {"answer_key": key["lab_bug_choices"]}
+        if check_id in ("lab_bug_choices", "lab_bootstrap_ci"):
+            entry = {"answer_key": key[check_id]}  # lab_bootstrap_ci: recomputed from the artifacts
         elif check_id == "lab_deployment":
-            entry = {"rules": ["threshold_from_table", "justification_cites_table", "constraint_switch_alternative"]}
+            from helpers import deploy
+            entry = {"rules": list(deploy.RULES)}  # recomputed from the artifacts at grading time
         else:
             data, flags = probe.collect(check_id, ns, detect=False)
             entry = {"reference": data}
@@ -167,8 +168,6 @@ def build():
         elif check_id == "lab_fixed_kd_loss":
             entry = {"cases": [list(c) for c in probe.FIXED_CASES], "combos": _fixed_combos(),
                      "colleague_source": _colleague_source()}
-        elif check_id == "lab_bootstrap_ci":
-            entry.update(_bootstrap_extras(probe.bootstrap_arms_f1(), probe.macro_f1_score(8), "macro_f1"))
         elif check_id == "hw_bootstrap_ci":
             entry.update(_bootstrap_extras(probe.bootstrap_arms_ece(), probe.ece_score(15), "ece"))
         elif check_id == "hw_reproducible_fraction":
@@ -181,11 +180,20 @@ def build():
 def _sanity(out):
     """Properties the checks rely on; a failure here means the fixed inputs need changing."""
     lab, hw = out["week6_lab"], out["week6_homework"]
-    for nb, cid in (("lab", lab["lab_bootstrap_ci"]), ("hw", hw["hw_bootstrap_ci"])):
+    for nb, cid in (("hw", hw["hw_bootstrap_ci"]),):
         ref = cid["reference"]["result"]["value"]
         width = ref["ci_high"] - ref["ci_low"]
         assert cid["unpaired_width"] / width >= 2.0, f"{nb}: arms not correlated enough to catch an unpaired bootstrap"
-    assert lab["lab_bootstrap_ci"]["reference"]["result"]["value"]["excludes_zero"]
+    # The probe's inputs must tell every stated convention from its neighbour.
+    from helpers import metrics
+    wrong = _per_tier_ece_lo_closed(*probe.ece_edge_data(), n_bins=probe.ECE_EDGE_BINS)
+    right = metrics.per_tier_ece(*probe.ece_edge_data(), n_bins=probe.ECE_EDGE_BINS)
+    assert all(abs(wrong[t] - right[t]) > 1e-3 for t in right), "ECE edge rows do not separate (lo, hi] from [lo, hi)"
+    for seed in (21, 22):
+        probs, labels = probe.coverage_data(seed)
+        conf = probs.max(axis=1)
+        for th in probe.COVERAGE_THRESHOLDS[:-1]:
+            assert (conf == th).sum() >= probe.ON_THRESHOLD_ROWS, "coverage rows must sit exactly on each threshold"
     for entry in (lab["lab_coverage_table"], hw["hw_coverage_table"]):
         n_cov = entry["reference"]["result"]["value"]["columns"]["n_covered"]
         assert n_cov[-1] == 0 and n_cov[-2] > 0, "the last threshold must cover nothing, the first something"
@@ -197,6 +205,18 @@ def _sanity(out):
         for b in combos[i + 1:]:
             assert any(abs(x - y) > 1e-3 * max(1.0, abs(x)) for x, y in zip(a["values"], b["values"])), \
                 f"fixed-loss inputs cannot tell {a['name']} from {b['name']}"
+
+
+def _per_tier_ece_lo_closed(probs, labels, tiers, n_bins=15):
+    """The [lo, hi) convention the instructions rule out (for the sanity check only)."""
+    out = {}
+    for t in ("head", "mid", "tail"):
+        r = tiers == t
+        conf, correct = probs[r].max(axis=1), probs[r].argmax(axis=1) == labels[r]
+        b = np.minimum((conf * n_bins).astype(int), n_bins - 1)
+        out[t] = float(sum((b == i).mean() * abs(correct[b == i].mean() - conf[b == i].mean())
+                           for i in range(n_bins) if (b == i).any()))
+    return out
 
 
 def render(expected_by_nb):

@@ -512,23 +512,32 @@ def coverage_data(seed, n=500, n_classes=10):
     logits = _np.clip(logits, -4.0, 4.0)  # top-1 probability <= 1 / (1 + 9 e^-8) < 0.998
     z = logits - logits.max(axis=1, keepdims=True)
     probs = _np.exp(z) / _np.exp(z).sum(axis=1, keepdims=True)
+    edge_p, edge_y = _on_threshold_rows(n_classes, rng)
+    order = rng.permutation(n + _len(edge_y))
+    probs = _np.concatenate([probs, edge_p])[order]
+    labels = _np.concatenate([labels, edge_y])[order]
     return probs, labels.astype(_np.int64)
 
 
-COVERAGE_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.999)  # 0.999 covers nothing by construction
+# Thresholds exactly representable in float32 and float64, and rows whose top-1 confidence is
+# exactly on each of them: `confidence >= t` and `confidence > t` give different tables.
+# 0.999 covers nothing by construction.
+COVERAGE_THRESHOLDS = (0.5, 0.625, 0.75, 0.8125, 0.875, 0.999)
+ON_THRESHOLD_ROWS = 12  # per threshold (the first two are wrong, so accuracy moves too)
 
 
-def bootstrap_arms_f1(seed=2024, n=500, n_classes=8):
-    """Two prediction arms that agree on most rows (strongly correlated), b better than a."""
-    rng = _rs(seed)
-    labels = rng.randint(0, n_classes, size=n)
-    a = labels.copy()
-    wrong = rng.rand(n) < 0.45
-    a[wrong] = rng.randint(0, n_classes, size=int(wrong.sum()))
-    b = a.copy()
-    fix = wrong & (rng.rand(n) < 0.15)
-    b[fix] = labels[fix]
-    return a.astype(_np.int64), b.astype(_np.int64), labels.astype(_np.int64)
+def _on_threshold_rows(n_classes, rng):
+    rows, labels = [], []
+    for th in COVERAGE_THRESHOLDS[:-1]:
+        for k in _range(ON_THRESHOLD_ROWS):
+            p = _np.zeros(n_classes)
+            top = rng.randint(0, n_classes)
+            rest = [c for c in _range(n_classes) if c != top][:2]
+            p[top] = th
+            p[rest[0]] = p[rest[1]] = (1.0 - th) / 2   # dyadic: the row sums to exactly 1
+            rows.append(p)
+            labels.append(rest[0] if k < 2 else top)
+    return _np.array(rows), _np.array(labels)
 
 
 def bootstrap_arms_ece(seed=77, n=600, n_classes=10):
@@ -544,19 +553,6 @@ def bootstrap_arms_ece(seed=77, n=600, n_classes=10):
         e = _np.exp(z)
         return e / e.sum(axis=1, keepdims=True)
     return sm(logits), sm(logits / 2.0), labels.astype(_np.int64)
-
-
-def macro_f1_score(n_classes):
-    """score_fn(arm_rows, label_rows) -> macro F1 over a fixed class list (zero_division=0)."""
-    def score(preds, labels):
-        preds = _np.asarray(preds).astype(_np.int64)
-        labels = _np.asarray(labels).astype(_np.int64)
-        tp = _np.bincount(labels[preds == labels], minlength=n_classes)[:n_classes].astype(float)
-        tot = (_np.bincount(labels, minlength=n_classes)[:n_classes]
-               + _np.bincount(preds, minlength=n_classes)[:n_classes]).astype(float)
-        f1 = _np.where(tot > 0, 2 * tp / _np.where(tot > 0, tot, 1.0), 0.0)
-        return float(f1.mean())
-    return score
 
 
 def ece_score(n_bins=15):
@@ -689,9 +685,42 @@ def p_per_tier_f1(ns, run):
     return {"result": _call_conv(ns, run, "per_tier_f1", (labels, preds, tiers), "per_tier_f1")}
 
 
+ECE_EDGE_BINS = 8  # edges k/8 are exact in float32 and float64, whatever way they are computed
+
+
+def ece_edge_data(seed=13, n_classes=12):
+    """Rows whose top-1 confidence lies exactly on a bin edge (k/8) or strictly inside a bin, per tier.
+
+    With (lo, hi] bins an edge row joins the bin below; with [lo, hi) the bin above, next to
+    rows of another confidence and accuracy, so the two conventions give different ECEs.
+    """
+    rng = _rs(seed)
+    probs, labels, tiers = [], [], []
+    for tier_i, tier in enumerate(("head", "mid", "tail")):
+        for k in _range(4, 9):                           # edges 0.5 .. 1.0
+            for conf, n_rows, n_right in ((k / 8, 6, 5 - tier_i), (k / 8 + 1 / 16, 6, 1)):
+                if conf > 1.0:
+                    continue
+                for r in _range(n_rows):
+                    p = _np.zeros(n_classes)
+                    top = rng.randint(0, n_classes)
+                    others = [c for c in _range(n_classes) if c != top]
+                    p[top] = conf
+                    if conf < 1.0:
+                        p[others[0]] = p[others[1]] = (1.0 - conf) / 2
+                    probs.append(p)
+                    labels.append(top if r < n_right else others[2])
+                    tiers.append(tier)
+    order = rng.permutation(_len(labels))
+    return (_np.array(probs)[order], _np.array(labels, dtype=_np.int64)[order], _np.array(tiers)[order])
+
+
 def p_per_tier_ece(ns, run):
     labels, _, probs, tiers = tier_data(12)
-    return {"result": _call_conv(ns, run, "per_tier_ece", (probs, labels, tiers), "per_tier_ece")}
+    e_probs, e_labels, e_tiers = ece_edge_data()
+    return {"result": _call_conv(ns, run, "per_tier_ece", (probs, labels, tiers), "per_tier_ece"),
+            "edges": _call_conv(ns, run, "per_tier_ece", (e_probs, e_labels, e_tiers, ECE_EDGE_BINS),
+                                "per_tier_ece")}
 
 
 def _coverage(ns, run, seed):
@@ -699,7 +728,7 @@ def _coverage(ns, run, seed):
     return {"result": _call_conv(ns, run, "coverage_table", (probs, labels, COVERAGE_THRESHOLDS), "coverage")}
 
 
-def p_lab_coverage(ns, run):
+def p_lab_coverage(ns, run):  # noqa: D103
     return _coverage(ns, run, 21)
 
 
@@ -707,72 +736,52 @@ def p_hw_coverage(ns, run):
     return _coverage(ns, run, 22)
 
 
+# 10,000 resamples: the Monte Carlo error of a 2.5% quantile falls to ~0.03 sigma, so a 90%
+# interval (0.32 sigma narrower at each end) is told from the 95% one the instructions ask for.
+HW_BOOT_RESAMPLES = 10_000
+
+
 def _bootstrap(ns, run, arms, score_fn):
     a, b, labels = arms
-    return {"result": _call_conv(ns, run, "paired_bootstrap_ci", (score_fn, a, b, labels, 1000, 42), "bootstrap")}
+    return {"result": _call_conv(ns, run, "paired_bootstrap_ci", (score_fn, a, b, labels, HW_BOOT_RESAMPLES, 42),
+                                 "bootstrap")}
+
+
+def _read(ns, name, how=None):
+    found, obj = _lookup(ns, name)
+    if not found:
+        return _missing(name)
+    try:
+        return {"ok": True, "value": how(obj) if how else _plain(obj)}
+    except _BaseException as exc:
+        return {"ok": False, "error": f"{name} could not be read ({_describe(exc)})"}
 
 
 def p_lab_bootstrap(ns, run):
-    return _bootstrap(ns, run, bootstrap_arms_f1(), macro_f1_score(8))
+    """The lab gives the bootstrap: its use (the table) and its reading (two answers) are judged."""
+    return {"table": _read(ns, "f1_ci_table"),
+            "real_lift_tiers": _read(ns, "real_lift_tiers", lambda v: _sorted({_str(_plain(x)) for x in v})),
+            "tail_reading": _read(ns, "tail_reading", lambda v: _str_value(_str(_plain(v))))}
 
 
 def p_hw_bootstrap(ns, run):
     return _bootstrap(ns, run, bootstrap_arms_ece(), ece_score(15))
 
 
-def _numbers_in(obj, depth=0):
-    """Every finite number in a student's synthesis tables (DataFrames, dicts, lists)."""
-    out = []
-    if depth > 4:
-        return out
-    if _isinstance(obj, (_DataFrame, _Series)):
-        try:
-            obj = _plain(obj)
-        except _BaseException:
-            return out
-    if _isinstance(obj, bool):
-        return out
-    if _isinstance(obj, (int, float, _np_generic)):
-        try:
-            v = _to_float(_plain(obj))
-            if _isfinite(v):
-                out.append(v)
-        except _BaseException:
-            pass
-        return out
-    if _isinstance(obj, dict):
-        for v in _list(dict.values(obj)):
-            out.extend(_numbers_in(v, depth + 1))
-    elif _isinstance(obj, (list, tuple)):
-        for v in obj:
-            out.extend(_numbers_in(v, depth + 1))
-    return out
-
-
 def p_deployment(ns, run):
-    out = {}
+    """Only the artifact: the judge recomputes every number it claims from the course data."""
     found, dep = _lookup(ns, "deployment")
     if not found:
-        out["deployment"] = _missing("deployment")
-    elif not _isinstance(dep, dict):
-        out["deployment"] = {"ok": False, "error": f"deployment is a {_type(dep).__name__}, expected a dict"}
-    else:
-        fields = {}
-        for k, v in _list(dict.items(dep)):
-            try:
-                fields[_key(k)] = _plain(v)
-            except _BaseException:
-                fields[_key(k)] = _str(_type(v).__name__)
-        out["deployment"] = {"ok": True, "value": fields}
-    found, cov = _lookup(ns, "coverage_df")
-    out["coverage_df"] = _missing("coverage_df") if not found else _convert({"ok": True, "value": cov})
-    found, tables = _lookup(ns, "synthesis_tables")
-    if not found:
-        out["synthesis_numbers"] = _missing("synthesis_tables")
-    else:
-        nums = _numbers_in(tables)
-        out["synthesis_numbers"] = {"ok": True, "value": nums[:5000]}
-    return out
+        return {"deployment": _missing("deployment")}
+    if not _isinstance(dep, dict):
+        return {"deployment": {"ok": False, "error": f"deployment is a {_type(dep).__name__}, expected a dict"}}
+    fields = {}
+    for k, v in _list(dict.items(dep)):
+        try:
+            fields[_key(k)] = _plain(v)
+        except _BaseException:
+            fields[_key(k)] = _str(_type(v).__name__)
+    return {"deployment": {"ok": True, "value": fields}}
 
 
 def p_per_class_f1(ns, run):
