@@ -33,7 +33,7 @@ def _reference_namespace(metric):
         "kd_loss_fn": kd.kd_loss,
         "fixed_kd_loss": kd.kd_loss,
         "per_tier_f1": metrics.per_tier_f1,
-        "per_tier_ece": lambda probs, labels, tiers: metrics.per_tier_ece(probs, labels, tiers),
+        "per_tier_ece": lambda probs, labels, tiers, n_bins=15: metrics.per_tier_ece(probs, labels, tiers, n_bins),
         "coverage_table": metrics.coverage_table,
         "paired_bootstrap_ci": ref_bootstrap,
         "per_class_f1": lambda labels, preds, n: metrics.per_class_f1(labels, preds, np.arange(n)).to_numpy(),

@@ -698,7 +698,7 @@ def ece_edge_data(seed=13, n_classes=12):
     probs, labels, tiers = [], [], []
     for tier_i, tier in enumerate(("head", "mid", "tail")):
         for k in _range(4, 9):                           # edges 0.5 .. 1.0
-            for conf, n_rows, n_right in ((k / 8, 6, 5 - tier_i), (k / 8 + 1 / 16, 6, 1)):
+            for conf, n_rows, n_right in ((k / 8, 6, 6 - tier_i), (k / 8 + 1 / 16, 6, 1)):
                 if conf > 1.0:
                     continue
                 for r in _range(n_rows):

@@ -80,6 +80,30 @@ If the set-up cell below says **SYNTHETIC**, you are on the embedded stand-in da
 story holds, the numbers are not the course's, and every table and figure says so.
 """),
 setup_cell,
+md("""
+> **Instructor notes (for the instructor and TAs; students can skip this cell).** Time budget for the
+> 80-minute session, tested on the solution path:
+>
+> | part | minutes |
+> | --- | ---: |
+> | Act 1: set-up and tier support | 3 |
+> | Act 1: prediction 1, `per_tier_f1`, reconcile | 8 |
+> | Act 1: teacher's distribution, prediction 2 | 5 |
+> | Act 1: teacher calibration (read only) | 4 |
+> | Act 2: `kd_loss_fn` | 10 |
+> | Act 2: bug hunt (statements, fix in place, three explanations) | 10 |
+> | Act 2: one batch, CE vs KD (read only) | 2 |
+> | Act 2: students, prediction 3, the given bootstrap used and read | 5 |
+> | Act 2: prediction 4, `per_tier_ece`, mechanism | 3 |
+> | Act 3: 3a data confound, 3b calibration (read only) | 8 |
+> | Act 3: 3c `coverage_table` | 7 |
+> | Act 3: 3d deployment artifact and its reasoning | 10 |
+> | Act 3: memo prompts M1, M2 | 5 |
+> | **total** | **80** |
+>
+> The paired bootstrap is given (`helpers.bootstrap.paired_bootstrap`); writing one is homework. If the
+> class runs late, M1 and M2 move to the homework; the autograded cells stay.
+""", "lab_instructor_notes"),
 code("""
 import numpy as np
 import pandas as pd
@@ -810,8 +834,9 @@ decides, not the full-set trend), and choosing a threshold for C where the dashb
 manual("lab_deployment_reasoning", 3, """
 Scenario B gates on calibration: a reviewer reads the confidence, and the regulator caps ECE at 0.05. Raw
 distilled has the lowest NLL but its eval-half ECE sits just above the cap, so it cannot ship as is;
-vanilla + T is well inside the cap and its NLL is still below raw vanilla's. At a 0.7 threshold it covers
-about two fifths of the eval half at high accuracy, which is the review load I accept. Serving cost is the
+vanilla + T is well inside the cap and its NLL is still below raw vanilla's. At a 0.7 threshold the
+coverage table shows the share of complaints closed automatically and their accuracy; the rest is the
+review load I accept. Serving cost is the
 same for every ModernBERT arm; what I give up is distilled's better NLL. If the cap tightened below
 vanilla + T's ECE, I would fit a temperature on the distilled student too (distilled + T) and ship that.
 """),
