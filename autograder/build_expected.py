@@ -24,7 +24,11 @@ def _reference_namespace(metric):
     from helpers import bootstrap, calibration, kd, metrics
 
     def ref_bootstrap(score_fn, a, b, labels, n_resamples=1000, seed=42):
-        df = bootstrap.paired_bootstrap(a, b, labels, None, metric=metric, n_resamples=n_resamples, seed=seed)
+        # The probe hands (confidence, correct) rows; the reference scores the probabilities they
+        # came from, on the very same resampled rows (same seed, same draws).
+        pa, pb, y = probe.bootstrap_arms_ece()
+        assert np.array_equal(a, probe.confidence_correct(pa, y)) and np.array_equal(labels, y)
+        df = bootstrap.paired_bootstrap(pa, pb, y, None, metric=metric, n_resamples=n_resamples, seed=seed)
         row = df.loc["all"]
         return {k: (bool(row[k]) if k == "excludes_zero" else float(row[k]))
                 for k in ("median", "ci_low", "ci_high", "excludes_zero")}
@@ -134,14 +138,13 @@ def _unpaired_width(score_fn, a, b, labels, n_resamples=1000, seed=42):
     return float(hi - lo)
 
 
-def _bootstrap_extras(arms, score_fn, metric):
+def _bootstrap_extras():
     from helpers import metrics
-    a, b, labels = arms
+    score_fn = probe.ece_score(15)
+    a, b, labels = probe.hw_bootstrap_arms()
     # The probe's score_fn must be exactly the reference metric, or the comparison is unfair.
-    ref_metric = (lambda arm: metrics.macro_f1(labels, arm, classes=np.unique(labels))) if metric == "macro_f1" \
-        else (lambda arm: metrics.ece(arm, labels))
-    for arm in (a, b):
-        assert abs(score_fn(arm, labels) - ref_metric(arm)) < 1e-12, "probe score_fn disagrees with helpers"
+    for cc, probs in zip((a, b), probe.bootstrap_arms_ece()[:2]):
+        assert abs(score_fn(cc, labels) - metrics.ece(probs, labels)) < 1e-12, "probe score_fn disagrees with helpers"
     return {"unpaired_width": _unpaired_width(score_fn, a, b, labels, probe.HW_BOOT_RESAMPLES)}
 
 
@@ -169,7 +172,7 @@ def build():
             entry = {"cases": [list(c) for c in probe.FIXED_CASES], "combos": _fixed_combos(),
                      "colleague_source": _colleague_source()}
         elif check_id == "hw_bootstrap_ci":
-            entry.update(_bootstrap_extras(probe.bootstrap_arms_ece(), probe.ece_score(15), "ece"))
+            entry.update(_bootstrap_extras())
         elif check_id == "hw_reproducible_fraction":
             entry["cases"] = [list(c) for c in probe.FRACTION_CASES]
         out[checks.NOTEBOOK_OF[check_id]][check_id] = entry
