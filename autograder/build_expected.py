@@ -138,6 +138,30 @@ def _unpaired_width(score_fn, a, b, labels, n_resamples=1000, seed=42):
     return float(hi - lo)
 
 
+def _other_quantiles(score_fn, a, b, labels, n_resamples, seed=42):
+    """The exact protocol's 90% interval (5% / 95% quantiles): what a wrong level gives."""
+    rng = np.random.RandomState(seed)
+    n = len(labels)
+    deltas = np.empty(n_resamples)
+    for r in range(n_resamples):
+        idx = rng.randint(0, n, n)
+        deltas[r] = score_fn(b[idx], labels[idx]) - score_fn(a[idx], labels[idx])
+    lo, hi = np.quantile(deltas, [0.05, 0.95])
+    return {"ci_low": float(lo), "ci_high": float(hi)}
+
+
+def _strict_coverage(probs, labels, thresholds):
+    """The coverage table with `confidence > t` (the convention the instructions rule out)."""
+    import pandas as pd
+    conf, correct = probs.max(axis=1), probs.argmax(axis=1) == labels
+    rows = []
+    for t in thresholds:
+        c = conf > t
+        rows.append({"threshold": float(t), "coverage": c.mean(), "accuracy": correct[c].mean() if c.any() else np.nan,
+                     "n_covered": int(c.sum())})
+    return pd.DataFrame(rows)
+
+
 def _bootstrap_extras():
     from helpers import metrics
     score_fn = probe.ece_score(15)
@@ -145,7 +169,8 @@ def _bootstrap_extras():
     # The probe's score_fn must be exactly the reference metric, or the comparison is unfair.
     for cc, probs in zip((a, b), probe.bootstrap_arms_ece()[:2]):
         assert abs(score_fn(cc, labels) - metrics.ece(probs, labels)) < 1e-12, "probe score_fn disagrees with helpers"
-    return {"unpaired_width": _unpaired_width(score_fn, a, b, labels, probe.HW_BOOT_RESAMPLES)}
+    return {"unpaired_width": _unpaired_width(score_fn, a, b, labels, probe.HW_BOOT_RESAMPLES),
+            "ci90": _other_quantiles(score_fn, a, b, labels, probe.HW_BOOT_RESAMPLES)}
 
 
 def build():
@@ -173,6 +198,8 @@ def build():
                      "colleague_source": _colleague_source()}
         elif check_id == "hw_bootstrap_ci":
             entry.update(_bootstrap_extras())
+        elif check_id in ("lab_coverage_table", "hw_coverage_table"):
+            entry["strict_reference"] = probe.collect(check_id, {"coverage_table": _strict_coverage}, detect=False)[0]
         elif check_id == "hw_reproducible_fraction":
             entry["cases"] = [list(c) for c in probe.FRACTION_CASES]
         out[checks.NOTEBOOK_OF[check_id]][check_id] = entry

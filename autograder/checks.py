@@ -519,10 +519,16 @@ def judge_coverage(check_id, data, exp):
             if not close(r[c], e[c], 0.0, 1e-9):
                 fails.append(f"at threshold {th:g} your {c} is {fmt(r[c])}")
                 break
+    strict_rows, _ = _coverage_rows(exp["strict_reference"]["result"]) if "strict_reference" in exp else (None, "")
+    strict = bool(fails) and strict_rows is not None and all(
+        th in rows and all(close(rows[th][c], strict_rows[th][c], 0.0, 1e-9) for c in ("coverage", "n_covered"))
+        for th in full_th)
+    hint = (" Your table leaves out the rows whose confidence equals the threshold (> instead of >=): a row "
+            "exactly at the threshold is covered." if strict else
+            " (A row exactly at the threshold is covered.)")
     parts = [part("values", not fails, 1,
                   f"{fails[0] if fails else ''}; expected coverage = share of rows with top-1 confidence >= "
-                  "threshold (a row exactly at the threshold is covered), accuracy on the covered rows, and "
-                  "n_covered their count.",
+                  f"threshold, accuracy on the covered rows, and n_covered their count.{hint}",
                   "; ".join(fails[:3]))]
     fails = []
     for th in empty_th:
@@ -594,15 +600,25 @@ def judge_bootstrap(check_id, data, exp):
                       f"{'; '.join(problems)}. Expected ci_low <= median <= ci_high (2.5%, 50%, 97.5% quantiles "
                       "of the resampled deltas) and excludes_zero == (ci_low > 0 or ci_high < 0).",
                       "; ".join(problems))
-    off = [k for k in ("median", "ci_low", "ci_high") if abs(v[k] - ref[k]) > BOOT_TOL_SIGMAS * sigma]
+    tol = BOOT_TOL_SIGMAS * sigma
+    width, ref_w, unpaired_w = hi - lo, ref["ci_high"] - ref["ci_low"], exp["unpaired_width"]
+    unpaired = width > math.sqrt(ref_w * unpaired_w)
+    # An unpaired interval is charged once, by the pairing part: here only its centre counts.
+    off = [k for k in (("median",) if unpaired else ("median", "ci_low", "ci_high")) if abs(v[k] - ref[k]) > tol]
+    flipped = {"median": -ref["median"], "ci_low": -ref["ci_high"], "ci_high": -ref["ci_low"]}
+    ci90 = exp.get("ci90", {})
+    if all(abs(v[k] - flipped[k]) <= tol for k in flipped):
+        hint = "Your deltas have the opposite sign: the delta is score_fn(arm_b) - score_fn(arm_a)."
+    elif ci90 and abs(v["median"] - ref["median"]) <= tol and all(abs(v[k] - ci90[k]) <= tol for k in ci90):
+        hint = ("Your interval is a 90% one (the 5% and 95% quantiles); ci_low and ci_high are the 2.5% and "
+                "97.5% quantiles of the deltas.")
+    else:
+        hint = ("Check that each resample draws len(labels) rows with replacement, the same rows for both arms, "
+                "and that ci_low and ci_high are the 2.5% and 97.5% quantiles.")
     matches = part("matches_reference", not off, 1,
                    f"your {', '.join(off)} ({', '.join(fmt(v[k]) for k in off)}) lie outside the Monte Carlo "
-                   f"tolerance of the paired bootstrap of score(b) - score(a) with the n_resamples asked for. "
-                   "Check the sign of the delta (b minus a), that each resample draws len(labels) rows with "
-                   "replacement, and that ci_low and ci_high are the 2.5% and 97.5% quantiles (a 95% interval, "
-                   "not 90%).",
-                   f"expected ~{fmt({k: ref[k] for k in ('median', 'ci_low', 'ci_high')})}, tol {BOOT_TOL_SIGMAS * sigma:.3g}")
-    width, ref_w, unpaired_w = hi - lo, ref["ci_high"] - ref["ci_low"], exp["unpaired_width"]
+                   f"tolerance of the paired bootstrap of score(b) - score(a) with the n_resamples asked for. {hint}",
+                   f"expected ~{fmt({k: ref[k] for k in ('median', 'ci_low', 'ci_high')})}, tol {tol:.3g}")
     # The geometric midpoint between the paired and the unpaired width separates them
     # by a factor sqrt(unpaired / paired) >= 1.4 on each side (build-expected checks).
     limit = math.sqrt(ref_w * unpaired_w)

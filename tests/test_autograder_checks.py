@@ -160,17 +160,21 @@ def test_fixed_kd_loss_is_not_a_fresh_loss_or_an_alias():
 
 def test_homework_bootstrap_paired_unpaired_quantiles_and_broken():
     assert grade("hw_bootstrap_ci", V.BOOTSTRAP_PAIRED)["points"] == 3
-    assert grade("hw_bootstrap_ci", V.BOOTSTRAP_UNPAIRED)["points"] == 1
+    # Unpaired: charged once, by the pairing part (its centre is right).
+    assert parts(grade("hw_bootstrap_ci", V.BOOTSTRAP_UNPAIRED)) == {"form_and_consistent": 1, "matches_reference": 1,
+                                                                     "paired": 0}
     # A 90% interval is told from the 95% one the instructions ask for.
-    assert parts(grade("hw_bootstrap_ci", V.BOOTSTRAP_90)) == {"form_and_consistent": 1, "matches_reference": 0,
-                                                               "paired": 1}
+    r = grade("hw_bootstrap_ci", V.BOOTSTRAP_90)
+    assert parts(r) == {"form_and_consistent": 1, "matches_reference": 0, "paired": 1}
+    assert "90% one" in " ".join(p["message"] for p in r["parts"])
     # A different (valid) random stream stays inside the Monte Carlo tolerance.
     for offset in (1, 12345):
         other_rng = V.BOOTSTRAP_PAIRED.replace("np.random.RandomState(seed)", f"np.random.RandomState(seed + {offset})")
         assert grade("hw_bootstrap_ci", other_rng)["points"] == 3
     swapped = V.BOOTSTRAP_PAIRED.replace("score_fn(arm_b[idx], labels[idx]) - score_fn(arm_a[idx], labels[idx])",
                                          "score_fn(arm_a[idx], labels[idx]) - score_fn(arm_b[idx], labels[idx])")
-    assert parts(grade("hw_bootstrap_ci", swapped))["matches_reference"] == 0
+    r = grade("hw_bootstrap_ci", swapped)
+    assert parts(r)["matches_reference"] == 0 and "opposite sign" in " ".join(p["message"] for p in r["parts"])
     lying = V.BOOTSTRAP_PAIRED.replace('"excludes_zero": bool(lo > 0 or hi < 0)', '"excludes_zero": False')
     assert parts(grade("hw_bootstrap_ci", lying))["form_and_consistent"] == 0
 
@@ -204,7 +208,8 @@ def test_ece_bin_edges_and_coverage_threshold_equality():
     assert grade("lab_per_tier_ece", V.PER_TIER_ECE)["points"] == 2
     assert parts(grade("lab_per_tier_ece", V.PER_TIER_ECE_LO_CLOSED)) == {"values": 1, "bin_edges": 0}
     assert grade("lab_coverage_table", V.COVERAGE_TABLE)["points"] == 2
-    assert parts(grade("hw_coverage_table", V.COVERAGE_TABLE_STRICT)) == {"values": 0, "empty_threshold": 1}
+    r = grade("hw_coverage_table", V.COVERAGE_TABLE_STRICT)
+    assert parts(r) == {"values": 0, "empty_threshold": 1} and "> instead of >=" in r["parts"][0]["message"]
 
 
 def test_coverage_table_nan_for_empty_threshold():

@@ -151,7 +151,8 @@ EXAMPLES = {
     "ex_deleted_test_cell": (LAB, lambda nb: delete_cell(nb, "lab_kd_loss"), {}, FULL, ["deleted test cell lab_kd_loss"], False),
     "ex_corrupt_json": (LAB, "corrupt", {}, ZERO, ["corrupt notebook JSON"], False),
     "ex_wrong_file_name": (LAB, "wrong_name", {}, FULL, ["wrong file name"], False),
-    "ex_hostile_allclose_forged": (LAB, _append("kd_loss_fn", HOSTILE), {"lab_kd_loss": 0, "lab_fixed_kd_loss": 3},
+    # Forged lines are ignored (and flagged): the colleague's loss underneath earns what it earns honestly.
+    "ex_hostile_allclose_forged": (LAB, _append("kd_loss_fn", HOSTILE), {"lab_kd_loss": 3, "lab_fixed_kd_loss": 3},
                                    None, [], True),
     "ex_calls_reference": (LAB, _append("kd_loss_fn", V.KD_CALLS_REFERENCE), {"lab_kd_loss": 0}, FULL, [], True),
     "ex_stderr_warnings": (LAB, _append("kd_loss_fn", WARNS), {}, FULL, [], False),
@@ -163,7 +164,7 @@ EXAMPLES = {
     "hw_solution": (HW, None, {}, FULL, [], False),
     "hw_blank": (HW, "blank", {}, ZERO, [], False),
     # The homework's from-scratch bootstrap: pairing and the 95% quantiles.
-    "ex_unpaired_bootstrap": (HW, _append("paired_bootstrap_ci", V.BOOTSTRAP_UNPAIRED), {"hw_bootstrap_ci": 1}, FULL, [], False),
+    "ex_unpaired_bootstrap": (HW, _append("paired_bootstrap_ci", V.BOOTSTRAP_UNPAIRED), {"hw_bootstrap_ci": 2}, FULL, [], False),
     "hw_bootstrap_90_percent": (HW, _append("paired_bootstrap_ci", V.BOOTSTRAP_90), {"hw_bootstrap_ci": 2}, FULL, [], False),
 }
 
