@@ -303,27 +303,24 @@ FIX_MIN_KEPT = 0.8
 
 
 def _code_tokens(source):
-    """Names, operators and literals of a function's body (no docstring, comments or layout)."""
+    """Names, operators and literals of a function's body (no signature, docstring, comments or layout)."""
     import io
     import tokenize
-    toks = []
     try:
         gen = list(tokenize.generate_tokens(io.StringIO(source).readline))
     except (tokenize.TokenError, IndentationError, SyntaxError):
         return None
     skip = (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
             tokenize.ENDMARKER)
-    body = False
-    prev = None
+    toks, body = [], False
     for tok in gen:
         if not body:
-            if tok.type == tokenize.OP and tok.string == ":" and prev == ")":
-                body = True
-            prev = tok.string
+            # The body starts after the logical line of the def (whatever its annotations or defaults).
+            body = tok.type == tokenize.NEWLINE
             continue
         if tok.type in skip:
             continue
-        if tok.type == tokenize.STRING and (not toks or toks[-1] in (":",)):
+        if tok.type == tokenize.STRING and not toks:
             continue  # the docstring
         toks.append(tok.string)
     return toks
@@ -444,6 +441,8 @@ def judge_tier_metric(check_id, data, exp, what, rule, hint):
         return _result(check_id, parts)
     bad = [t for t in TIERS if not close(got[t], ref[t])]
     extra = ""
+    if bad and check_id == "hw_per_tier_js" and all(close(got[t] * math.log(2), ref[t], 1e-6, 1e-12) for t in TIERS):
+        extra = " Yours are in bits (log base 2); the course uses the natural log, so JS lies in [0, ln 2]."
     if bad and all(got[t] < ref[t] for t in bad) and check_id == "lab_per_tier_f1":
         extra = (" Yours are lower than expected: averaging over every predicted class adds zeros from "
                  "other tiers; average over the tier's own label set.")

@@ -391,7 +391,8 @@ On the eval half T-scaling cuts ECE by {R("ece_gain_t", ".4f")} and KD by {R("ec
 reproducible fraction of {R("repro_fraction", ".0%")}. {C("repro_fraction_above_one")}{C("kd_wins_nll")}But
 KD keeps the lower NLL ({R("eval_distilled_nll")} against {R("eval_vanilla_t_nll")}).
 
-Is the NLL gap real? Re-use a **paired bootstrap** (write it again here, same contract as in the lab).
+Is the NLL gap real? Write the **paired bootstrap** yourself this time (the lab gave you the course's; same
+protocol).
 `paired_bootstrap_ci(score_fn, arm_a, arm_b, labels, n_resamples=1000, seed=42)`: one
 `np.random.RandomState(seed)`; per resample `idx = rng.randint(0, n, size=n)`, the same `idx` for both arms;
 delta = `score_fn(arm_b[idx], labels[idx]) - score_fn(arm_a[idx], labels[idx])`. **Return** a `dict` with

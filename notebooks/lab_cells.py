@@ -18,8 +18,8 @@ def C(name):
     return f"<!-- claim:{name} -->"
 
 
-# The lab and the homework ask for the same functions (Part 3 reuses the bootstrap, Part 4
-# carries the coverage table over), so they share one model solution each.
+# Model solutions the homework shares: the paired bootstrap (given in the lab, written from
+# scratch in the homework's Part 3) and the coverage table (lab 3c, homework Part 4).
 BOOTSTRAP_CI = """
 def paired_bootstrap_ci(score_fn, arm_a, arm_b, labels, n_resamples=1000, seed=42):
     \"\"\"Paired bootstrap of score(b) - score(a) -> {median, ci_low, ci_high, excludes_zero}.\"\"\"

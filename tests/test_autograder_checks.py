@@ -204,6 +204,29 @@ def test_lab_bootstrap_use_and_reading(kw, expected, monkeypatch):
         assert "pass vanilla first" in r["parts"][0]["message"]
 
 
+JS = """
+import numpy as np
+def per_tier_js(p, q, tiers):
+    p, q = np.clip(p, 1e-12, 1), np.clip(q, 1e-12, 1)
+    m = (p + q) / 2
+    js = 0.5 * (p * np.LOG(p / m)).sum(1) + 0.5 * (q * np.LOG(q / m)).sum(1)
+    return {t: float(js[tiers == t].mean()) for t in ("head", "mid", "tail")}
+"""
+
+
+def test_js_log_base_is_discriminated_and_named():
+    assert grade("hw_per_tier_js", JS.replace("LOG", "log"))["points"] == 2
+    r = grade("hw_per_tier_js", JS.replace("LOG", "log2"))
+    assert parts(r) == {"form": 1, "values": 0} and "log base 2" in r["parts"][1]["message"]
+
+
+def test_fixed_kd_loss_with_annotations_is_still_the_colleagues_code():
+    src = V.fixed_copy("softmax_input", "missing_T2", "alpha_swapped").replace(
+        "alpha=0.7):", "alpha: float = 0.7) -> torch.Tensor:").replace("import torch.nn.functional as F",
+                                                                    "import torch\nimport torch.nn.functional as F")
+    assert grade("lab_fixed_kd_loss", src)["points"] == 3
+
+
 def test_ece_bin_edges_and_coverage_threshold_equality():
     assert grade("lab_per_tier_ece", V.PER_TIER_ECE)["points"] == 2
     assert parts(grade("lab_per_tier_ece", V.PER_TIER_ECE_LO_CLOSED)) == {"values": 1, "bin_edges": 0}
