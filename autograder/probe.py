@@ -52,6 +52,7 @@ _KeyboardInterrupt = KeyboardInterrupt
 _float_value = float.__float__          # the stored double, ignoring subclass overrides
 _bool = bool
 _callable = callable
+_getattr = getattr
 _open = open
 _float_repr = float.__repr__
 _int_value = int.__index__
@@ -60,6 +61,8 @@ _str_join = str.join
 _str_value = str.__str__
 _isfinite = _math.isfinite
 _getprofile = _sys.getprofile
+import inspect as _inspect  # noqa: E402
+_getsource = _inspect.getsource
 _setprofile = _sys.setprofile
 
 _ndarray = _np.ndarray
@@ -85,6 +88,9 @@ _t_requires_grad = _TB.requires_grad.__get__
 _t_requires_grad_ = _TB.requires_grad_
 _t_dtype = _TB.dtype.__get__
 _t_reshape = _TB.reshape
+_t_mul = _TB.mul
+_t_add = _TB.add
+_t_sub = _TB.sub
 _torch_grad = _torch.autograd.grad
 _torch_tensor = _torch.tensor
 _torch_Generator = _torch.Generator
@@ -350,10 +356,17 @@ def _tgen(seed):
     return g
 
 
+def kd_settings():
+    """(batch, n_classes, T_d): each setting has one fixed input batch, scored at every alpha."""
+    return [(b, c, T) for b in (1, 5) for c in (2, 113) for T in (1.0, 2.0, 4.0, 8.0)]
+
+
+KD_ALPHAS = (0.0, 0.3, 0.7, 1.0)
+
+
 def kd_grid():
-    """The KD grid: (batch, n_classes, T_d, alpha) in a fixed order."""
-    return [(b, c, T, a) for b in (1, 5) for c in (2, 113) for T in (1.0, 2.0, 4.0, 8.0)
-            for a in (0.0, 0.3, 0.7, 1.0)]
+    """The KD grid: (batch, n_classes, T_d, alpha) in a fixed order, alpha fastest."""
+    return [(b, c, T, a) for (b, c, T) in kd_settings() for a in KD_ALPHAS]
 
 
 def kd_inputs(i, batch, n_classes, scale=3.0, half=False):
@@ -366,16 +379,33 @@ def kd_inputs(i, batch, n_classes, scale=3.0, half=False):
     return s, t, y
 
 
+def large_inputs(j, batch, n_classes):
+    """Logits of size ~1000 where the teacher is a sharper copy of the student (t = 1.1 s).
+
+    Softmax probabilities underflow to exactly 0 in float32 here, and wherever the student's
+    do, the teacher's do too (its gaps are 1.1 times larger), so the true KL stays finite and
+    every correct formulation (log_softmax, log_target, torch.distributions) stays finite,
+    while log(softmax(...)) meets log(0) = -inf.
+    """
+    s, _, y = kd_inputs(600 + j, batch, n_classes, scale=400.0)
+    return s, _t_mul(s, 1.1), y
+
+
 KD_FP16 = [(5, 113, 4.0, 0.7), (5, 113, 8.0, 0.3), (3, 2, 1.0, 1.0)]
 KD_LARGE = [(5, 113, 8.0, 0.7), (5, 113, 8.0, 1.0)]
 KD_GRAD = (5, 113, 4.0, 0.7)
+KD_FD_EPS = 1e-2      # central finite differences in float64 along fixed random directions
+KD_FD_DIRECTIONS = 3
 
 
-def _kd_probe(fn, run, with_teacher_check=True):
+def _kd_probe(fn, run):
+    # The same inputs at every alpha, so the judge can separate the two terms (alpha = 0 and 1)
+    # from their weighting (the mixed alphas), and charge a weighting slip only to the weights.
     grid = []
-    for i, (b, c, T, a) in enumerate(kd_grid()):
+    for i, (b, c, T) in enumerate(kd_settings()):
         s, t, y = kd_inputs(i, b, c)
-        grid.append(_loss_result(run.call(fn, (s, t, y, T, a), "kd")))
+        for a in KD_ALPHAS:
+            grid.append(_loss_result(run.call(fn, (s, t, y, T, a), "kd")))
     # Robustness is judged against the student's own function on the same inputs at a
     # higher precision, so a formula mistake is not charged twice (it has its own parts).
     fp16, fp16_own_fp32 = [], []
@@ -385,12 +415,11 @@ def _kd_probe(fn, run, with_teacher_check=True):
         fp16_own_fp32.append(_loss_result(run.call(fn, (_t_float(s), _t_float(t), y, T, a), "kd")))
     large, large_own_fp64 = [], []
     for j, (b, c, T, a) in enumerate(KD_LARGE):
-        s, t, y = kd_inputs(600 + j, b, c, scale=400.0)
+        s, t, y = large_inputs(j, b, c)
         large.append(_loss_result(run.call(fn, (s, t, y, T, a), "kd")))
         large_own_fp64.append(_loss_result(run.call(fn, (_t_double(s), _t_double(t), y, T, a), "kd")))
-    out = {"grid": grid, "fp16": fp16, "fp16_own_fp32": fp16_own_fp32, "large": large,
-           "large_own_fp64": large_own_fp64, "gradient": _kd_gradient(fn, run)}
-    return out
+    return {"grid": grid, "fp16": fp16, "fp16_own_fp32": fp16_own_fp32, "large": large,
+            "large_own_fp64": large_own_fp64, "gradient": _kd_gradient(fn, run)}
 
 
 def _loss_result(res):
@@ -400,8 +429,16 @@ def _loss_result(res):
 
 
 def _kd_gradient(fn, run):
+    """Autograd's gradient of the student's own loss next to its finite-difference slope.
+
+    The gradient is judged against the student's own function, not the course's, so a
+    formula slip (charged in the formula parts) does not cost the gradient point too;
+    what this catches is a loss that backward() cannot reach (.item(), numpy, re-wrapping
+    with torch.tensor) or reaches only in part (a detached student term).
+    """
     b, c, T, a = KD_GRAD
     s, t, y = kd_inputs(700, b, c)
+    s, t = _t_double(s), _t_double(t)
     _t_requires_grad_(s, True)
     _t_requires_grad_(t, True)
     res = run.call(fn, (s, t, y, T, a), "kd")
@@ -409,23 +446,43 @@ def _kd_gradient(fn, run):
         return res
     out = res["value"]
     if not _isinstance(out, _Tensor) or _type(out) is not _Tensor:
-        return {"ok": False, "error": f"returned {_type(out).__name__}, expected a torch tensor that "
-                                      f"supports backward()"}
+        return {"ok": False, "kind": "not_tensor",
+                "error": f"returned {_type(out).__name__}, expected a torch tensor that supports backward()"}
     info = {"ok": True, "ndim": _t_dim(out), "numel": _t_numel(out)}
     if _t_numel(out) != 1:
         return {"ok": False, "error": f"returned a tensor with {_t_numel(out)} elements; backward() needs a scalar"}
     if not _t_requires_grad(out):
-        return {"ok": False, "error": "the returned loss does not require grad, so backward() cannot reach "
-                                      "the student logits (was it built with .item(), numpy or torch.tensor(...)?)"}
+        return {"ok": False, "kind": "no_grad",
+                "error": "the returned loss does not require grad, so backward() cannot reach "
+                         "the student logits (was it built with .item(), numpy or torch.tensor(...)?)"}
     try:
         gs, gt = _torch_grad(_t_reshape(out, ()), [s, t], allow_unused=True)
     except _BaseException as exc:
         return {"ok": False, "error": f"backward() failed: {_describe(exc)}"}
-    if gs is None:
-        return {"ok": False, "error": "no gradient reached the student logits"}
-    info["grad_student"] = _t_tolist(_t_detach(gs))
     info["teacher_grad_abs_sum"] = None if gt is None else _to_float(_t_tolist(_t_sum(_t_abs(_t_detach(gt)))))
+    g = _tgen(701)
+    slopes, fd = [], []
+    for _ in _range(KD_FD_DIRECTIONS):
+        v = _t_double(_torch_randn(b, c, generator=g))
+        if gs is not None:
+            slopes.append(_to_float(_t_tolist(_t_sum(_t_mul(_t_detach(gs), v)))))
+        s0, step = _t_detach(s), _t_mul(v, KD_FD_EPS)
+        hi = run.call(fn, (_t_add(s0, step), _t_detach(t), y, T, a), "kd")
+        lo = run.call(fn, (_t_sub(s0, step), _t_detach(t), y, T, a), "kd")
+        hi, lo = _loss_result(hi), _loss_result(lo)
+        if not (hi["ok"] and lo["ok"]):
+            return {"ok": False, "error": "the loss failed on slightly moved inputs: " + _err_text(hi, lo)}
+        fd.append((hi["value"] - lo["value"]) / (2 * KD_FD_EPS))
+    info["autograd_slopes"] = slopes if gs is not None else None
+    info["fd_slopes"] = fd
     return info
+
+
+def _err_text(*results):
+    for r in results:
+        if not r.get("ok"):
+            return _str(r.get("error", ""))
+    return ""
 
 
 def _rs(seed):
@@ -455,23 +512,32 @@ def coverage_data(seed, n=500, n_classes=10):
     logits = _np.clip(logits, -4.0, 4.0)  # top-1 probability <= 1 / (1 + 9 e^-8) < 0.998
     z = logits - logits.max(axis=1, keepdims=True)
     probs = _np.exp(z) / _np.exp(z).sum(axis=1, keepdims=True)
+    edge_p, edge_y = _on_threshold_rows(n_classes, rng)
+    order = rng.permutation(n + _len(edge_y))
+    probs = _np.concatenate([probs, edge_p])[order]
+    labels = _np.concatenate([labels, edge_y])[order]
     return probs, labels.astype(_np.int64)
 
 
-COVERAGE_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.999)  # 0.999 covers nothing by construction
+# Thresholds exactly representable in float32 and float64, and rows whose top-1 confidence is
+# exactly on each of them: `confidence >= t` and `confidence > t` give different tables.
+# 0.999 covers nothing by construction.
+COVERAGE_THRESHOLDS = (0.5, 0.625, 0.75, 0.8125, 0.875, 0.999)
+ON_THRESHOLD_ROWS = 12  # per threshold (the first two are wrong, so accuracy moves too)
 
 
-def bootstrap_arms_f1(seed=2024, n=500, n_classes=8):
-    """Two prediction arms that agree on most rows (strongly correlated), b better than a."""
-    rng = _rs(seed)
-    labels = rng.randint(0, n_classes, size=n)
-    a = labels.copy()
-    wrong = rng.rand(n) < 0.45
-    a[wrong] = rng.randint(0, n_classes, size=int(wrong.sum()))
-    b = a.copy()
-    fix = wrong & (rng.rand(n) < 0.15)
-    b[fix] = labels[fix]
-    return a.astype(_np.int64), b.astype(_np.int64), labels.astype(_np.int64)
+def _on_threshold_rows(n_classes, rng):
+    rows, labels = [], []
+    for th in COVERAGE_THRESHOLDS[:-1]:
+        for k in _range(ON_THRESHOLD_ROWS):
+            p = _np.zeros(n_classes)
+            top = rng.randint(0, n_classes)
+            rest = [c for c in _range(n_classes) if c != top][:2]
+            p[top] = th
+            p[rest[0]] = p[rest[1]] = (1.0 - th) / 2   # dyadic: the row sums to exactly 1
+            rows.append(p)
+            labels.append(rest[0] if k < 2 else top)
+    return _np.array(rows), _np.array(labels)
 
 
 def bootstrap_arms_ece(seed=77, n=600, n_classes=10):
@@ -489,32 +555,28 @@ def bootstrap_arms_ece(seed=77, n=600, n_classes=10):
     return sm(logits), sm(logits / 2.0), labels.astype(_np.int64)
 
 
-def macro_f1_score(n_classes):
-    """score_fn(arm_rows, label_rows) -> macro F1 over a fixed class list (zero_division=0)."""
-    def score(preds, labels):
-        preds = _np.asarray(preds).astype(_np.int64)
-        labels = _np.asarray(labels).astype(_np.int64)
-        tp = _np.bincount(labels[preds == labels], minlength=n_classes)[:n_classes].astype(float)
-        tot = (_np.bincount(labels, minlength=n_classes)[:n_classes]
-               + _np.bincount(preds, minlength=n_classes)[:n_classes]).astype(float)
-        f1 = _np.where(tot > 0, 2 * tp / _np.where(tot > 0, tot, 1.0), 0.0)
-        return float(f1.mean())
-    return score
+def confidence_correct(probs, labels):
+    """Per row (top-1 confidence, 1.0 if the argmax is right): all an ECE needs, as the homework does."""
+    return _np.column_stack([probs.max(axis=1), (probs.argmax(axis=1) == labels).astype(float)])
+
+
+def hw_bootstrap_arms():
+    """The ECE arms as (confidence, correct) rows, so 10,000 resamples take about a second."""
+    pa, pb, labels = bootstrap_arms_ece()
+    return confidence_correct(pa, labels), confidence_correct(pb, labels), labels
 
 
 def ece_score(n_bins=15):
-    """score_fn(prob_rows, label_rows) -> ECE with the course's (lo, hi] equal-width bins."""
+    """score_fn(rows of (confidence, correct), label_rows) -> ECE with the course's (lo, hi] bins."""
     edges = _np.linspace(0.0, 1.0, n_bins + 1)
 
-    def score(probs, labels):
-        probs = _np.asarray(probs, dtype=float)
-        labels = _np.asarray(labels).astype(_np.int64)
-        conf = probs.max(axis=1)
-        correct = (probs.argmax(axis=1) == labels).astype(float)
+    def score(cc, labels):
+        cc = _np.asarray(cc, dtype=float)
+        conf, correct = cc[:, 0], cc[:, 1]
         b = _np.searchsorted(edges, conf, side="left") - 1
         keep = b >= 0
         gap = _np.bincount(b[keep], correct[keep] - conf[keep], minlength=n_bins)
-        return float(_np.abs(gap).sum() / labels.size)
+        return float(_np.abs(gap).sum() / _len(conf))
     return score
 
 
@@ -578,15 +640,42 @@ def _call_conv(ns, run, name, args, forbidden):
     return _convert(run.call(fn, args, forbidden))
 
 
-def p_kd_loss(ns, run, name="kd_loss_fn"):
-    found, fn = _lookup(ns, name)
+def p_kd_loss(ns, run):
+    found, fn = _lookup(ns, "kd_loss_fn")
     if not found:
-        return {"missing": _missing(name)}
+        return {"missing": _missing("kd_loss_fn")}
     return _kd_probe(fn, run)
 
 
+# The fix is judged on the colleague's code: the same inputs separate the three bugs (at
+# T_d = 1 the T_d**2 factor is 1, at alpha = 0.5 the weights are symmetric), and the source
+# shows whether the function still is the colleague's code.
+FIXED_CASES = [(5, 113, 1.0, 0.5), (5, 113, 4.0, 0.5), (5, 113, 4.0, 0.8), (4, 7, 2.0, 0.2), (5, 113, 8.0, 0.7)]
+
+
+def fixed_inputs(j, batch, n_classes):
+    return kd_inputs(800 + j, batch, n_classes)
+
+
+def _source_of(fn):
+    """The source text of a function defined in the notebook (None when it has none)."""
+    try:
+        return _str_value(_getsource(fn))
+    except _BaseException:
+        return None
+
+
 def p_fixed_kd_loss(ns, run):
-    return p_kd_loss(ns, run, "fixed_kd_loss")
+    found, fn = _lookup(ns, "fixed_kd_loss")
+    if not found:
+        return {"missing": _missing("fixed_kd_loss")}
+    cases = []
+    for j, (b, c, T, a) in enumerate(FIXED_CASES):
+        s, t, y = fixed_inputs(j, b, c)
+        cases.append(_loss_result(run.call(fn, (s, t, y, T, a), "kd")))
+    found_own, own = _lookup(ns, "kd_loss_fn")
+    return {"cases": cases, "source": _source_of(fn), "name": _str_value(_str(_getattr(fn, "__name__", ""))),
+            "is_kd_loss_fn": bool(found_own and own is fn)}
 
 
 def p_bug_choices(ns, run):
@@ -605,9 +694,42 @@ def p_per_tier_f1(ns, run):
     return {"result": _call_conv(ns, run, "per_tier_f1", (labels, preds, tiers), "per_tier_f1")}
 
 
+ECE_EDGE_BINS = 8  # edges k/8 are exact in float32 and float64, whatever way they are computed
+
+
+def ece_edge_data(seed=13, n_classes=12):
+    """Rows whose top-1 confidence lies exactly on a bin edge (k/8) or strictly inside a bin, per tier.
+
+    With (lo, hi] bins an edge row joins the bin below; with [lo, hi) the bin above, next to
+    rows of another confidence and accuracy, so the two conventions give different ECEs.
+    """
+    rng = _rs(seed)
+    probs, labels, tiers = [], [], []
+    for tier_i, tier in enumerate(("head", "mid", "tail")):
+        for k in _range(4, 9):                           # edges 0.5 .. 1.0
+            for conf, n_rows, n_right in ((k / 8, 6, 6 - tier_i), (k / 8 + 1 / 16, 6, 1)):
+                if conf > 1.0:
+                    continue
+                for r in _range(n_rows):
+                    p = _np.zeros(n_classes)
+                    top = rng.randint(0, n_classes)
+                    others = [c for c in _range(n_classes) if c != top]
+                    p[top] = conf
+                    if conf < 1.0:
+                        p[others[0]] = p[others[1]] = (1.0 - conf) / 2
+                    probs.append(p)
+                    labels.append(top if r < n_right else others[2])
+                    tiers.append(tier)
+    order = rng.permutation(_len(labels))
+    return (_np.array(probs)[order], _np.array(labels, dtype=_np.int64)[order], _np.array(tiers)[order])
+
+
 def p_per_tier_ece(ns, run):
     labels, _, probs, tiers = tier_data(12)
-    return {"result": _call_conv(ns, run, "per_tier_ece", (probs, labels, tiers), "per_tier_ece")}
+    e_probs, e_labels, e_tiers = ece_edge_data()
+    return {"result": _call_conv(ns, run, "per_tier_ece", (probs, labels, tiers), "per_tier_ece"),
+            "edges": _call_conv(ns, run, "per_tier_ece", (e_probs, e_labels, e_tiers, ECE_EDGE_BINS),
+                                "per_tier_ece")}
 
 
 def _coverage(ns, run, seed):
@@ -615,7 +737,7 @@ def _coverage(ns, run, seed):
     return {"result": _call_conv(ns, run, "coverage_table", (probs, labels, COVERAGE_THRESHOLDS), "coverage")}
 
 
-def p_lab_coverage(ns, run):
+def p_lab_coverage(ns, run):  # noqa: D103
     return _coverage(ns, run, 21)
 
 
@@ -623,72 +745,52 @@ def p_hw_coverage(ns, run):
     return _coverage(ns, run, 22)
 
 
+# 10,000 resamples: the Monte Carlo error of a 2.5% quantile falls to ~0.03 sigma, so a 90%
+# interval (0.32 sigma narrower at each end) is told from the 95% one the instructions ask for.
+HW_BOOT_RESAMPLES = 10_000
+
+
 def _bootstrap(ns, run, arms, score_fn):
     a, b, labels = arms
-    return {"result": _call_conv(ns, run, "paired_bootstrap_ci", (score_fn, a, b, labels, 1000, 42), "bootstrap")}
+    return {"result": _call_conv(ns, run, "paired_bootstrap_ci", (score_fn, a, b, labels, HW_BOOT_RESAMPLES, 42),
+                                 "bootstrap")}
+
+
+def _read(ns, name, how=None):
+    found, obj = _lookup(ns, name)
+    if not found:
+        return _missing(name)
+    try:
+        return {"ok": True, "value": how(obj) if how else _plain(obj)}
+    except _BaseException as exc:
+        return {"ok": False, "error": f"{name} could not be read ({_describe(exc)})"}
 
 
 def p_lab_bootstrap(ns, run):
-    return _bootstrap(ns, run, bootstrap_arms_f1(), macro_f1_score(8))
+    """The lab gives the bootstrap: its use (the table) and its reading (two answers) are judged."""
+    return {"table": _read(ns, "f1_ci_table"),
+            "real_lift_tiers": _read(ns, "real_lift_tiers", lambda v: _sorted({_str(_plain(x)) for x in v})),
+            "tail_reading": _read(ns, "tail_reading", lambda v: _str_value(_str(_plain(v))))}
 
 
 def p_hw_bootstrap(ns, run):
-    return _bootstrap(ns, run, bootstrap_arms_ece(), ece_score(15))
-
-
-def _numbers_in(obj, depth=0):
-    """Every finite number in a student's synthesis tables (DataFrames, dicts, lists)."""
-    out = []
-    if depth > 4:
-        return out
-    if _isinstance(obj, (_DataFrame, _Series)):
-        try:
-            obj = _plain(obj)
-        except _BaseException:
-            return out
-    if _isinstance(obj, bool):
-        return out
-    if _isinstance(obj, (int, float, _np_generic)):
-        try:
-            v = _to_float(_plain(obj))
-            if _isfinite(v):
-                out.append(v)
-        except _BaseException:
-            pass
-        return out
-    if _isinstance(obj, dict):
-        for v in _list(dict.values(obj)):
-            out.extend(_numbers_in(v, depth + 1))
-    elif _isinstance(obj, (list, tuple)):
-        for v in obj:
-            out.extend(_numbers_in(v, depth + 1))
-    return out
+    return _bootstrap(ns, run, hw_bootstrap_arms(), ece_score(15))
 
 
 def p_deployment(ns, run):
-    out = {}
+    """Only the artifact: the judge recomputes every number it claims from the course data."""
     found, dep = _lookup(ns, "deployment")
     if not found:
-        out["deployment"] = _missing("deployment")
-    elif not _isinstance(dep, dict):
-        out["deployment"] = {"ok": False, "error": f"deployment is a {_type(dep).__name__}, expected a dict"}
-    else:
-        fields = {}
-        for k, v in _list(dict.items(dep)):
-            try:
-                fields[_key(k)] = _plain(v)
-            except _BaseException:
-                fields[_key(k)] = _str(_type(v).__name__)
-        out["deployment"] = {"ok": True, "value": fields}
-    found, cov = _lookup(ns, "coverage_df")
-    out["coverage_df"] = _missing("coverage_df") if not found else _convert({"ok": True, "value": cov})
-    found, tables = _lookup(ns, "synthesis_tables")
-    if not found:
-        out["synthesis_numbers"] = _missing("synthesis_tables")
-    else:
-        nums = _numbers_in(tables)
-        out["synthesis_numbers"] = {"ok": True, "value": nums[:5000]}
-    return out
+        return {"deployment": _missing("deployment")}
+    if not _isinstance(dep, dict):
+        return {"deployment": {"ok": False, "error": f"deployment is a {_type(dep).__name__}, expected a dict"}}
+    fields = {}
+    for k, v in _list(dict.items(dep)):
+        try:
+            fields[_key(k)] = _plain(v)
+        except _BaseException:
+            fields[_key(k)] = _str(_type(v).__name__)
+    return {"deployment": {"ok": True, "value": fields}}
 
 
 def p_per_class_f1(ns, run):

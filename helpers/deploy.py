@@ -1,24 +1,32 @@
-"""The deployment decision artifact and its structural self-check.
+"""The deployment decision artifact, checked against the course data.
 
-The artifact is a dict a student fills in from their own tables::
+The artifact is a dict a student fills in::
 
     deployment = {
-        "scenario": "B", "model": "distilled",
-        "threshold": 0.7, "coverage": 0.412, "accuracy": 0.861,   # one row of coverage_df
-        "decision_rule": "auto-route when top-1 confidence >= 0.7, else human review",
-        "justification": "distilled ECE 0.055 vs vanilla 0.131 on the eval half ...",
-        "flip_constraint": "review capacity", "switch_point": 0.30,
-        "alternative": "vanilla+T",
+        "scenario": "B", "model": "vanilla+T",
+        "threshold": 0.7, "coverage": 0.412, "accuracy": 0.861,
+        "decision_rule": "auto-close when top-1 confidence >= 0.7, else legal review",
+        "justification": "vanilla+T has ECE 0.026 on the eval half, under the 0.05 cap ...",
+        "flip_constraint": "the regulator's ECE cap", "switch_point": 0.03,
+        "alternative": "distilled+T",
     }
 
-:func:`check_deployment` checks the three structural rules (it does not judge
-whether the decision is wise; people do that):
+:func:`evaluate_deployment` recomputes, from the artifacts themselves (never from
+the student's own tables), what the named model does on the eval half of
+validation (``calibration.cal_eval_split(n, seed=42)``; ``+T`` arms get a
+temperature fitted on the cal half) and checks four rules:
 
-1. threshold, coverage and accuracy are one row of the student's own coverage table;
-2. the justification cites at least one number that appears in the student's
-   own tables (as written, to the precision written, or as a percentage);
-3. the flip names a constraint, a numeric switch point, and an alternative
-   that differs from the chosen model.
+1. coverage and accuracy at the student's threshold are the named model's
+   (coverage = share of eval rows with top-1 confidence >= threshold);
+2. the named model meets the scenario's rule (:data:`SCENARIOS`);
+3. the justification cites a number that is the named model's (or the
+   alternative's) on the eval half, at the precision written;
+4. the flip names a constraint, a numeric switch point and a different,
+   existing alternative.
+
+The autograder runs the same function outside the student's kernel, so the
+notebook's self-check (:func:`check_deployment`) and the grade agree.  Whether the
+decision is wise is read by a person (the lab's rubric).
 """
 from __future__ import annotations
 
@@ -27,34 +35,163 @@ import numbers
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["FIELDS", "SCENARIOS", "check_deployment", "DeploymentReport", "numbers_in_tables",
-           "best_arm"]
+__all__ = ["FIELDS", "SCENARIOS", "ECE_CAP", "check_deployment", "evaluate_deployment", "DeploymentReport",
+           "arm_facts", "scenario_rule", "deployable_models", "canonical_model", "best_arm"]
 
 FIELDS = ("scenario", "model", "threshold", "coverage", "accuracy", "decision_rule",
           "justification", "flip_constraint", "switch_point", "alternative")
 
-#: Scenario -> what it needs (COURSE.md's homework scenarios; the lab uses the same letters).
+#: Scenario -> what it needs and the rule the shipped model must meet (eval half of validation).
 SCENARIOS = {
     "A": {"name": "batch triage / routing", "primary": "macro_f1",
-          "constraint": "< 10 ms per example; macro F1 is what pays"},
+          "constraint": "< 10 ms per example on the serving hardware (a ModernBERT student qualifies, the 32B "
+                        "teacher does not); macro F1 is what pays",
+          "rule": "a student model whose eval-half macro F1 is at least raw vanilla's"},
     "B": {"name": "regulated escalation / legal review", "primary": "nll",
-          "constraint": "ECE <= 0.05, then the lowest NLL"},
+          "constraint": "ECE <= 0.05, then the lowest NLL",
+          "rule": "eval-half ECE <= 0.05 and NLL no higher than raw vanilla's"},
     "C": {"name": "long-tail monitoring / aggregate dashboard", "primary": "f1_tail",
-          "constraint": "tail F1 is what pays"},
+          "constraint": "tail F1 is what pays; a dashboard counts every prediction, so a threshold is optional",
+          "rule": "eval-half tail macro F1 no more than the tail's noise floor (0.02) below raw vanilla's "
+                  "(threshold may be None: every row counts)"},
 }
+#: Scenario C: tail F1 is measured on about a hundred eval rows, and the paired bootstrap CI of a
+#: tail F1 delta spans several hundredths, so a recipe within 0.02 of the baseline is not worse.
+TAIL_NOISE = 0.02
+ECE_CAP = 0.05
+#: How close a quoted coverage or accuracy must be to the recomputed one (fractions; half a
+#: point of a percentage, so 41.2% and 0.412 both match 0.4117).
+MATCH_TOL = 0.005
 
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d+|\.\d+|\d+)(%?)")
+
+
+def _grid_names():
+    return [f"grid_Td{t}_a{a}" for t in (1, 4, 8) for a in (70, 90)]
+
+
+def deployable_models():
+    """Every arm a student may ship: the two students, the grid, each raw or with +T."""
+    raw = ["vanilla", "distilled", *_grid_names()]
+    return raw + [f"{m}+T" for m in raw]
+
+
+def canonical_model(name):
+    """'Vanilla + T' -> 'vanilla+T'; None when the name is not a deployable arm."""
+    if not isinstance(name, str):
+        return None
+    key = re.sub(r"[\s_-]+", "", name).lower()
+    for m in deployable_models():
+        if re.sub(r"[\s_-]+", "", m).lower() == key:
+            return m
+    return None
+
+
+@lru_cache(maxsize=32)
+def _eval_arm(model, source):
+    """(eval-half probabilities, labels, tiers) of a deployable arm; +T fitted on the cal half."""
+    from . import artifacts, calibration, metrics
+    base = model[:-2] if model.endswith("+T") else model
+    ps = artifacts.load(base, source)
+    labels, tiers = ps.labels, ps.tiers
+    cal_idx, eval_idx = calibration.cal_eval_split(len(labels), seed=42)
+    logits = ps.logits
+    if model.endswith("+T"):
+        T = calibration.fit_temperature(logits[cal_idx], labels[cal_idx])
+        logits = calibration.apply_temperature(logits, T)
+    probs = metrics.softmax(logits[eval_idx])
+    return probs, labels[eval_idx], tiers[eval_idx]
+
+
+def arm_facts(model, threshold=None, source="auto"):
+    """What ``model`` does on the eval half: coverage/accuracy/n_covered at ``threshold``
+    (None: every row) and its ECE, NLL, macro F1, tail F1 and accuracy."""
+    from . import metrics
+    canon = canonical_model(model)
+    if canon is None:
+        raise ValueError(f"model must be one of {deployable_models()}, got {model!r}.")
+    probs, labels, tiers = _eval_arm(canon, source)
+    conf, preds = probs.max(axis=1), probs.argmax(axis=1)
+    covered = np.ones(len(labels), bool) if threshold is None else conf >= float(threshold)
+    n_cov = int(covered.sum())
+    f1 = metrics.per_tier_f1(labels, preds, tiers)
+    return {"model": canon, "threshold": threshold, "coverage": n_cov / len(labels),
+            "accuracy": float((preds[covered] == labels[covered]).mean()) if n_cov else float("nan"),
+            "n_covered": n_cov, "ece": float(metrics.ece(probs, labels)), "nll": float(metrics.nll(probs, labels)),
+            "macro_f1": float(metrics.macro_f1(labels, preds)), "f1_tail": float(f1["tail"]),
+            "overall_accuracy": float((preds == labels).mean())}
+
+
+def scenario_rule(scenario, facts, baseline):
+    """(ok, sentence) for the scenario's rule; ``baseline`` is raw vanilla's facts."""
+    if scenario == "A":
+        ok = facts["macro_f1"] >= baseline["macro_f1"] - 1e-12
+        return ok, ("meets A: a student (fast enough to serve) with macro F1 at least raw vanilla's" if ok else
+                    "fails A: its eval-half macro F1 is below raw vanilla's, the recipe A must beat")
+    if scenario == "B":
+        if facts["ece"] > ECE_CAP:
+            return False, (f"fails B: its eval-half ECE is above the {ECE_CAP} cap (a regulator reads "
+                           "the confidence); temperature scaling on the cal half is the usual way under it")
+        if facts["nll"] > baseline["nll"] + 1e-12:
+            return False, "fails B: its eval-half NLL is higher than raw vanilla's"
+        return True, f"meets B: eval-half ECE within the {ECE_CAP} cap and NLL at most raw vanilla's"
+    ok = facts["f1_tail"] >= baseline["f1_tail"] - TAIL_NOISE
+    return ok, (f"meets C: tail F1 within the noise floor ({TAIL_NOISE}) of raw vanilla's or above" if ok else
+                f"fails C: its eval-half tail F1 is more than the noise floor ({TAIL_NOISE}) below raw "
+                "vanilla's, the recipe C must not lose to")
+
+
+def _is_number(x):
+    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(float(x))
+
+
+def _text(x, min_words=1):
+    return isinstance(x, str) and len(x.split()) >= min_words
+
+
+def _matches(given, actual):
+    if not (_is_number(given) and _is_number(actual)):
+        return False
+    g = float(given)
+    return any(abs(v - actual) <= MATCH_TOL for v in (g, g / 100.0))
+
+
+def cited_numbers(text):
+    """(value, decimals, is_percent) for each number in ``text`` with a decimal point or a percent sign."""
+    out = []
+    for m in _NUMBER.finditer(text or ""):
+        token, pct = m.group(0), m.group(1)
+        raw = token[:-1] if pct else token
+        decimals = len(raw.split(".")[1]) if "." in raw else 0
+        if decimals == 0 and not pct:
+            continue  # a bare integer ("scenario 2", "3 reviewers") is not a citation
+        out.append((abs(float(raw)), decimals, bool(pct)))
+    return out
+
+
+def _cites(text, values):
+    for value, decimals, pct in cited_numbers(text):
+        tol = 0.5 * 10.0 ** (-decimals) + 1e-9
+        for v in values:
+            if not _is_number(v):
+                continue
+            for scaled in ((v * 100,) if pct else (v, v * 100)):
+                if abs(abs(scaled) - value) <= tol:
+                    return value
+    return None
 
 
 @dataclass
 class RuleResult:
     rule: str
     ok: bool
-    detail: str
+    message: str   # for the student: what is wrong, never the recomputed number
+    detail: str = ""   # for the instructor and the notebook's self-check: the numbers
 
 
 @dataclass
@@ -66,164 +203,119 @@ class DeploymentReport:
         return all(r.ok for r in self.rules)
 
     def to_frame(self):
-        return pd.DataFrame([{"rule": r.rule, "ok": r.ok, "detail": r.detail} for r in self.rules])
+        return pd.DataFrame([{"rule": r.rule, "ok": r.ok, "detail": r.detail or r.message} for r in self.rules])
 
     def __str__(self):
-        lines = [f"[{'PASS' if r.ok else 'FAIL'}] {r.rule}: {r.detail}" for r in self.rules]
-        verdict = ("All structural rules hold." if self.ok
-                   else "Fix the FAIL lines above; the structure is graded, the judgment is read by a person.")
+        lines = [f"[{'PASS' if r.ok else 'FAIL'}] {r.rule}: {r.detail or r.message}" for r in self.rules]
+        verdict = ("All rules hold." if self.ok
+                   else "Fix the FAIL lines above; these rules are graded, the reasoning is read by a person.")
         return "\n".join(lines + [verdict])
 
     __repr__ = __str__
 
     def _repr_html_(self):
+        import html
         rows = "".join(
-            f"<tr><td>{'&#10004;' if r.ok else '&#10008;'}</td><td>{r.rule}</td><td>{r.detail}</td></tr>"
-            for r in self.rules)
-        verdict = "all structural rules hold" if self.ok else "some rules fail"
+            f"<tr><td>{'&#10004;' if r.ok else '&#10008;'}</td><td>{html.escape(r.rule)}</td>"
+            f"<td>{html.escape(r.detail or r.message)}</td></tr>" for r in self.rules)
+        verdict = "all rules hold" if self.ok else "some rules fail"
         return (f"<table><thead><tr><th></th><th>rule</th><th>detail</th></tr></thead>"
                 f"<tbody>{rows}</tbody></table><p><b>Deployment self-check: {verdict}.</b></p>")
 
 
-def _is_number(x):
-    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(float(x))
+RULES = ("numbers_match_model", "scenario_rule", "justification_cites_model", "constraint_switch_alternative")
 
 
-def _text(x, min_words=1):
-    return isinstance(x, str) and len(x.split()) >= min_words
-
-
-def numbers_in_tables(tables):
-    """Every finite numeric cell (and numeric index value) of the DataFrames in ``tables``."""
-    frames = list(tables.values()) if isinstance(tables, Mapping) else list(tables)
-    values = []
-    for df in frames:
-        if isinstance(df, pd.Series):
-            df = df.to_frame()
-        if not isinstance(df, pd.DataFrame):
-            continue
-        num = df.select_dtypes(include=[np.number, "bool"]).to_numpy(dtype=np.float64, na_value=np.nan).ravel()
-        values.extend(float(v) for v in num if math.isfinite(v))
-        for obj_col in df.select_dtypes(include=["object"]).columns:
-            values.extend(float(v) for v in df[obj_col] if _is_number(v))
-    return np.asarray(values, dtype=np.float64)
-
-
-def _cites(text, values):
-    """The first number in ``text`` that matches a table value at the precision written."""
-    if values.size == 0:
-        return None
-    for m in _NUMBER.finditer(text):
-        token, pct = m.group(0), m.group(1)
-        raw = token[:-1] if pct else token
-        decimals = len(raw.split(".")[1]) if "." in raw else 0
-        if decimals == 0 and not pct:
-            continue  # a bare integer ("scenario 2", "3 bugs") is not a citation
-        x = float(raw)
-        candidates = values * 100.0 if pct else values
-        tol = 0.5 * 10.0 ** (-decimals) + 1e-9
-        for sign in (1.0, -1.0):
-            if np.any(np.abs(sign * candidates - x) <= tol):
-                return token
-    return None
-
-
-def _coverage_row(threshold, coverage_df):
-    df = coverage_df
-    if not isinstance(df, pd.DataFrame) or not {"threshold", "coverage", "accuracy"} <= set(df.columns):
-        return None, ("coverage_df must be your coverage table: a DataFrame with columns threshold, "
-                      "coverage, accuracy, n_covered")
-    hits = df[np.isclose(df["threshold"].astype(float), float(threshold), atol=1e-9)]
-    if hits.empty:
-        listed = ", ".join(f"{t:g}" for t in df["threshold"])
-        return None, f"threshold {threshold!r} is not a row of your coverage table (its thresholds: {listed})"
-    return hits.iloc[0], None
-
-
-def check_deployment(artifact, coverage_df, tables):
-    """Check the deployment artifact's structure against the student's own tables.
-
-    artifact: the dict described in this module's docstring.
-    coverage_df: the student's coverage table (threshold, coverage, accuracy, n_covered).
-    tables: the student's synthesis tables, a mapping name -> DataFrame (the
-    coverage table may be one of them).
-
-    Returns a :class:`DeploymentReport` (``.ok``, ``.rules``, ``.to_frame()``),
-    printable and displayable.
-    """
+def evaluate_deployment(artifact, source="auto"):
+    """The four rules of the module docstring, recomputed from the artifacts -> :class:`DeploymentReport`."""
     report = DeploymentReport()
     if not isinstance(artifact, Mapping):
-        report.rules.append(RuleResult("fields", False, f"deployment must be a dict with keys {list(FIELDS)}, "
-                                                         f"got {type(artifact).__name__}"))
+        msg = f"deployment must be a dict with keys {list(FIELDS)}, got {type(artifact).__name__}"
+        report.rules = [RuleResult(r, False, msg) for r in RULES]
         return report
-    missing = [f for f in FIELDS if f not in artifact]
-    bad = []
-    if artifact.get("scenario") not in SCENARIOS:
-        bad.append(f"scenario must be one of {sorted(SCENARIOS)}, got {artifact.get('scenario')!r}")
-    if not _text(artifact.get("model")):
-        bad.append("model must name the recipe you would ship (e.g. 'distilled')")
-    if not _text(artifact.get("decision_rule"), 3):
-        bad.append("decision_rule must say in a sentence what happens above and below the threshold")
-    detail = "; ".join(([f"missing key(s) {missing}"] if missing else []) + bad) or "every field is present"
-    report.rules.append(RuleResult("fields", not missing and not bad, detail))
+    scenario = artifact.get("scenario")
+    model = canonical_model(artifact.get("model"))
+    th = artifact.get("threshold")
+    problems = []
+    if scenario not in SCENARIOS:
+        problems.append(f"scenario must be one of {sorted(SCENARIOS)}, got {scenario!r}")
+    if model is None:
+        problems.append(f"model must name an arm you can ship, one of {deployable_models()}, got "
+                        f"{artifact.get('model')!r}")
+    if th is None and scenario != "C":
+        problems.append("threshold is None, which only scenario C (a dashboard that counts every row) allows")
+    elif th is not None and not (_is_number(th) and 0.0 < float(th) <= 1.0):
+        problems.append(f"threshold must be a number in (0, 1] (or None for scenario C), got {th!r}")
+    if problems:
+        msg = "; ".join(problems)
+        report.rules = [RuleResult(r, False, msg, msg) for r in RULES]
+        return report
+    facts = arm_facts(model, None if th is None else float(th), source)
+    baseline = arm_facts("vanilla", None, source)
 
-    # Rule 1: threshold / coverage / accuracy come from the student's own coverage table.
-    th, cov, acc = artifact.get("threshold"), artifact.get("coverage"), artifact.get("accuracy")
-    if not all(_is_number(v) for v in (th, cov, acc)):
-        report.rules.append(RuleResult("1. numbers from your coverage table", False,
-                                       f"threshold, coverage and accuracy must be numbers, got "
-                                       f"{th!r}, {cov!r}, {acc!r}"))
-    else:
-        row, why = _coverage_row(th, coverage_df)
-        if row is None:
-            report.rules.append(RuleResult("1. numbers from your coverage table", False, why))
-        else:
-            problems = []
-            for name, given in (("coverage", cov), ("accuracy", acc)):
-                table_value = float(row[name])
-                if not math.isfinite(table_value):
-                    problems.append(f"your table's {name} at {th:g} is NaN (nothing covered); pick another "
-                                    f"threshold")
-                elif abs(float(given) - table_value) > 5e-4:
-                    problems.append(f"{name} {given!r} differs from your table's {table_value:.4f} at "
-                                    f"threshold {th:g}")
-            report.rules.append(RuleResult("1. numbers from your coverage table", not problems,
-                                           "; ".join(problems) or
-                                           f"threshold {th:g}: coverage and accuracy match your table"))
+    # 1. the quoted coverage and accuracy are the named model's at that threshold
+    bad = [k for k in ("coverage", "accuracy") if not _matches(artifact.get(k), facts[k])]
+    where = "over every eval row" if th is None else f"at threshold {float(th):g}"
+    report.rules.append(RuleResult(
+        "numbers_match_model", not bad,
+        "" if not bad else (f"{' and '.join(bad)} {'is' if len(bad) == 1 else 'are'} not what {model} does {where} "
+                            "on the eval half (coverage = share of eval rows with top-1 confidence >= the "
+                            "threshold, accuracy on those rows); copy them from a coverage table of the model "
+                            "you name"),
+        f"{model} {where}: coverage {facts['coverage']:.4f}, accuracy {facts['accuracy']:.4f} "
+        f"(you wrote {artifact.get('coverage')!r}, {artifact.get('accuracy')!r})"))
 
-    # Rule 2: the justification cites a number from the student's tables.
+    # 2. the scenario's rule
+    ok, sentence = scenario_rule(scenario, facts, baseline)
+    report.rules.append(RuleResult(
+        "scenario_rule", ok, "" if ok else f"{model} {sentence}.",
+        f"{model} {sentence} (ECE {facts['ece']:.4f}, NLL {facts['nll']:.4f}, macro F1 {facts['macro_f1']:.4f}, "
+        f"tail F1 {facts['f1_tail']:.4f}; raw vanilla: NLL {baseline['nll']:.4f}, macro F1 "
+        f"{baseline['macro_f1']:.4f}, tail F1 {baseline['f1_tail']:.4f})"))
+
+    # 3. the justification cites a number of the named model (or of the alternative)
+    keys = ("ece", "nll", "macro_f1", "f1_tail", "coverage", "accuracy", "overall_accuracy")
+    values = [facts[k] for k in keys]
+    alt = canonical_model(artifact.get("alternative"))
+    if alt is not None:
+        alt_facts = arm_facts(alt, None if th is None else float(th), source)
+        values += [alt_facts[k] for k in keys]
     just = artifact.get("justification")
-    if not _text(just, 5):
-        report.rules.append(RuleResult("2. justification cites your tables", False,
-                                       "justification must be at least a sentence that cites a number "
-                                       "from your synthesis tables"))
-    else:
-        all_tables = dict(tables) if isinstance(tables, Mapping) else {"tables": tables}
-        all_tables.setdefault("_coverage", coverage_df)
-        cited = _cites(just, numbers_in_tables(all_tables))
-        report.rules.append(RuleResult(
-            "2. justification cites your tables", cited is not None,
-            f"cites {cited} from your tables" if cited else
-            "no number in the justification matches a value in your tables (copy it at the precision "
-            "you read it, e.g. 0.055 or 5.5%)"))
+    cited = _cites(just, values) if _text(just, 5) else None
+    report.rules.append(RuleResult(
+        "justification_cites_model", cited is not None,
+        "" if cited is not None else
+        ("the justification must be at least a sentence" if not _text(just, 5) else
+         f"no number in the justification is one of {model}'s (or the alternative's) eval-half ECE, NLL, "
+         "macro F1, tail F1, coverage or accuracy at the precision written; quote one from your tables"),
+        f"cites {cited:g}" if cited is not None else "no matching number"))
 
-    # Rule 3: the flip names a constraint, a numeric switch point and an alternative.
+    # 4. the flip
     problems = []
     if not _text(artifact.get("flip_constraint"), 2):
         problems.append("flip_constraint must name the constraint in a few words")
     if not _is_number(artifact.get("switch_point")):
         problems.append(f"switch_point must be a number (where the decision flips), got "
                         f"{artifact.get('switch_point')!r}")
-    alt = artifact.get("alternative")
-    if not _text(alt):
-        problems.append("alternative must name the recipe you would switch to")
-    elif isinstance(artifact.get("model"), str) and alt.strip().lower() == artifact["model"].strip().lower():
-        problems.append("alternative must differ from the model you chose")
-    report.rules.append(RuleResult("3. flip: constraint, switch point, alternative", not problems,
-                                   "; ".join(problems) or
-                                   f"flips at {artifact.get('switch_point')!r} on "
-                                   f"'{artifact.get('flip_constraint')}' -> {alt}"))
+    if alt is None:
+        problems.append(f"alternative must name another arm you could ship, one of {deployable_models()}")
+    elif alt == model:
+        problems.append("alternative must differ from the model you ship")
+    missing = [f for f in FIELDS if f not in artifact]
+    if missing:
+        problems.append(f"missing key(s) {missing}")
+    if not _text(artifact.get("decision_rule"), 3):
+        problems.append("decision_rule must say in a sentence what happens above and below the threshold")
+    msg = "; ".join(problems)
+    report.rules.append(RuleResult("constraint_switch_alternative", not problems, msg,
+                                   msg or f"flips at {artifact.get('switch_point')!r} on "
+                                          f"'{artifact.get('flip_constraint')}' -> {alt}"))
     return report
+
+
+def check_deployment(artifact, source="auto"):
+    """The notebook's self-check: the autograder's four rules, with the recomputed numbers shown."""
+    return evaluate_deployment(artifact, source)
 
 
 def best_arm(table, scenario, ece_cap=0.05):

@@ -1,4 +1,4 @@
-"""The knowledge-distillation loss, and the colleague's version with three silent bugs.
+"""The knowledge-distillation loss, and the colleague's version that the lab's bug hunt reads.
 
 The loss (Hinton, Vinyals & Dean 2015):
 
@@ -72,11 +72,10 @@ def kd_loss(student_logits, teacher_logits, labels, T_d=4.0, alpha=0.7):
     return alpha * soft + (1.0 - alpha) * hard
 
 
+# The lab prints this function's source for its bug hunt and the autograder's answer key is
+# built around it as written: keep its body and docstring exactly as they are.
 def colleague_kd_loss(student_logits, teacher_logits, labels, T_d=4.0, alpha=0.7):
-    """The colleague's KD loss from the bug hunt.  It runs, returns a finite
-    number, and is wrong in exactly three places (COURSE.md lists them; the
-    answer key is in autograder/).  Do not fix it: the lab and the autograder
-    rely on these bugs being exactly as they are."""
+    """A colleague's KD loss, as committed to the team's training script."""
     soft_student = F.softmax(student_logits / T_d, dim=-1)
     soft_teacher = F.softmax(teacher_logits / T_d, dim=-1)
     kl = F.kl_div(soft_student, soft_teacher, reduction="batchmean")

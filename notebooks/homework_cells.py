@@ -587,8 +587,9 @@ print(f"T-scaling reproduces {frac:.0%} of KD's ECE gain on the eval half.")
 show(arms_df.loc[["vanilla", "vanilla+T", "distilled"], ["ece", "nll"]], "Test B: three arms on the eval half")
 """),
 md("""
-Is the NLL gap between distilled and vanilla + T real? Re-use a **paired bootstrap** (write it again here, same
-contract as in the lab). `paired_bootstrap_ci(score_fn, arm_a, arm_b, labels, n_resamples=1000, seed=42)`: one
+Is the NLL gap between distilled and vanilla + T real? Write the **paired bootstrap** yourself this time (the
+lab gave you the course's; same protocol).
+`paired_bootstrap_ci(score_fn, arm_a, arm_b, labels, n_resamples=1000, seed=42)`: one
 `np.random.RandomState(seed)`; per resample `idx = rng.randint(0, n, size=n)`, the same `idx` for both arms;
 delta = `score_fn(arm_b[idx], labels[idx]) - score_fn(arm_a[idx], labels[idx])`. **Return** a `dict` with
 float `median`, `ci_low` (2.5%), `ci_high` (97.5%) and bool `excludes_zero`.

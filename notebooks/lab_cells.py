@@ -39,8 +39,8 @@ def C(name):
     return f"<!-- claim:{name} -->"
 
 
-# The lab and the homework ask for the same functions (Part 3 reuses the bootstrap, Part 4
-# carries the coverage table over), so they share one model solution each.
+# Model solutions the homework shares: the paired bootstrap (given in the lab, written from
+# scratch in the homework's Part 3) and the coverage table (lab 3c, homework Part 4).
 BOOTSTRAP_CI = """
 def paired_bootstrap_ci(score_fn, arm_a, arm_b, labels, n_resamples=1000, seed=42):
     \"\"\"Paired bootstrap of score(b) - score(a) -> {median, ci_low, ci_high, excludes_zero}.\"\"\"
@@ -102,13 +102,37 @@ If the set-up cell below says **SYNTHETIC**, you are on the embedded stand-in da
 story holds, the numbers are not the course's, and every table and figure says so.
 """),
 setup_cell,
+md("""
+> **Instructor notes (for the instructor and TAs; students can skip this cell).** Time budget for the
+> 80-minute session, tested on the solution path:
+>
+> | part | minutes |
+> | --- | ---: |
+> | Act 1: set-up and tier support | 3 |
+> | Act 1: prediction 1, `per_tier_f1`, reconcile | 8 |
+> | Act 1: teacher's distribution, prediction 2 | 5 |
+> | Act 1: teacher calibration (read only) | 4 |
+> | Act 2: `kd_loss_fn` | 10 |
+> | Act 2: bug hunt (statements, fix in place, three explanations) | 10 |
+> | Act 2: one batch, CE vs KD (read only) | 2 |
+> | Act 2: students, prediction 3, the given bootstrap used and read | 5 |
+> | Act 2: prediction 4, `per_tier_ece`, mechanism | 3 |
+> | Act 3: 3a data confound, 3b calibration (read only) | 8 |
+> | Act 3: 3c `coverage_table` | 7 |
+> | Act 3: 3d deployment artifact and its reasoning | 10 |
+> | Act 3: memo prompts M1, M2 | 5 |
+> | **total** | **80** |
+>
+> The paired bootstrap is given (`helpers.bootstrap.paired_bootstrap`); writing one is homework. If the
+> class runs late, M1 and M2 move to the homework; the autograded cells stay.
+""", "lab_instructor_notes"),
 code("""
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from helpers import artifacts, calibration, deploy, kd, metrics, plots
+from helpers import artifacts, bootstrap, calibration, deploy, kd, metrics, plots
 from helpers.predict import observe, predict, require, reveal
 from helpers.reveals import WEEK1_BASELINE_F1, lift_pattern
 from helpers.setup_env import label, show, showfig
@@ -374,8 +398,8 @@ md("""
 ### Bug hunt: the colleague's loss
 
 A colleague trained a student with the loss below. Training ran, the loss went down, and the student's
-calibration looks odd. The code has **exactly three silent bugs**: nothing crashes, and every one changes
-what the student learns. Find them without training anything.
+calibration looks odd. Read the code line by line against the formula above, without training anything.
+Nothing in it crashes, and it returns a finite number.
 """),
 code("""
 import inspect
@@ -383,79 +407,91 @@ print(inspect.getsource(kd.colleague_kd_loss))
 """),
 code("""
 # Candidate statements about the colleague's code. Some describe real bugs; others describe
-# choices that are correct as written.
+# choices that are correct as written, or problems this code does not have.
 BUG_STATEMENTS = {
-    "S1": "F.kl_div receives a softmax as its first argument; it expects log-probabilities there, "
-          "so the student side must be log_softmax.",
-    "S2": "The KL goes the wrong way: it should be KL(student || teacher), not KL(teacher || student).",
-    "S3": "The soft term lacks the T_d**2 factor, so its gradient shrinks by 1/T_d**2 next to the CE term.",
-    "S4": "reduction='batchmean' is wrong; it should be 'mean', the average over every element.",
-    "S5": "The weights are swapped: CE is weighted by alpha and the soft term by 1 - alpha.",
-    "S6": "The teacher's logits must not be divided by T_d; only the student should be softened.",
-    "S7": "The hard-label CE should also use the softened logits student_logits / T_d.",
+    "S1": "The KL goes the wrong way: it should be KL(student || teacher), not KL(teacher || student).",
+    "S2": "F.kl_div receives probabilities as its first argument, where it expects log-probabilities.",
+    "S3": "reduction='batchmean' is wrong; it should be 'mean', the average over every element.",
+    "S4": "The teacher's logits must not be divided by T_d; only the student should be softened.",
+    "S5": "The soft term is not multiplied by T_d**2.",
+    "S6": "The student will run overheated: this loss leaves the trained model dividing its logits by T_d "
+          "when it predicts, so its deployed probabilities come out too flat.",
+    "S7": "The cross-entropy is weighted by alpha and the soft term by 1 - alpha.",
+    "S8": "The hard-label cross-entropy should also use the softened logits student_logits / T_d.",
 }
 for sid, text in BUG_STATEMENTS.items():
     print(sid, "-", text)
 """),
 md("""
-Set `chosen_bugs` to the **set** of statement ids that describe real bugs, e.g. `{"S2", "S4"}`. Each
-true bug you choose earns a point; each correct statement you flag as a bug costs one.
+Set `chosen_bugs` to the **set** of statement ids that describe real bugs in this code, e.g. `{"S4", "S8"}`.
+Each statement you choose that is a real bug earns a point; each one you choose that is not costs a point
+(the total never goes below zero).
 """),
 solution("""
 ### BEGIN SOLUTION
-chosen_bugs = {"S1", "S3", "S5"}
+chosen_bugs = {"S2", "S5", "S7"}
 ### END SOLUTION
 """, "lab_bug_choices_answer"),
 hidden_test("lab_bug_choices", 3, "which candidate statements are real bugs"),
 md("""
-Now write `fixed_kd_loss(student_logits, teacher_logits, labels, T_d=4.0, alpha=0.7)`: the colleague's
-code with the three bugs fixed and nothing else changed. Same inputs as `kd_loss_fn`; **return** a scalar
-float32 torch tensor. It must agree with your `kd_loss_fn`.
+Now fix the colleague's code. The cell below holds a copy of it, named `fixed_kd_loss`. Edit the lines
+that are wrong **in place** and leave every other line as it is: the autograder runs your version on inputs
+that separate the possible bugs from each other, and checks that it is still the colleague's code (a
+fresh loss, or `fixed_kd_loss = kd_loss_fn`, earns nothing). Then delete the two stub lines at the end of
+the cell and run it. **Return** a scalar torch tensor, as before.
 """),
 solution("""
+# The colleague's loss, copied. Fix it in place.
 def fixed_kd_loss(student_logits, teacher_logits, labels, T_d=4.0, alpha=0.7):
-    \"\"\"The colleague's loss with its three bugs fixed -> scalar float32 tensor.\"\"\"
-    ### BEGIN SOLUTION
-    student_logits, teacher_logits = student_logits.float(), teacher_logits.detach().float()
-    log_soft_student = F.log_softmax(student_logits / T_d, dim=-1)        # bug 1: log-probabilities
+    soft_student = F.softmax(student_logits / T_d, dim=-1)
     soft_teacher = F.softmax(teacher_logits / T_d, dim=-1)
-    kl = F.kl_div(log_soft_student, soft_teacher, reduction="batchmean") * T_d ** 2   # bug 2: T_d**2
-    ce = F.cross_entropy(student_logits, labels.long())
-    return alpha * kl + (1 - alpha) * ce                                  # bug 3: weights in place
-    ### END SOLUTION
+    kl = F.kl_div(soft_student, soft_teacher, reduction="batchmean")
+    ce = F.cross_entropy(student_logits, labels)
+    return (1 - alpha) * kl + alpha * ce
+
+### BEGIN SOLUTION
+def fixed_kd_loss(student_logits, teacher_logits, labels, T_d=4.0, alpha=0.7):
+    soft_student = F.log_softmax(student_logits / T_d, dim=-1)
+    soft_teacher = F.softmax(teacher_logits / T_d, dim=-1)
+    kl = F.kl_div(soft_student, soft_teacher, reduction="batchmean") * T_d ** 2
+    ce = F.cross_entropy(student_logits, labels)
+    return alpha * kl + (1 - alpha) * ce
+### END SOLUTION
 """, "lab_fixed_kd_loss_answer"),
 code("""
-# Sanity check (not graded): the fixed loss agrees with yours, the colleague's does not.
+# Sanity check (not graded): your fixed copy next to your kd_loss_fn and the colleague's original.
 for T_d, alpha in [(1.0, 0.7), (4.0, 0.7), (8.0, 0.9)]:
     mine, fixed = kd_loss_fn(s_demo, t_demo, y_demo, T_d, alpha), fixed_kd_loss(s_demo, t_demo, y_demo, T_d, alpha)
     theirs = kd.colleague_kd_loss(s_demo, t_demo, y_demo, T_d, alpha)
     print(f"T_d={T_d}, alpha={alpha}: yours {float(mine):.4f}  fixed {float(fixed):.4f}  colleague {float(theirs):.4f}")
     assert torch.isclose(mine, fixed, atol=1e-5), "fixed_kd_loss should match kd_loss_fn"
 """),
-hidden_test("lab_fixed_kd_loss", 2, "the colleague's loss with its three bugs fixed"),
+hidden_test("lab_fixed_kd_loss", 3, "the colleague's code with its bugs fixed, each bug on inputs that isolate it"),
 md("""
-**Explain each bug** in two or three sentences: what the code computes instead, and what it does to the
-student during training. One cell per bug.
+**Explain the bugs you found**, one cell each, in two or three sentences: which line, what the code
+computes instead, and what that does to the student during training.
 
-*Bug 1: softmax instead of log_softmax in `F.kl_div`.*
+*Explain a bug you found (#1).*
 """),
-manual("lab_bug_explain_log_softmax", 1, """
+manual("lab_bug_explain_1", 1, """
 `F.kl_div(input, target)` computes `target * (log target - input)`, treating `input` as log-probabilities.
 Given probabilities instead, the "log" of the student is a number in (0, 1), so the term is no longer a
 KL divergence: it is not minimised when the student matches the teacher and its gradient points the
 wrong way. The loss still decreases, because the CE term carries training.
 """),
-md("*Bug 2: the missing $T_d^2$ factor.*"),
-manual("lab_bug_explain_t_squared", 1, """
+md("*Explain a bug you found (#2).*"),
+manual("lab_bug_explain_2", 1, """
 Softening both distributions by T_d scales the soft term's gradient by about 1/T_d^2. Without multiplying
 back by T_d^2, at T_d = 4 the soft term's gradient is about 16 times too weak next to the CE term, so the
 teacher's signal is almost ignored, and changing T_d silently changes the effective alpha.
 """),
-md("*Bug 3: alpha and 1 - alpha swapped.*"),
-manual("lab_bug_explain_alpha_swap", 1, """
+md("*Explain a bug you found (#3).*"),
+manual("lab_bug_explain_3", 1, """
 The recipe puts weight alpha = 0.7 on the teacher and 0.3 on the hard labels. Swapped, the student gets
 70% of its signal from one-hot labels and 30% from the teacher: it behaves much more like the vanilla
-student, including its overconfidence, while the config file still says alpha = 0.7.
+student, including its overconfidence, while the config file still says alpha = 0.7. (Not a bug here: the
+overheated student of S6 is a prediction-time mistake, dividing logits by T_d at inference; this loss never
+touches inference.)
 """),
 md("""
 ### CE, KD and the KL term on one batch
@@ -537,37 +573,48 @@ correct answers moves its F1 a lot.
 
 ### Paired bootstrap
 
-Write `paired_bootstrap_ci(score_fn, arm_a, arm_b, labels, n_resamples=1000, seed=42)`.
+The course's paired bootstrap is given: `bootstrap.paired_bootstrap(arm_a, arm_b, labels, tiers,
+metric="macro_f1", n_resamples=1000, seed=42)` resamples the rows of each tier with replacement (1,000
+times, one seeded `RandomState` per tier), scores **both arms on the same resampled rows** (that pairing
+cancels the difficulty the two arms share), and returns one row per tier: the median of
+`score(arm_b) - score(arm_a)`, the 2.5% and 97.5% quantiles (`ci_low`, `ci_high`) and `excludes_zero`.
+Per-tier macro F1 is taken over the tier's own label set, as in your `per_tier_f1`. (The homework asks
+you to write a bootstrap yourself.)
 
-* `arm_a`, `arm_b`: numpy arrays with one entry (or row) per example, for the baseline and the challenger
-  (predictions for F1; probabilities for ECE or NLL). `labels`: integer array of shape `(n,)`.
-* `score_fn(arm_rows, label_rows) -> float` scores one arm on a set of rows.
-* Use one `np.random.RandomState(seed)`. For each of `n_resamples` resamples, draw `n` row indices with
-  replacement (`rng.randint(0, n, size=n)`), and score **both arms on the same indices**: that pairing is
-  what cancels the difficulty the two arms share. The delta is `score(b) - score(a)`.
-* **Return** a `dict` with `"median"`, `"ci_low"` (2.5% quantile), `"ci_high"` (97.5% quantile) of the
-  deltas as floats, and `"excludes_zero"`: a bool, True when the whole interval is above or below zero.
+Use it, then read it:
+
+* `f1_ci_table`: the per-tier bootstrap of **distilled minus vanilla** macro F1 on the full validation
+  set (predictions as the arms; think about which arm goes first).
+* `real_lift_tiers`: the set of tiers where distilled's F1 lift is real (the whole CI above zero).
+* `tail_reading`: the id of the statement below that reads the tail's interval correctly.
 """),
-solution(BOOTSTRAP_CI, "lab_bootstrap_ci_answer"),
 code("""
-# Sanity checks (not graded): identical arms give a zero delta; the interval brackets the median.
-acc = lambda p, y: float((p == y).mean())
-same = paired_bootstrap_ci(acc, vanilla.preds[:500], vanilla.preds[:500], labels[:500], n_resamples=200)
-assert same["median"] == 0 and not same["excludes_zero"], same
-ci = paired_bootstrap_ci(acc, vanilla.preds[:500], distilled.preds[:500], labels[:500], n_resamples=200)
-assert ci["ci_low"] <= ci["median"] <= ci["ci_high"], ci
-print("accuracy delta on 500 rows:", {k: round(v, 4) if isinstance(v, float) else v for k, v in ci.items()})
+TAIL_READINGS = {
+    "R1": "KD has no effect on the tail: the median is close to zero.",
+    "R2": "The tail's interval is what decides: if it holds zero, the data cannot tell a gain from a loss of "
+          "the sizes it spans; if it lies wholly on one side, the effect has that sign.",
+    "R3": "The tail's median is what decides: above zero means KD helps the tail.",
+    "R4": "Tail F1 cannot be bootstrapped: too few rows per class.",
+}
+for rid, text in TAIL_READINGS.items():
+    print(rid, "-", text)
 """),
-hidden_test("lab_bootstrap_ci", 4, "a paired bootstrap CI (same indices for both arms)"),
+solution("""
+### BEGIN SOLUTION
+f1_ci_table = bootstrap.paired_bootstrap(vanilla.preds, distilled.preds, labels, tiers, metric="macro_f1")
+real_lift_tiers = {t for t in TIERS if f1_ci_table.loc[t, "ci_low"] > 0}
+tail_reading = "R2"
+### END SOLUTION
+""", "lab_bootstrap_use_answer"),
 code("""
-# Per tier: macro F1 over the tier's label set, distilled minus vanilla, 1,000 paired resamples.
-f1_ci = {}
-for tier in TIERS:
-    rows = tiers == tier
-    tier_classes = np.unique(labels[rows])
-    score = lambda p, y, c=tier_classes: metrics.macro_f1(y, p, classes=c)
-    f1_ci[tier] = paired_bootstrap_ci(score, vanilla.preds[rows], distilled.preds[rows], labels[rows])
-f1_ci_table = pd.DataFrame(f1_ci).T
+# Sanity checks (not graded): one row per tier, and each interval brackets its median.
+assert list(f1_ci_table.index) == list(TIERS), "one row per tier: head, mid, tail"
+assert (f1_ci_table["ci_low"] <= f1_ci_table["median"]).all() and (f1_ci_table["median"] <= f1_ci_table["ci_high"]).all()
+assert real_lift_tiers <= set(TIERS) and tail_reading in TAIL_READINGS
+"""),
+hidden_test("lab_bootstrap_ci", 3, "the paired bootstrap used on the right arms, and its intervals read correctly"),
+code("""
+f1_ci = f1_ci_table[["median", "ci_low", "ci_high", "excludes_zero"]].to_dict("index")
 observe("f1_lift_lands", lift_pattern(f1_ci))
 show(f1_ci_table, "Paired bootstrap: distilled - vanilla macro F1 per tier")
 showfig(plots.tier_delta_bars(f1_ci, metric_name="macro F1", comparison="distilled - vanilla", source=SOURCE))
@@ -779,52 +826,79 @@ For the distilled student, a threshold of 0.7 covers {R("cov_distilled_70", ".1%
 
 ### 3d. The deployment decision
 
-Pick **one** scenario and fill in every field of `deployment` with a value from your own tables above.
+Pick **one** scenario and ship one model for it. Every number you write is checked by the autograder
+against the course data itself: it recomputes, for the model you name, the coverage and accuracy at your
+threshold and the model's ECE, NLL, macro F1 and tail F1 on the **eval half** (temperature fitted on the
+cal half for a `+T` model). Numbers from another model, or invented ones, do not pass.
 
-| scenario | what it is | what it needs |
-| --- | --- | --- |
-| A | routing: auto-route complaints to a team, at volume | macro F1 and throughput; cheap inference |
-| B | legal review: send uncertain cases to a regulated human review | calibrated confidence (ECE), good full distributions (NLL) |
-| C | aggregate dashboard: counts of rare complaint types over time | tail F1 and tail calibration |
+| scenario | what it is | what it needs | the rule your model must meet (eval half) |
+| --- | --- | --- | --- |
+| A | batch triage: auto-route complaints to a team, at volume | macro F1, under 10 ms per example on the serving hardware | a student (the 32B teacher is far too slow) with macro F1 at least raw vanilla's |
+| B | regulated escalation: uncertain cases go to a legal reviewer | calibrated confidence, good full distributions | ECE at most 0.05, and NLL at most raw vanilla's |
+| C | aggregate dashboard: counts of rare complaint types over time | tail F1; a dashboard counts every prediction | tail F1 no more than 0.02 below raw vanilla's (the tail's noise floor); `threshold` may be `None` |
 
-Three structural rules (the self-check below tests them at once):
+Models you can name: `"vanilla"`, `"distilled"`, a grid config such as `"grid_Td4_a70"`, or any of them
+with `"+T"` (e.g. `"vanilla+T"`).
 
-1. `threshold`, `coverage` and `accuracy` are one row of **your** coverage table (set `coverage_df` to it);
-2. `justification` cites at least one number from your tables (3a, 3b or 3c), at the precision you read it;
-3. `flip_constraint` names the one constraint that would change your mind, `switch_point` is the number at
-   which it flips, and `alternative` is the recipe you would switch to.
-
-Fields: `scenario` ("A", "B" or "C"), `model`, `threshold`, `coverage`, `accuracy`, `decision_rule`
-(a sentence), `justification` (a sentence with a number), `flip_constraint`, `switch_point` (a number),
-`alternative`.
+Fields of `deployment`: `scenario` (`"A"`, `"B"` or `"C"`), `model`, `threshold` (one of your coverage
+table's thresholds; `None` only for C), `coverage` and `accuracy` (that row of the coverage table of
+**that model**), `decision_rule` (a sentence: what happens above and below the threshold),
+`justification` (a sentence that quotes at least one number of your model, or of the alternative, from
+your tables), `flip_constraint` (the one constraint that would change your mind), `switch_point` (the
+number at which it flips) and `alternative` (the model you would ship then).
 """),
 solution("""
 ### BEGIN SOLUTION
-coverage_df = coverage_tables["distilled"]
+# Scenario B gates on ECE <= 0.05: raw distilled misses the cap on the eval half, vanilla + T meets it.
+ship = "vanilla+T"
+coverage_df = coverage_tables[ship]
 row = coverage_df[coverage_df["threshold"] == 0.7].iloc[0]
 deployment = {
     "scenario": "B",
-    "model": "distilled",
+    "model": ship,
     "threshold": float(row["threshold"]),
     "coverage": float(row["coverage"]),
     "accuracy": float(row["accuracy"]),
     "decision_rule": "Auto-close complaints whose top-1 confidence is at least 0.7; send the rest to legal review.",
-    "justification": (f"Distilled has the lowest NLL on the eval half ({calibration_df.loc['distilled', 'nll']:.3f} "
-                      f"vs {calibration_df.loc['vanilla+T', 'nll']:.3f} for vanilla+T), and reviewers read the "
-                      f"full distribution, not only the top class."),
-    "flip_constraint": "ECE ceiling of the regulator",
-    "switch_point": round(float(calibration_df.loc["distilled", "ece"]), 3),
-    "alternative": "vanilla+T",
+    "justification": (f"vanilla+T has ECE {calibration_df.loc['vanilla+T', 'ece']:.3f} on the eval half, inside "
+                      f"the 0.05 cap, where raw distilled has {calibration_df.loc['distilled', 'ece']:.3f}; its NLL "
+                      f"{calibration_df.loc['vanilla+T', 'nll']:.3f} is below raw vanilla's "
+                      f"{calibration_df.loc['vanilla', 'nll']:.3f}."),
+    "flip_constraint": "the regulator tightening the ECE cap",
+    "switch_point": round(float(calibration_df.loc["vanilla+T", "ece"]), 3),
+    "alternative": "distilled+T",
 }
 ### END SOLUTION
 """, "lab_deployment_answer"),
 code("""
-# The self-check: the three structural rules, against your own tables.
-synthesis_tables = {"data_confound": confound_df, "calibration": calibration_df, "coverage": coverage_df}
-deployment_check = deploy.check_deployment(deployment, coverage_df, synthesis_tables)
+# The self-check runs the autograder's four rules on the course data and shows the recomputed numbers.
+deployment_check = deploy.check_deployment(deployment, SOURCE)
 deployment_check
 """),
-hidden_test("lab_deployment", 3, "the deployment artifact's three structural rules, against your tables"),
+hidden_test("lab_deployment", 4, "the deployment artifact, recomputed from the course data for the model you name"),
+md("""
+**Your reasoning (read by a person, 3 points).** In four to six sentences: why this model for this
+scenario, what you give up, and when you would switch. The rubric:
+
+| points | what earns them |
+| --- | --- |
+| 3 | names the scenario's binding constraint and shows, with at least two of your numbers, that the model meets it and what the runner-up lacks; states the trade-off (coverage given up, or cost: vanilla and distilled cost the same to serve, KD costs a training run); the switch point is tied to a quantity you measured |
+| 2 | right constraint and a number that shows it is met, but the trade-off or the switch is vague ("if things change") |
+| 1 | a defensible choice argued from a general claim ("KD calibrates better") without your numbers, or numbers from the wrong split |
+| 0 | no reasoning, or a model that breaks the scenario's rule defended anyway |
+
+Flag for the grader: "the distilled model is calibrated, so it passes B" (its raw eval-half ECE is what
+decides, not the full-set trend), and choosing a threshold for C where the dashboard counts every row.
+"""),
+manual("lab_deployment_reasoning", 3, """
+Scenario B gates on calibration: a reviewer reads the confidence, and the regulator caps ECE at 0.05. Raw
+distilled has the lowest NLL but its eval-half ECE sits just above the cap, so it cannot ship as is;
+vanilla + T is well inside the cap and its NLL is still below raw vanilla's. At a 0.7 threshold the
+coverage table shows the share of complaints closed automatically and their accuracy; the rest is the
+review load I accept. Serving cost is the
+same for every ModernBERT arm; what I give up is distilled's better NLL. If the cap tightened below
+vanilla + T's ECE, I would fit a temperature on the distilled student too (distilled + T) and ship that.
+"""),
 md("""
 ### Memo prompts (short answers; the homework memo builds on them)
 

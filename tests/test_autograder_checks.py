@@ -7,7 +7,9 @@ test (test_autograder_e2e.py) repeats the important cases through nbgrader.
 from __future__ import annotations
 
 import ast
+import itertools
 import json
+import linecache
 from pathlib import Path
 
 import nbformat
@@ -28,13 +30,19 @@ PATCHABLE = [("json", "dumps"), ("json", "loads"), ("numpy", "allclose"), ("nump
              ("torch", "isclose"), ("math", "isclose")]
 
 
+_CELLS = itertools.count()
+
+
 def grade(check_id, source, detect=True):
     """Run student code and the probe in this process, then undo any monkeypatching it did."""
     import importlib
     saved = [(importlib.import_module(m), a, getattr(importlib.import_module(m), a)) for m, a in PATCHABLE]
     try:
         ns = {}
-        exec(compile(source, "<student>", "exec"), ns)
+        # Like a notebook cell: the source is in linecache, so inspect.getsource finds it.
+        name = f"<student-{next(_CELLS)}>"
+        linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+        exec(compile(source, name, "exec"), ns)
         data, flags = probe.collect(check_id, ns, detect=detect)
     finally:
         for mod, attr, value in saved:
@@ -70,26 +78,46 @@ def test_points_match_the_contract():
         assert f"| `{cid}` | {pts} |" in text
 
 
-# Robustness (fp16, large logits) is its own point, judged against the student's own formula,
-# so a formula bug costs the formula parts and the gradient, not the robustness point as well.
-@pytest.mark.parametrize("mutation, expected", [
-    ("correct", 6), ("bug_softmax_input", 3), ("bug_missing_T2", 3), ("bug_alpha_swapped", 1),
-    ("kl_reversed", 3), ("reduction_mean", 3), ("teacher_not_detached", 5), ("log_of_softmax", 5),
+# One mistake costs one part: the CE term, the soft term and their weights are judged apart
+# (the weights on the student's own alpha=0 and alpha=1 values), robustness and the gradient
+# against the student's own function.
+@pytest.mark.parametrize("mutation, expected, lost, words", [
+    ("correct", 6, None, None),
+    ("bug_softmax_input", 5, "soft_term", "log-probabilities"),
+    ("bug_missing_T2", 5, "soft_term", "T_d**2 times too small"),
+    ("bug_alpha_swapped", 5, "weights", "swapped"),
+    ("kl_reversed", 5, "soft_term", "KL(student || teacher)"),
+    ("reduction_mean", 5, "soft_term", "batchmean"),
+    ("teacher_not_detached", 5, "teacher_detached", "detach"),
+    ("log_of_softmax", 5, "fp16_and_large_logits", "log(softmax"),
 ])
-def test_kd_loss_mutations(mutation, expected):
+def test_kd_loss_mutations(mutation, expected, lost, words):
     r = grade("lab_kd_loss", V.kd_source(mutation))
     assert r["points"] == expected, parts(r)
-    if mutation == "teacher_not_detached":
-        assert parts(r)["teacher_detached"] == 0
-    if mutation == "log_of_softmax":
-        assert parts(r)["fp16_and_large_logits"] == 0
-    if mutation == "bug_missing_T2":
-        assert "T_d**2 times too small" in " ".join(p["message"] for p in r["parts"])
+    if lost:
+        assert parts(r)[lost] == 0
+        msg = next(p["message"] for p in r["parts"] if p["name"] == lost)
+        assert words in msg, msg
+
+
+@pytest.mark.parametrize("name", sorted(V.KD_ALTERNATIVES))
+def test_correct_alternative_formulations_earn_full_marks(name):
+    r = grade("lab_kd_loss", V.KD_ALTERNATIVES[name])
+    assert r["points"] == 6, [p["message"] for p in r["parts"] if not p["passed"]]
+
+
+def test_returning_a_float_costs_the_gradient_only():
+    r = grade("lab_kd_loss", V.KD_RETURNS_FLOAT)
+    assert r["points"] == 5 and parts(r)["gradient"] == 0, parts(r)
 
 
 def test_kd_loss_constant_colleague_and_reference():
-    assert grade("lab_kd_loss", V.KD_CONSTANT)["points"] == 0
-    assert grade("lab_kd_loss", V.KD_COLLEAGUE)["points"] == 0
+    r = grade("lab_kd_loss", V.KD_CONSTANT)
+    text = " ".join(p["message"] for p in r["parts"])
+    assert r["points"] == 0 and "same value whatever the inputs" in text and "swapped" not in text
+    # The colleague's loss as one's own: its soft term, its weights and its undetached teacher.
+    r = grade("lab_kd_loss", V.KD_COLLEAGUE)
+    assert r["points"] == 3 and {k for k, v in parts(r).items() if not v} == {"soft_term", "weights", "teacher_detached"}
     r = grade("lab_kd_loss", V.KD_CALLS_REFERENCE)
     assert r["points"] == 0 and any("helpers.kd.kd_loss" in f for f in r["flags"])
 
@@ -104,37 +132,107 @@ def test_reference_hidden_behind_an_alias_is_still_caught():
 
 def test_patched_allclose_and_json_gain_nothing():
     pre = V.PATCH_ALLCLOSE + "\nimport json, builtins\njson.dumps = lambda *a, **k: '{}'\njson.loads = lambda *a, **k: {}\n"
-    assert grade("lab_kd_loss", pre + V.KD_COLLEAGUE)["points"] == 0
+    assert grade("lab_kd_loss", pre + V.KD_CONSTANT)["points"] == 0
     assert grade("lab_kd_loss", pre + V.kd_source("correct"))["points"] == 6
 
 
-def test_fixed_kd_loss():
-    assert grade("lab_fixed_kd_loss", V.kd_source("correct", "fixed_kd_loss"))["points"] == 2
-    assert grade("lab_fixed_kd_loss", V.kd_source("bug_missing_T2", "fixed_kd_loss"))["points"] == 0
-
-
-@pytest.mark.parametrize("chosen, expected", [
-    ("{'S1', 'S3', 'S5'}", 3), ("{'S1', 'S3'}", 2), ("{'S1', 'S3', 'S5', 'S2'}", 2),
-    ("{'S1', 'S2', 'S4'}", 0), ("set()", 0), ("['S5', 'S9']", 1),
+@pytest.mark.parametrize("fixes, expected", [
+    ((), {}), (("softmax_input",), {"softmax_input"}), (("missing_T2",), {"missing_T2"}),
+    (("alpha_swapped",), {"alpha_swapped"}), (("softmax_input", "alpha_swapped"), {"softmax_input", "alpha_swapped"}),
+    (("softmax_input", "missing_T2", "alpha_swapped"), {"softmax_input", "missing_T2", "alpha_swapped"}),
 ])
-def test_bug_choices(chosen, expected):
-    assert grade("lab_bug_choices", f"chosen_bugs = {chosen}")["points"] == expected
+def test_fixed_kd_loss_judges_each_bug_on_the_colleagues_code(fixes, expected):
+    r = grade("lab_fixed_kd_loss", V.fixed_copy(*fixes))
+    assert {k[len("fixed_"):] for k, v in parts(r).items() if v > 0} == set(expected), parts(r)
+    assert r["points"] == len(expected)
 
 
-def test_bootstrap_paired_unpaired_and_broken():
-    assert grade("lab_bootstrap_ci", V.BOOTSTRAP_PAIRED)["points"] == 4
-    r = grade("lab_bootstrap_ci", V.BOOTSTRAP_UNPAIRED)
-    assert parts(r) == {"form": 1, "consistent": 1, "matches_reference": 0, "paired": 0}
+def test_fixed_kd_loss_is_not_a_fresh_loss_or_an_alias():
+    r = grade("lab_fixed_kd_loss", V.kd_source("correct") + V.FIXED_BY_ALIAS)
+    assert r["points"] == 0 and "your own kd_loss_fn" in r["parts"][0]["message"]
+    for src in [V.kd_source("correct", "fixed_kd_loss"), *V.KD_ALTERNATIVES.values()]:
+        r = grade("lab_fixed_kd_loss", src.replace("def kd_loss_fn", "def fixed_kd_loss"))
+        assert r["points"] == 0 and "colleague's code" in r["parts"][0]["message"]
+    # A distractor "fixed" as well costs one point, the three real fixes keep theirs.
+    r = grade("lab_fixed_kd_loss", V.fixed_copy("softmax_input", "missing_T2", "alpha_swapped", "kl_reversed"))
+    assert r["points"] == 2 and parts(r)["changed_correct_code"] == -1
+
+
+def test_homework_bootstrap_paired_unpaired_quantiles_and_broken():
     assert grade("hw_bootstrap_ci", V.BOOTSTRAP_PAIRED)["points"] == 3
-    assert grade("hw_bootstrap_ci", V.BOOTSTRAP_UNPAIRED)["points"] == 1
+    # Unpaired: charged once, by the pairing part (its centre is right).
+    assert parts(grade("hw_bootstrap_ci", V.BOOTSTRAP_UNPAIRED)) == {"form_and_consistent": 1, "matches_reference": 1,
+                                                                     "paired": 0}
+    # A 90% interval is told from the 95% one the instructions ask for.
+    r = grade("hw_bootstrap_ci", V.BOOTSTRAP_90)
+    assert parts(r) == {"form_and_consistent": 1, "matches_reference": 0, "paired": 1}
+    assert "90% one" in " ".join(p["message"] for p in r["parts"])
     # A different (valid) random stream stays inside the Monte Carlo tolerance.
-    other_rng = V.BOOTSTRAP_PAIRED.replace("np.random.RandomState(seed)", "np.random.RandomState(seed + 12345)")
-    assert grade("lab_bootstrap_ci", other_rng)["points"] == 4
+    for offset in (1, 12345):
+        other_rng = V.BOOTSTRAP_PAIRED.replace("np.random.RandomState(seed)", f"np.random.RandomState(seed + {offset})")
+        assert grade("hw_bootstrap_ci", other_rng)["points"] == 3
     swapped = V.BOOTSTRAP_PAIRED.replace("score_fn(arm_b[idx], labels[idx]) - score_fn(arm_a[idx], labels[idx])",
                                          "score_fn(arm_a[idx], labels[idx]) - score_fn(arm_b[idx], labels[idx])")
-    assert parts(grade("lab_bootstrap_ci", swapped))["matches_reference"] == 0
+    r = grade("hw_bootstrap_ci", swapped)
+    assert parts(r)["matches_reference"] == 0 and "opposite sign" in " ".join(p["message"] for p in r["parts"])
     lying = V.BOOTSTRAP_PAIRED.replace('"excludes_zero": bool(lo > 0 or hi < 0)', '"excludes_zero": False')
-    assert parts(grade("lab_bootstrap_ci", lying))["consistent"] == 0
+    assert parts(grade("hw_bootstrap_ci", lying))["form_and_consistent"] == 0
+
+
+LAB_CONTEXT = """
+import numpy as np
+from helpers import artifacts
+TIERS = ("head", "mid", "tail")
+vanilla, distilled = artifacts.load("vanilla", "synthetic"), artifacts.load("distilled", "synthetic")
+labels, tiers = vanilla.labels, vanilla.tiers
+"""
+
+
+@pytest.mark.parametrize("kw, expected", [
+    ({}, {"used_on_the_right_arms": 1, "real_lift_tiers": 1, "tail_reading": 1}),
+    ({"a": "distilled", "b": "vanilla"}, {"used_on_the_right_arms": 0}),
+    ({"metric": "accuracy"}, {"used_on_the_right_arms": 0}),
+    ({"real": "{'head', 'mid', 'tail'}"}, {"real_lift_tiers": 0}),
+    ({"reading": "R3"}, {"tail_reading": 0}),
+])
+def test_lab_bootstrap_use_and_reading(kw, expected, monkeypatch):
+    monkeypatch.setenv("COURSE_DATA_SOURCE", "synthetic")
+    r = grade("lab_bootstrap_ci", LAB_CONTEXT + V.bootstrap_use(**kw))
+    got = parts(r)
+    assert {k: got[k] for k in expected} == expected and r["points"] == 3 - list(expected.values()).count(0), got
+    if kw.get("a") == "distilled":
+        assert "pass vanilla first" in r["parts"][0]["message"]
+
+
+JS = """
+import numpy as np
+def per_tier_js(p, q, tiers):
+    p, q = np.clip(p, 1e-12, 1), np.clip(q, 1e-12, 1)
+    m = (p + q) / 2
+    js = 0.5 * (p * np.LOG(p / m)).sum(1) + 0.5 * (q * np.LOG(q / m)).sum(1)
+    return {t: float(js[tiers == t].mean()) for t in ("head", "mid", "tail")}
+"""
+
+
+def test_js_log_base_is_discriminated_and_named():
+    assert grade("hw_per_tier_js", JS.replace("LOG", "log"))["points"] == 2
+    r = grade("hw_per_tier_js", JS.replace("LOG", "log2"))
+    assert parts(r) == {"form": 1, "values": 0} and "log base 2" in r["parts"][1]["message"]
+
+
+def test_fixed_kd_loss_with_annotations_is_still_the_colleagues_code():
+    src = V.fixed_copy("softmax_input", "missing_T2", "alpha_swapped").replace(
+        "alpha=0.7):", "alpha: float = 0.7) -> torch.Tensor:").replace("import torch.nn.functional as F",
+                                                                    "import torch\nimport torch.nn.functional as F")
+    assert grade("lab_fixed_kd_loss", src)["points"] == 3
+
+
+def test_ece_bin_edges_and_coverage_threshold_equality():
+    assert grade("lab_per_tier_ece", V.PER_TIER_ECE)["points"] == 2
+    assert parts(grade("lab_per_tier_ece", V.PER_TIER_ECE_LO_CLOSED)) == {"values": 1, "bin_edges": 0}
+    assert grade("lab_coverage_table", V.COVERAGE_TABLE)["points"] == 2
+    r = grade("hw_coverage_table", V.COVERAGE_TABLE_STRICT)
+    assert parts(r) == {"values": 0, "empty_threshold": 1} and "> instead of >=" in r["parts"][0]["message"]
 
 
 def test_coverage_table_nan_for_empty_threshold():
@@ -164,17 +262,44 @@ def test_metric_checks_and_reference_use():
     assert grade("hw_fit_temperature", "def fit_temperature(z, y):\n    return 1.0\n")["points"] == 0
 
 
-def test_deployment_rules():
-    base = ("import pandas as pd\ncoverage_df = pd.DataFrame({'threshold': [0.5, 0.7], 'coverage': [0.8, 0.61234], "
-            "'accuracy': [0.7, 0.9], 'n_covered': [80, 61]})\n"
-            "synthesis_tables = {'calibration': pd.DataFrame({'ece': [0.0546, 0.0263]}, index=['distilled', 'vanilla+T'])}\n")
-    good = base + ("deployment = dict(scenario='B', model='distilled', threshold=0.7, coverage=0.612, accuracy=0.9, "
-                   "decision_rule='x', justification='its ECE is 0.055 on the eval half', "
-                   "flip_constraint='regulator ECE ceiling', switch_point=0.05, alternative='vanilla+T')\n")
-    assert grade("lab_deployment", good)["points"] == 3
-    bad = good.replace("threshold=0.7", "threshold=0.75").replace("0.055 on", "0.07 on").replace(
-        "alternative='vanilla+T'", "alternative='distilled'")
-    assert grade("lab_deployment", bad)["points"] == 0
+def _artifact(model="vanilla+T", scenario="B", threshold=0.7, **change):
+    from helpers import deploy
+    f = deploy.arm_facts(model, threshold, "synthetic")
+    art = dict(scenario=scenario, model=model, threshold=threshold, coverage=round(f["coverage"], 3),
+               accuracy=round(f["accuracy"], 3), decision_rule="auto-close at >= 0.7, else legal review",
+               justification=f"{model} has ECE {f['ece']:.3f} and NLL {f['nll']:.3f} on the eval half.",
+               flip_constraint="the regulator's ECE cap", switch_point=0.03, alternative="distilled+T")
+    art.update(change)
+    return "deployment = " + repr(art) + "\n"
+
+
+@pytest.mark.parametrize("kw, lost", [
+    ({}, set()),
+    ({"coverage": 0.61, "accuracy": 0.93}, {"numbers_match_model"}),                     # invented
+    ({"model": "distilled", "alternative": "vanilla+T"}, {"scenario_rule"}),             # raw ECE above the cap
+    ({"justification": "It is calibrated, with an ECE of 0.011 on the eval half."}, {"justification_cites_model"}),
+    ({"alternative": "vanilla+T"}, {"constraint_switch_alternative"}),
+    ({"model": "vanilla", "scenario": "A", "threshold": None}, set(RULES_ALL := {
+        "numbers_match_model", "scenario_rule", "justification_cites_model", "constraint_switch_alternative"})),
+    ({"scenario": "C", "model": "distilled", "threshold": None, "alternative": "vanilla"}, set()),
+])
+def test_deployment_is_judged_on_the_course_data(kw, lost, monkeypatch):
+    monkeypatch.setenv("COURSE_DATA_SOURCE", "synthetic")
+    model = kw.pop("model", "vanilla+T")
+    src = _artifact(model, kw.pop("scenario", "B"), kw.pop("threshold", 0.7), **kw)
+    if "coverage" in kw:  # invented numbers replace the recomputed ones
+        src = _artifact(model, "B", 0.7, **kw)
+    r = grade("lab_deployment", src)
+    assert {k for k, v in parts(r).items() if not v} == lost, [p["message"] for p in r["parts"] if not p["passed"]]
+
+
+def test_deployment_other_models_numbers_lose_the_numbers_point(monkeypatch):
+    monkeypatch.setenv("COURSE_DATA_SOURCE", "synthetic")
+    from helpers import deploy
+    other = deploy.arm_facts("distilled", 0.7, "synthetic")
+    r = grade("lab_deployment", _artifact(coverage=round(other["coverage"], 3), accuracy=round(other["accuracy"], 3)))
+    assert parts(r)["numbers_match_model"] == 0 and r["points"] == 3
+    assert grade("lab_deployment", _artifact(scenario="Z"))["points"] == 0
 
 
 def _executed(cells):

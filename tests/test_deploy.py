@@ -1,66 +1,71 @@
-"""The deployment artifact's structural self-check: a passing artifact, and each rule failing alone."""
-import numpy as np
-import pandas as pd
+"""The deployment artifact, checked against the course data: each rule passes and fails on its own."""
 import pytest
 
-from helpers.deploy import best_arm, check_deployment
+from helpers import deploy
+from helpers.deploy import best_arm, check_deployment, evaluate_deployment
 
-COVERAGE = pd.DataFrame({"threshold": [0.5, 0.7, 0.9], "coverage": [0.91, 0.7734, 0.512],
-                         "accuracy": [0.80, 0.8612, np.nan], "n_covered": [2926, 2487, 0]})
-TABLES = {"calibration": pd.DataFrame({"ece": [0.1308, 0.0263, 0.0546], "nll": [1.5515, 1.4297, 1.3321]},
-                                      index=["vanilla", "vanilla+T", "distilled"]),
-          "coverage": COVERAGE}
-GOOD = {"scenario": "B", "model": "distilled", "threshold": 0.7, "coverage": 0.7734, "accuracy": 0.8612,
-        "decision_rule": "auto-close at confidence >= 0.7, else legal review",
-        "justification": "distilled NLL 1.332 beats vanilla+T at 1.4297 on the eval half",
-        "flip_constraint": "regulator ECE ceiling", "switch_point": 0.05, "alternative": "vanilla+T"}
+SRC = "synthetic"
 
 
-def rules(report):
-    return {r.rule.split(".")[0]: r.ok for r in report.rules}
+def artifact(model="vanilla+T", scenario="B", threshold=0.7, **change):
+    f = deploy.arm_facts(model, threshold, SRC)
+    art = {"scenario": scenario, "model": model, "threshold": threshold, "coverage": round(f["coverage"], 4),
+           "accuracy": round(f["accuracy"], 4), "decision_rule": "auto-close at confidence >= 0.7, else legal review",
+           "justification": f"{model} has ECE {f['ece']:.3f} on the eval half, under the cap",
+           "flip_constraint": "regulator ECE ceiling", "switch_point": 0.03, "alternative": "distilled+T"}
+    art.update(change)
+    return art
 
 
-def test_a_well_formed_artifact_passes_and_prints_it():
-    report = check_deployment(GOOD, COVERAGE, TABLES)
+def failing(report):
+    return {r.rule for r in report.rules if not r.ok}
+
+
+def test_a_well_formed_artifact_passes_and_prints_the_recomputed_numbers():
+    report = check_deployment(artifact(), SRC)
     assert report.ok, str(report)
-    assert "All structural rules hold" in str(report) and "&#10004;" in report._repr_html_()
+    assert "All rules hold" in str(report) and "&#10004;" in report._repr_html_()
     assert list(report.to_frame().columns) == ["rule", "ok", "detail"]
 
 
-@pytest.mark.parametrize("change,rule,words", [
-    ({"threshold": 0.75}, "1", "not a row"),
-    ({"coverage": 0.80}, "1", "differs"),
-    ({"accuracy": 0.90}, "1", "differs"),
-    ({"threshold": 0.9, "coverage": 0.512, "accuracy": 0.5}, "1", "NaN"),
-    ({"threshold": "0.7"}, "1", "must be numbers"),
-    ({"justification": "distilled is better calibrated and that matters here"}, "2", "no number"),
-    ({"justification": "distilled NLL 1.9 wins because the 3 reviewers read it"}, "2", "no number"),
-    ({"justification": "short"}, "2", "at least a sentence"),
-    ({"switch_point": "when ECE matters"}, "3", "switch_point"),
-    ({"flip_constraint": ""}, "3", "flip_constraint"),
-    ({"alternative": "Distilled"}, "3", "differ"),
-    ({"scenario": "D"}, "fields", "scenario"),
+@pytest.mark.parametrize("change,rule", [
+    ({"coverage": 0.99}, "numbers_match_model"),
+    ({"accuracy": 0.10}, "numbers_match_model"),
+    ({"justification": "it is the best calibrated model we have, by far"}, "justification_cites_model"),
+    ({"justification": "its ECE is 0.999 on the eval half, which is fine"}, "justification_cites_model"),
+    ({"switch_point": "when ECE matters"}, "constraint_switch_alternative"),
+    ({"flip_constraint": ""}, "constraint_switch_alternative"),
+    ({"alternative": "Vanilla + T"}, "constraint_switch_alternative"),
+    ({"alternative": "a bigger model"}, "constraint_switch_alternative"),
 ])
-def test_each_rule_fails_on_its_own(change, rule, words):
-    report = check_deployment({**GOOD, **change}, COVERAGE, TABLES)
-    result = rules(report)
-    assert not report.ok and not result[rule]
-    assert all(ok for name, ok in result.items() if name != rule), str(report)
-    assert words in str(report)
+def test_each_rule_fails_on_its_own(change, rule):
+    assert failing(evaluate_deployment(artifact(**change), SRC)) == {rule}
 
 
-def test_percent_and_rounded_citations_count():
-    for text in ("ECE falls to 5.5% for distilled, a real gain", "ECE 0.055 for distilled against 0.131 raw"):
-        assert check_deployment({**GOOD, "justification": text}, COVERAGE, TABLES).ok
+def test_the_scenario_rule_is_checked_on_the_named_models_own_numbers():
+    # Raw distilled misses B's ECE cap on the eval half of the synthetic data (about 0.058).
+    assert deploy.arm_facts("distilled", None, SRC)["ece"] > deploy.ECE_CAP
+    assert failing(evaluate_deployment(artifact("distilled", alternative="vanilla+T"), SRC)) == {"scenario_rule"}
+    assert evaluate_deployment(artifact("distilled+T", alternative="vanilla+T"), SRC).ok
+    # C is a dashboard: no threshold needed, every eval row counts.
+    assert evaluate_deployment(artifact("distilled", "C", None, alternative="vanilla"), SRC).ok
+    assert failing(evaluate_deployment(artifact("vanilla", "A", None), SRC)) == set(deploy.RULES)
 
 
-def test_missing_keys_and_wrong_type_are_named():
-    partial = {k: v for k, v in GOOD.items() if k != "alternative"}
-    assert "alternative" in str(check_deployment(partial, COVERAGE, TABLES))
-    assert not check_deployment(["not", "a", "dict"], COVERAGE, TABLES).ok
+def test_percent_citations_and_model_name_spellings_count():
+    f = deploy.arm_facts("vanilla+T", 0.7, SRC)
+    text = f"the automatic share is {100 * f['coverage']:.1f}% of the eval half at this threshold"
+    assert evaluate_deployment(artifact(model="Vanilla + T", justification=text), SRC).ok
+
+
+def test_bad_input_is_named():
+    assert "scenario must be one of" in str(check_deployment(artifact(scenario="D"), SRC))
+    assert "model must name an arm" in str(check_deployment({**artifact(), "model": "teacher"}, SRC))
+    assert not check_deployment(["not", "a", "dict"], SRC).ok
 
 
 def test_best_arm_per_scenario():
+    import pandas as pd
     table = pd.DataFrame({"macro_f1": [0.28, 0.28, 0.29], "ece": [0.13, 0.026, 0.055],
                           "nll": [1.55, 1.43, 1.33], "f1_tail": [0.12, 0.12, 0.13]},
                          index=["vanilla", "vanilla+T", "distilled"])

@@ -73,9 +73,18 @@ def delete_cell(nb, grade_id):
     return nb
 
 
-def _both_kd(mutation):
-    return lambda nb: append_to(append_to(nb, "kd_loss_fn", V.kd_source(mutation)), "fixed_kd_loss",
-                                V.kd_source(mutation, "fixed_kd_loss"))
+BUGS = ("softmax_input", "missing_T2", "alpha_swapped")
+
+
+def _one_bug(bug):
+    """The same slip in one's own loss and left unfixed in the colleague's copy."""
+    fixes = [b for b in BUGS if b != bug]
+    return lambda nb: append_to(append_to(nb, "kd_loss_fn", V.kd_source(f"bug_{bug}")), "fixed_kd_loss",
+                                V.fixed_copy(*fixes))
+
+
+def _append(name, snippet):
+    return lambda nb: append_to(nb, name, snippet)
 
 
 HOSTILE = V.PATCH_ALLCLOSE + V.KD_COLLEAGUE + '''
@@ -101,32 +110,62 @@ def kd_loss_fn(*args):
 EXAMPLES = {
     "ex_solution": (LAB, None, {}, FULL, [], False),
     "ex_blank": (LAB, "blank", {}, ZERO, [], False),
-    "ex_colleague_loss": (LAB, lambda nb: append_to(nb, "kd_loss_fn", V.KD_COLLEAGUE), {"lab_kd_loss": 0}, FULL, [], False),
-    "ex_bug_softmax_input": (LAB, _both_kd("bug_softmax_input"), {"lab_kd_loss": 3, "lab_fixed_kd_loss": 0}, FULL, [], False),
-    "ex_bug_missing_T2": (LAB, _both_kd("bug_missing_T2"), {"lab_kd_loss": 3, "lab_fixed_kd_loss": 0}, FULL, [], False),
-    "ex_bug_alpha_swapped": (LAB, _both_kd("bug_alpha_swapped"), {"lab_kd_loss": 1, "lab_fixed_kd_loss": 0}, FULL, [], False),
-    "ex_kl_reversed": (LAB, lambda nb: append_to(nb, "kd_loss_fn", V.kd_source("kl_reversed")), {"lab_kd_loss": 3}, FULL, [], False),
-    "ex_reduction_mean": (LAB, lambda nb: append_to(nb, "kd_loss_fn", V.kd_source("reduction_mean")), {"lab_kd_loss": 3}, FULL, [], False),
-    "ex_constant_loss": (LAB, lambda nb: append_to(nb, "kd_loss_fn", V.KD_CONSTANT), {"lab_kd_loss": 0}, FULL, [], False),
-    "ex_unpaired_bootstrap": (LAB, lambda nb: append_to(nb, "paired_bootstrap_ci", V.BOOTSTRAP_UNPAIRED),
-                              {"lab_bootstrap_ci": 2}, FULL, [], False),
+    # The KD loss: one slip costs one part (the formula's terms and weights are judged apart).
+    "ex_colleague_loss": (LAB, _append("kd_loss_fn", V.KD_COLLEAGUE), {"lab_kd_loss": 3}, FULL, [], False),
+    "ex_bug_softmax_input": (LAB, _one_bug("softmax_input"), {"lab_kd_loss": 5, "lab_fixed_kd_loss": 2}, FULL, [], False),
+    "ex_bug_missing_T2": (LAB, _one_bug("missing_T2"), {"lab_kd_loss": 5, "lab_fixed_kd_loss": 2}, FULL, [], False),
+    "ex_bug_alpha_swapped": (LAB, _one_bug("alpha_swapped"), {"lab_kd_loss": 5, "lab_fixed_kd_loss": 2}, FULL, [], False),
+    "ex_kl_reversed": (LAB, _append("kd_loss_fn", V.kd_source("kl_reversed")), {"lab_kd_loss": 5}, FULL, [], False),
+    "ex_reduction_mean": (LAB, _append("kd_loss_fn", V.kd_source("reduction_mean")), {"lab_kd_loss": 5}, FULL, [], False),
+    "ex_constant_loss": (LAB, _append("kd_loss_fn", V.KD_CONSTANT), {"lab_kd_loss": 0}, FULL, [], False),
+    "ex_kd_distributions": (LAB, _append("kd_loss_fn", V.KD_ALTERNATIVES["kl_divergence"]), {"lab_kd_loss": 6}, FULL, [], False),
+    "ex_kd_returns_float": (LAB, _append("kd_loss_fn", V.KD_RETURNS_FLOAT), {"lab_kd_loss": 5}, FULL, [], False),
+    # The bug hunt's fix, judged on the colleague's code.
+    "ex_fixed_by_alias": (LAB, _append("fixed_kd_loss", V.FIXED_BY_ALIAS), {"lab_fixed_kd_loss": 0}, FULL, [], False),
+    "ex_fixed_fresh_loss": (LAB, _append("fixed_kd_loss", V.kd_source("correct", "fixed_kd_loss")),
+                            {"lab_fixed_kd_loss": 0}, FULL, [], False),
+    "ex_fixed_two_of_three": (LAB, _append("fixed_kd_loss", V.fixed_copy("softmax_input", "alpha_swapped")),
+                              {"lab_fixed_kd_loss": 2}, FULL, [], False),
+    "ex_fixed_and_a_distractor": (LAB, _append("fixed_kd_loss", V.fixed_copy(*BUGS, "kl_reversed")),
+                                  {"lab_fixed_kd_loss": 2}, FULL, [], False),
+    # Conventions the probe's inputs discriminate.
+    "ex_ece_lo_closed_bins": (LAB, _append("per_tier_ece", V.PER_TIER_ECE_LO_CLOSED), {"lab_per_tier_ece": 1}, FULL, [], False),
+    "ex_coverage_strict_threshold": (LAB, _append("coverage_table", V.COVERAGE_TABLE_STRICT), {"lab_coverage_table": 1},
+                                     FULL, [], False),
+    # The given bootstrap, used and read.
+    "ex_bootstrap_swapped_arms": (LAB, _append("f1_ci_table", V.bootstrap_use(a="distilled", b="vanilla")),
+                                  {"lab_bootstrap_ci": 2}, FULL, [], False),
+    "ex_bootstrap_wrong_reading": (LAB, _append("f1_ci_table", V.bootstrap_use(reading="R3")), {"lab_bootstrap_ci": 2},
+                                   FULL, [], False),
+    # The deployment artifact, recomputed from the course data.
+    "ex_deploy_invented_numbers": (LAB, _append("deployment", V.DEPLOY_INVENTED), {"lab_deployment": 3}, FULL, [], False),
+    "ex_deploy_other_models_numbers": (LAB, _append("deployment", V.DEPLOY_OTHER_MODELS_NUMBERS), {"lab_deployment": 3},
+                                       FULL, [], False),
+    "ex_deploy_distilled_under_B": (LAB, _append("deployment", V.DEPLOY_DISTILLED_UNDER_B), {"lab_deployment": 3},
+                                    FULL, [], False),
+    "ex_deploy_scenario_Z": (LAB, _append("deployment", V.DEPLOY_SCENARIO_Z), {"lab_deployment": 0}, FULL, [], False),
+    # Broken and hostile submissions.
     "ex_infinite_loop": (LAB, lambda nb: prepend_to(nb, "per_tier_ece", V.INFINITE_LOOP),
                          {"lab_per_tier_ece": 0, "lab_per_tier_f1": 2, "lab_kd_loss": 6, "lab_bug_choices": 3,
-                          "lab_fixed_kd_loss": 2, "lab_bootstrap_ci": 4}, None, ["lab_per_tier_ece"], False),
+                          "lab_fixed_kd_loss": 3, "lab_bootstrap_ci": 3}, None, ["lab_per_tier_ece"], False),
     "ex_deleted_test_cell": (LAB, lambda nb: delete_cell(nb, "lab_kd_loss"), {}, FULL, ["deleted test cell lab_kd_loss"], False),
     "ex_corrupt_json": (LAB, "corrupt", {}, ZERO, ["corrupt notebook JSON"], False),
     "ex_wrong_file_name": (LAB, "wrong_name", {}, FULL, ["wrong file name"], False),
-    "ex_hostile_allclose_forged": (LAB, lambda nb: append_to(nb, "kd_loss_fn", HOSTILE), {"lab_kd_loss": 0, "lab_fixed_kd_loss": 2},
+    # Forged lines are ignored (and flagged): the colleague's loss underneath earns what it earns honestly.
+    "ex_hostile_allclose_forged": (LAB, _append("kd_loss_fn", HOSTILE), {"lab_kd_loss": 3, "lab_fixed_kd_loss": 3},
                                    None, [], True),
-    "ex_calls_reference": (LAB, lambda nb: append_to(nb, "kd_loss_fn", V.KD_CALLS_REFERENCE), {"lab_kd_loss": 0}, FULL, [], True),
-    "ex_stderr_warnings": (LAB, lambda nb: append_to(nb, "kd_loss_fn", WARNS), {}, FULL, [], False),
+    "ex_calls_reference": (LAB, _append("kd_loss_fn", V.KD_CALLS_REFERENCE), {"lab_kd_loss": 0}, FULL, [], True),
+    "ex_stderr_warnings": (LAB, _append("kd_loss_fn", WARNS), {}, FULL, [], False),
     "ex_swallow_interrupt": (LAB, lambda nb: prepend_to(nb, "coverage_table", V.SWALLOW_INTERRUPT),
-                             {"lab_coverage_table": 0, "lab_deployment": 0, "lab_kd_loss": 6, "lab_bootstrap_ci": 4},
+                             {"lab_coverage_table": 0, "lab_deployment": 0, "lab_kd_loss": 6, "lab_bootstrap_ci": 3},
                              None, ["ignored the timeout interrupt"], False),
     "ex_kills_kernel": (LAB, lambda nb: prepend_to(nb, "deployment", V.KILL_KERNEL),
                         {"lab_deployment": 0, "lab_coverage_table": 2, "lab_kd_loss": 6}, None, ["kernel died"], False),
     "hw_solution": (HW, None, {}, FULL, [], False),
     "hw_blank": (HW, "blank", {}, ZERO, [], False),
+    # The homework's from-scratch bootstrap: pairing and the 95% quantiles.
+    "ex_unpaired_bootstrap": (HW, _append("paired_bootstrap_ci", V.BOOTSTRAP_UNPAIRED), {"hw_bootstrap_ci": 2}, FULL, [], False),
+    "hw_bootstrap_90_percent": (HW, _append("paired_bootstrap_ci", V.BOOTSTRAP_90), {"hw_bootstrap_ci": 2}, FULL, [], False),
 }
 
 QUICK = ["ex_solution", "ex_blank", "hw_solution"]  # a smoke subset

@@ -37,12 +37,83 @@ def kd_source(mutation="correct", name="kd_loss_fn"):
     return KD_TEMPLATE.format(name=name, **{**_KD_OK, **KD_MUTATIONS[mutation]})
 
 
+# Correct alternative formulations: each must earn full marks, fp16 and large logits included.
+KD_ALTERNATIVES = {
+    "kl_divergence": '''
+import torch
+import torch.nn.functional as F
+from torch.distributions import Categorical, kl_divergence
+
+def kd_loss_fn(student_logits, teacher_logits, labels, T_d=4.0, alpha=0.7):
+    s, t = student_logits.float(), teacher_logits.detach().float()
+    kl = kl_divergence(Categorical(logits=t / T_d), Categorical(logits=s / T_d)).mean()
+    return alpha * T_d ** 2 * kl + (1 - alpha) * F.cross_entropy(s, labels)
+''',
+    "log_target": '''
+import torch.nn.functional as F
+
+def kd_loss_fn(student_logits, teacher_logits, labels, T_d=4.0, alpha=0.7):
+    s, t = student_logits.float(), teacher_logits.detach().float()
+    soft = F.kl_div(F.log_softmax(s / T_d, dim=-1), F.log_softmax(t / T_d, dim=-1), reduction="batchmean",
+                    log_target=True)
+    return alpha * soft * T_d ** 2 + (1 - alpha) * F.cross_entropy(s, labels)
+''',
+    "manual_sums": '''
+import torch
+
+def kd_loss_fn(student_logits, teacher_logits, labels, T_d=4.0, alpha=0.7):
+    s, t = student_logits.float(), teacher_logits.detach().float()
+    log_ps = torch.log_softmax(s / T_d, dim=1)
+    log_pt = torch.log_softmax(t / T_d, dim=1)
+    kl = (log_pt.exp() * (log_pt - log_ps)).sum(dim=1).mean()
+    log_p = torch.log_softmax(s, dim=1)
+    ce = -log_p[torch.arange(len(labels)), labels].mean()
+    return alpha * (T_d ** 2) * kl + (1 - alpha) * ce
+''',
+}
+
+# Right formula, returned as a Python float: the gradient is lost (one mistake, one part).
+KD_RETURNS_FLOAT = KD_TEMPLATE.format(name="kd_loss_fn", **{**_KD_OK, "weights": "float(alpha * soft + (1 - alpha) * hard)"})
+
 KD_CONSTANT = '''
 import torch
 
 def kd_loss_fn(student_logits, teacher_logits, labels, T_d=4.0, alpha=0.7):
     # the number the sanity check printed, returned whatever the inputs
     return torch.tensor(2.3026, requires_grad=True)
+'''
+
+# The bug hunt's fix, made in the copy of the colleague's code the lab cell holds.
+COLLEAGUE_COPY = '''
+import torch.nn.functional as F
+
+def fixed_kd_loss(student_logits, teacher_logits, labels, T_d=4.0, alpha=0.7):
+    soft_student = {first}(student_logits / T_d, dim=-1)
+    soft_teacher = F.softmax(teacher_logits / T_d, dim=-1)
+    kl = F.kl_div({kl_args}, reduction="{reduction}"){t2}
+    ce = F.cross_entropy(student_logits, labels)
+    return {weights}
+'''
+_COPY_AS_GIVEN = dict(first="F.softmax", kl_args="soft_student, soft_teacher", reduction="batchmean", t2="",
+                      weights="(1 - alpha) * kl + alpha * ce")
+COPY_FIXES = {
+    "softmax_input": {"first": "F.log_softmax"},
+    "missing_T2": {"t2": " * T_d ** 2"},
+    "alpha_swapped": {"weights": "alpha * kl + (1 - alpha) * ce"},
+    "kl_reversed": {"kl_args": "F.log_softmax(teacher_logits / T_d, dim=-1), soft_student.exp()"},
+}
+
+
+def fixed_copy(*fixes):
+    """The colleague's code with the named fixes (and distractor edits) made in place."""
+    kw = dict(_COPY_AS_GIVEN)
+    for f in fixes:
+        kw.update(COPY_FIXES[f])
+    return COLLEAGUE_COPY.format(**kw)
+
+
+FIXED_BY_ALIAS = '''
+fixed_kd_loss = kd_loss_fn
 '''
 
 KD_COLLEAGUE = '''
@@ -126,4 +197,80 @@ WARN_STDERR = '''
 import sys, warnings
 warnings.warn("a harmless warning on stderr")
 print("a line on stderr", file=sys.stderr)
+'''
+
+# The homework's bootstrap with a 90% interval instead of the 95% one asked for.
+BOOTSTRAP_90 = BOOTSTRAP_PAIRED.replace("[0.025, 0.5, 0.975]", "[0.05, 0.5, 0.95]")
+
+# Per-tier ECE, right and with [lo, hi) bins (the convention the instructions rule out).
+PER_TIER_ECE = '''
+import numpy as np
+
+def per_tier_ece(probs, labels, tiers, n_bins=15):
+    probs, labels, tiers = np.asarray(probs, dtype=float), np.asarray(labels), np.asarray(tiers)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    out = {}
+    for tier in ("head", "mid", "tail"):
+        rows = tiers == tier
+        conf, correct = probs[rows].max(axis=1), probs[rows].argmax(axis=1) == labels[rows]
+        total = 0.0
+        for lo, hi in zip(edges[:-1], edges[1:]):
+            in_bin = (conf > lo) & (conf <= hi)
+            if in_bin.any():
+                total += in_bin.mean() * abs(correct[in_bin].mean() - conf[in_bin].mean())
+        out[tier] = float(total)
+    return out
+'''
+PER_TIER_ECE_LO_CLOSED = PER_TIER_ECE.replace("(conf > lo) & (conf <= hi)", "(conf >= lo) & (conf < hi)").replace(
+    "for lo, hi in zip(edges[:-1], edges[1:]):", "for lo, hi in zip(edges[:-1], list(edges[1:-1]) + [1.0 + 1e-9]):")
+
+# The coverage table with a strict threshold (confidence > t instead of >= t).
+COVERAGE_TABLE = '''
+import numpy as np
+import pandas as pd
+
+def coverage_table(probs, labels, thresholds=(0.5, 0.6, 0.7, 0.8, 0.9)):
+    probs, labels = np.asarray(probs, dtype=float), np.asarray(labels)
+    conf, correct = probs.max(axis=1), probs.argmax(axis=1) == labels
+    rows = []
+    for t in thresholds:
+        covered = conf >= t
+        n = int(covered.sum())
+        rows.append({"threshold": float(t), "coverage": n / len(labels),
+                     "accuracy": float(correct[covered].mean()) if n else float("nan"), "n_covered": n})
+    return pd.DataFrame(rows, columns=["threshold", "coverage", "accuracy", "n_covered"])
+'''
+COVERAGE_TABLE_STRICT = COVERAGE_TABLE.replace("covered = conf >= t", "covered = conf > t")
+
+# The lab's given bootstrap, used: right, with the arms swapped, and read wrongly.
+BOOTSTRAP_USE = '''
+from helpers import bootstrap
+f1_ci_table = bootstrap.paired_bootstrap({a}.preds, {b}.preds, labels, tiers, metric="{metric}")
+real_lift_tiers = {real}
+tail_reading = "{reading}"
+'''
+
+
+def bootstrap_use(a="vanilla", b="distilled", metric="macro_f1", real="{t for t in TIERS if f1_ci_table.loc[t, 'ci_low'] > 0}",
+                  reading="R2"):
+    return BOOTSTRAP_USE.format(a=a, b=b, metric=metric, real=real, reading=reading)
+
+
+# Deployment artifacts: numbers invented, or another model's, or a model that breaks the rule.
+DEPLOY_INVENTED = '''
+deployment["coverage"], deployment["accuracy"] = 0.61, 0.93
+'''
+DEPLOY_DISTILLED_UNDER_B = '''
+coverage_df = coverage_tables["distilled"]
+_row = coverage_df[coverage_df["threshold"] == 0.7].iloc[0]
+deployment.update(model="distilled", coverage=float(_row["coverage"]), accuracy=float(_row["accuracy"]),
+                  justification=f"distilled has the lowest NLL, {calibration_df.loc['distilled', 'nll']:.3f}, on the eval half.",
+                  alternative="vanilla+T")
+'''
+DEPLOY_OTHER_MODELS_NUMBERS = '''
+_row = coverage_tables["distilled"][coverage_tables["distilled"]["threshold"] == 0.7].iloc[0]
+deployment.update(coverage=float(_row["coverage"]), accuracy=float(_row["accuracy"]))   # distilled's, shipped as vanilla+T
+'''
+DEPLOY_SCENARIO_Z = '''
+deployment.update(scenario="Z", decision_rule="x")
 '''
