@@ -231,3 +231,34 @@ def test_kaggle_variable_for_a_non_root_user_without_kaggle(clean_env, monkeypat
         env = setup_env.setup()
     assert env.where == "local"
     assert "/kaggle/working cannot be written (PermissionError: Permission denied)" in capsys.readouterr().out
+
+
+def _bwrap_unshare_net_works():
+    import shutil
+    import subprocess
+    if not shutil.which("bwrap"):
+        return False
+    return subprocess.run(["bwrap", "--dev-bind", "/", "/", "--unshare-net", "true"], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not _bwrap_unshare_net_works(), reason="needs bubblewrap (bwrap) to block the network")
+def test_the_offline_wheel_installs_with_the_network_blocked(tmp_path):
+    """The offline route: with its dependencies present (as on Kaggle), pip needs no network for the wheel."""
+    import json
+    import subprocess
+    import sys
+    import shutil
+    root = Path(__file__).resolve().parents[1]
+    src = tmp_path / "src"  # a copy, so that the build leaves nothing in the working tree
+    shutil.copytree(root / "helpers", src / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(root / name, src / name)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", str(src),
+                    "-w", str(tmp_path)], check=True, capture_output=True, timeout=300)
+    wheel = next(tmp_path.glob("ecbs_week6_helpers-*.whl"))
+    report = tmp_path / "report.json"
+    proc = subprocess.run(["bwrap", "--dev-bind", "/", "/", "--unshare-net", "--", sys.executable, "-m", "pip",
+                           "install", "--dry-run", "--quiet", "--report", str(report), str(wheel)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert [i["metadata"]["name"] for i in json.loads(report.read_text())["install"]] == ["ecbs-week6-helpers"]
