@@ -65,7 +65,8 @@ test-lowest: $(UV)
 # A Kaggle-like preinstalled stack (requirements/kaggle.txt: transformers 4.57,
 # hub 0.36, numpy 2.0, pandas 2.2, ...), then this project on top without
 # changing it; the check that `pip install <wheel>[train]` plans no change to
-# it (needs the package registry), the training tests and both solution notebooks.
+# it (needs the package registry), the training tests (the slow kill/resume and
+# two-process ones too) and both solution notebooks.
 test-kaggle: $(UV)
 	$(call fresh_venv_with_torch,$(KAGGLE))
 	$(UV) pip install --quiet --python $(KAGGLE)/bin/python --override requirements/keep-torch.txt \
@@ -75,6 +76,7 @@ test-kaggle: $(UV)
 	$(KAGGLE)/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	$(KAGGLE)/bin/python -m pytest $(TEST_FLAGS) -m "not slow" tests/test_kaggle_stack.py \
 	    tests/test_training.py tests/test_training_prepare.py tests/test_notebooks.py
+	$(KAGGLE)/bin/python -m pytest $(TEST_FLAGS) tests/test_training_processes.py
 
 # The headline table, plots and both notebooks as HTML; then the instructor's
 # side: release (demo flag), grade the generated example submissions, report.
