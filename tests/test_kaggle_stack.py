@@ -9,6 +9,7 @@ registry and .venv-kaggle; without the venv it is skipped.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -21,6 +22,12 @@ KAGGLE_PY = ROOT / ".venv-kaggle" / "bin" / "python"
 # What a Kaggle image preinstalls and other preinstalled packages depend on.
 UNTOUCHED = ("transformers", "huggingface-hub", "tokenizers", "torch", "numpy", "pandas", "matplotlib",
              "scikit-learn", "accelerate", "scipy", "safetensors", "pyarrow")
+
+
+def _pip_env():
+    """This environment without PYTHONPATH: other tests put the checkout on it, and pip would then take
+    the checkout's egg-info for an installed ecbs-week6-helpers."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
 
 
 def _norm(name):
@@ -57,7 +64,7 @@ def test_kaggle_versions_satisfy_every_declared_range():
 @pytest.mark.skipif(not KAGGLE_PY.exists(), reason="no .venv-kaggle: `make test-kaggle` builds it and runs this test")
 def test_train_extra_changes_nothing_on_a_kaggle_stack(tmp_path):
     installed = json.loads(subprocess.run([str(KAGGLE_PY), "-m", "pip", "list", "--format=json"], check=True,
-                                          capture_output=True, text=True).stdout)
+                                          capture_output=True, text=True, env=_pip_env()).stdout)
     versions = {_norm(p["name"]): p["version"] for p in installed}
     for name, pin in _kaggle_pins().items():
         assert versions.get(name) == pin, f".venv-kaggle has {name} {versions.get(name)}, kaggle.txt says {pin}"
@@ -67,11 +74,11 @@ def test_train_extra_changes_nothing_on_a_kaggle_stack(tmp_path):
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, src / name)
     subprocess.run([str(KAGGLE_PY), "-m", "pip", "wheel", "--quiet", "--no-deps", str(src), "-w", str(tmp_path)],
-                   check=True, capture_output=True, text=True, timeout=600)
+                   check=True, capture_output=True, text=True, timeout=600, env=_pip_env())
     wheel = next(tmp_path.glob("ecbs_week6_helpers-*.whl"))
     report = tmp_path / "report.json"
     proc = subprocess.run([str(KAGGLE_PY), "-m", "pip", "install", "--dry-run", "--quiet", "--report", str(report),
-                           f"{wheel}[train]"], capture_output=True, text=True, timeout=600)
+                           f"{wheel}[train]"], capture_output=True, text=True, timeout=600, env=_pip_env())
     assert proc.returncode == 0, proc.stderr[-3000:]
     planned = {_norm(item["metadata"]["name"]): item["metadata"]["version"]
                for item in json.loads(report.read_text())["install"]}
