@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE ?= 1
 export MPLBACKEND ?= Agg
 
-.PHONY: venv demo test bench reveals reveals-check release grade formgrader final-grades lock student-wheel clean
+.PHONY: venv demo test test-lowest test-kaggle bench reveals reveals-check release grade formgrader final-grades lock student-wheel clean
 
 venv: $(STAMP)
 
@@ -24,6 +24,59 @@ $(STAMP): pyproject.toml requirements/lock.txt
 	$(PY) -m pip install --quiet -c requirements/lock.txt -e ".[train,grade,dev]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
+
+# --- Version bounds --------------------------------------------------------
+# Both targets build their own venv next to .venv (gitignored) with uv, and put
+# torch in first with pip, as pinned in the lock (requirements/keep-torch.txt
+# keeps uv from replacing it: older CPU wheels are not on PyPI, so the torch
+# bound is the one bound not installed at its lowest).
+UV     := $(VENV)/bin/uv
+LOWEST ?= .venv-lowest
+KAGGLE ?= .venv-kaggle
+TEST_FLAGS ?= -q -p no:cacheprovider
+
+$(UV): $(STAMP) requirements/tools.txt
+	$(PY) -m pip install --quiet -r requirements/tools.txt
+	touch $(UV)
+
+define fresh_venv_with_torch
+	rm -rf $(1)
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install --quiet $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$$(grep '^torch==' requirements/lock.txt)"
+endef
+
+# The lowest version pyproject.toml allows of every direct dependency (uv
+# --resolution lowest-direct): the non-slow tests, both solution notebooks
+# included.  Then once more on the transformers 5 line (lowest 5.x and the hub
+# and accelerate it needs): the tests that import transformers or the hub.
+test-lowest: $(UV)
+	$(call fresh_venv_with_torch,$(LOWEST))
+	$(UV) pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct \
+	    --override requirements/keep-torch.txt -e ".[train,grade,dev]"
+	$(LOWEST)/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	@$(UV) pip list --python $(LOWEST)/bin/python | grep -iE '^(numpy|scipy|pandas|matplotlib|scikit-learn|pyyaml|huggingface-hub|tqdm|torch|transformers|tokenizers|safetensors|accelerate|pyarrow|nbgrader|nbformat|nbconvert|nbclient|ipykernel|ipython|pytest) '
+	$(LOWEST)/bin/python -m pytest $(TEST_FLAGS) -m "not slow"
+	$(UV) pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct \
+	    --override requirements/keep-torch.txt -c requirements/lowest-transformers5.txt -e ".[train,grade,dev]"
+	@$(UV) pip list --python $(LOWEST)/bin/python | grep -iE '^(huggingface-hub|transformers|tokenizers|accelerate|safetensors) '
+	$(LOWEST)/bin/python -m pytest $(TEST_FLAGS) -m "not slow" tests/test_training.py \
+	    tests/test_training_prepare.py tests/test_hub_download.py tests/test_artifacts.py tests/test_imports.py
+
+# A Kaggle-like preinstalled stack (requirements/kaggle.txt: transformers 4.57,
+# hub 0.36, numpy 2.0, pandas 2.2, ...), then this project on top without
+# changing it; the check that `pip install <wheel>[train]` plans no change to
+# it (needs the package registry), the training tests (the slow kill/resume and
+# two-process ones too) and both solution notebooks.
+test-kaggle: $(UV)
+	$(call fresh_venv_with_torch,$(KAGGLE))
+	$(UV) pip install --quiet --python $(KAGGLE)/bin/python --override requirements/keep-torch.txt \
+	    -r requirements/kaggle.txt
+	$(UV) pip install --quiet --python $(KAGGLE)/bin/python --override requirements/keep-torch.txt \
+	    -c requirements/kaggle.txt -e ".[train,grade,dev]"
+	$(KAGGLE)/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	$(KAGGLE)/bin/python -m pytest $(TEST_FLAGS) -m "not slow" tests/test_kaggle_stack.py \
+	    tests/test_training.py tests/test_training_prepare.py tests/test_notebooks.py
+	$(KAGGLE)/bin/python -m pytest $(TEST_FLAGS) tests/test_training_processes.py
 
 # The headline table, plots and both notebooks as HTML; then the instructor's
 # side: release (demo flag), grade the generated example submissions, report.
@@ -72,4 +125,4 @@ lock: venv
 	HF_HUB_OFFLINE=0 $(PY) -m helpers data lock
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache
+	rm -rf $(VENV) $(LOWEST) $(KAGGLE) $(OUT) .pytest_cache

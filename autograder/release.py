@@ -2,11 +2,15 @@
 
 Refuses, with the reason, when a notebook's reveal numbers are stale
 (``python -m helpers reveals --check``) or were rendered from synthetic data,
-unless ``--allow-synthetic-reveals`` is given (demos and tests).
+unless ``--allow-synthetic-reveals`` is given (demos and tests); and when the
+notebooks' first cell would install the helpers from a placeholder or from the
+instructor's private repository (``INSTALL_SPEC``), unless
+``--allow-private-install`` is given (demos and tests).
 """
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib.util
 import subprocess
 import sys
@@ -52,6 +56,29 @@ def preflight(source, assignments, allow_synthetic=False, check_reveals=True):
     return sources
 
 
+def install_source_check(source, assignments):
+    """Raise ReleaseRefused when a notebook's first cell installs from a placeholder or the private repository."""
+    from helpers.setup_env import install_spec_problem
+    for a in assignments:
+        path = _notebook(source, a)
+        nb = nbformat.read(path, as_version=4)
+        spec = None
+        for cell in nb.cells:
+            if cell.cell_type != "code" or "INSTALL_SPEC =" not in cell.source:
+                continue
+            for node in ast.parse(cell.source).body:
+                if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "INSTALL_SPEC":
+                    spec = ast.literal_eval(node.value)
+            break
+        problem = install_spec_problem(spec) if spec is not None else "its first cell sets no INSTALL_SPEC"
+        if problem:
+            raise ReleaseRefused(
+                f"{path.name}: {problem}, so students could not install the course helpers on Kaggle. Publish "
+                "the student wheel (`make student-wheel`) or a helpers-only repository, set INSTALL_SPEC in "
+                "helpers/setup_env.py to it, rebuild the notebooks (`python notebooks/build.py`), and release "
+                "again; or pass --allow-private-install for a demo release.")
+
+
 def generate(work, source, assignments):
     """Run nbgrader generate_assignment for each assignment into work/release (and the gradebook)."""
     from nbgrader.converters import GenerateAssignment
@@ -79,16 +106,23 @@ def main(argv=None):
     ap.add_argument("--assignment", action="append", choices=ASSIGNMENTS, help="release only this one")
     ap.add_argument("--allow-synthetic-reveals", action="store_true",
                     help="release notebooks whose reveal numbers came from synthetic data (demos only)")
+    ap.add_argument("--allow-private-install", action="store_true",
+                    help="release notebooks whose first cell installs from a placeholder or the instructor's "
+                         "private repository (demos only)")
     ap.add_argument("--skip-reveals-check", action="store_true", help="do not run helpers reveals --check")
     args = ap.parse_args(argv)
     work = (args.work or default_work()).resolve()
     assignments = tuple(args.assignment or ASSIGNMENTS)
     try:
         sources = preflight(args.source, assignments, args.allow_synthetic_reveals, not args.skip_reveals_check)
+        if not args.allow_private_install:
+            install_source_check(args.source, assignments)
     except ReleaseRefused as exc:
         print(f"release refused: {exc}", file=sys.stderr)
         return 1
     for a, path in generate(work, args.source, assignments).items():
         note = "  (reveals from SYNTHETIC data: demo release)" if sources[a] != "hub" else ""
+        if args.allow_private_install:
+            note += "  (installs from an unpublished source: demo release)"
         print(f"released {a} -> {path}{note}")
     return 0

@@ -1,11 +1,14 @@
 """First-cell environment set-up for the week's notebooks: Kaggle, a local checkout, or offline.
 
 The notebook's first cell makes ``helpers`` importable (a checkout on the path,
-or ``pip install`` of :data:`INSTALL_SPEC` on Kaggle) and then calls
-:func:`setup`, which
+or, on Kaggle, :func:`install_helpers`: the course wheel attached to the
+notebook as a dataset, else ``pip install`` of :data:`INSTALL_SPEC`, with a
+message that says what to do when that fails) and then calls :func:`setup`, which
 
 * detects Kaggle and puts the Hugging Face cache under ``/kaggle/working``
-  (it persists between sessions there);
+  (it persists between sessions there); where ``KAGGLE_KERNEL_RUN_TYPE`` is set
+  but ``/kaggle`` cannot be written (not a Kaggle machine), it says so and
+  stays local;
 * seeds Python, NumPy and torch once;
 * picks the artifact source once (``auto``: the Hub when reachable and
   configured, otherwise the embedded synthetic copy) and says which, loudly.
@@ -22,10 +25,16 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["INSTALL_SPEC", "SEED", "Env", "setup", "on_kaggle", "show", "showfig", "label", "ENV"]
+__all__ = ["INSTALL_SPEC", "PRIVATE_REPOSITORY", "SEED", "Env", "setup", "on_kaggle", "install_helpers",
+           "install_spec_problem", "show", "showfig", "label", "ENV"]
 
-#: Where Kaggle installs the course helpers from (pip requirement spec).
+#: Where Kaggle installs the course helpers from (pip requirement spec).  The
+#: instructor sets it to the published student wheel (``make student-wheel``) or a
+#: helpers-only repository, then rebuilds the notebooks; ``python -m autograder
+#: release`` refuses while it is a placeholder or :data:`PRIVATE_REPOSITORY`.
 INSTALL_SPEC = "git+https://github.com/earino/applied-deep-learning-week6-suite.git@main"
+#: The instructor's repository (solutions, answer key): students cannot install from it.
+PRIVATE_REPOSITORY = "github.com/earino/applied-deep-learning-week6-suite"
 #: The one seed the notebooks set (numpy, random, torch).
 SEED = 42
 KAGGLE_WORKING = Path("/kaggle/working")
@@ -52,6 +61,79 @@ def on_kaggle():
     return bool(os.environ.get("KAGGLE_KERNEL_RUN_TYPE")) or KAGGLE_WORKING.is_dir()
 
 
+def install_spec_problem(spec, private=PRIVATE_REPOSITORY):
+    """Why students cannot install from ``spec`` (a sentence), or None when nothing is known against it."""
+    text = (spec or "").strip()
+    if not text or "<" in text or "REPLACE" in text.upper() or ".invalid" in text or "example.com" in text:
+        return f"INSTALL_SPEC is a placeholder ({spec!r}), not a place the helpers can be installed from"
+    if private and private.lower() in text.lower():
+        return (f"INSTALL_SPEC ({spec}) points at the instructor's private repository ({private}), "
+                "which students cannot read")
+    return None
+
+
+# install_helpers is copied verbatim into the notebooks' first cell (notebooks/build.py),
+# where helpers is not importable yet: standard library only, no module globals.
+def install_helpers(spec, problem=None, inputs="/kaggle/input", run=None, online=None):
+    """Install the course helpers: a course wheel attached under ``inputs``, else ``spec``.
+
+    ``problem`` is what is known against ``spec`` (:func:`install_spec_problem`).
+    On failure, raises RuntimeError saying what went wrong and what to do, in the
+    student's terms: no internet (Kaggle's switch, or the offline wheel), an
+    unreachable, placeholder or private install source, a wheel that would not install.
+    ``run`` (pip runner) and ``online`` (is the package index reachable?) are injectable.
+    """
+    import glob, os, socket, subprocess, sys  # noqa: E401
+    kaggle = bool(os.environ.get("KAGGLE_KERNEL_RUN_TYPE")) or os.path.isdir("/kaggle/working")
+    wheels = sorted(glob.glob(os.path.join(inputs, "**", "ecbs_week6_helpers-*.whl"), recursive=True))
+    offline_route = (
+        "Offline route (internet can stay off): ask your instructor for the course wheel "
+        "ecbs_week6_helpers-<version>-py3-none-any.whl, " + (
+            "add it to this notebook as a dataset (right-hand panel: Add Input > Datasets, or Upload), "
+            f"and run this cell again: it finds {inputs}/**/ecbs_week6_helpers-*.whl by itself."
+            if kaggle else "and run `pip install <path to the wheel>` in this environment."))
+    if not wheels and problem and "placeholder" in problem:
+        raise RuntimeError(f"The course helpers cannot be installed: {problem}. Tell your instructor or TA "
+                           f"(the notebook needs INSTALL_SPEC set in helpers/setup_env.py).\n{offline_route}")
+    target = wheels[-1] if wheels else spec
+    print(f"Installing the course helpers from {target} ...")
+    run = run or subprocess.run
+    proc = run([sys.executable, "-m", "pip", "install", "--quiet", target], capture_output=True, text=True)
+    if proc.returncode == 0:
+        import importlib
+        importlib.invalidate_caches()  # the kernel is running: let it see the new package
+        return target
+    said = "\n".join(((proc.stdout or "") + "\n" + (proc.stderr or "")).strip().splitlines()[-8:])
+    if online is None:
+        def online():
+            try:
+                socket.create_connection(("pypi.org", 443), timeout=5).close()
+                return True
+            except OSError:
+                return False
+    net_words = ("Temporary failure in name resolution", "Name or service not known", "Could not resolve host",
+                 "Failed to establish a new connection", "Network is unreachable", "No route to host")
+    if not online() or any(w in said for w in net_words):
+        why = "this notebook has no internet connection" + (
+            " (the wheel needs packages this machine lacks)" if wheels else "")
+        fix = ("Turn the notebook's internet on: right-hand panel > Settings > Internet: On (Kaggle asks for a "
+               "phone-verified account), then run this cell again." if kaggle else
+               "Connect this machine to the internet (or set HTTPS_PROXY), then run this cell again.")
+        if not wheels:
+            fix += "\n" + offline_route
+    elif wheels:
+        why = f"pip could not install the attached wheel {target}"
+        fix = "Check that the dataset holds the course's wheel for this week (ask your TA for the current one)."
+    elif problem:
+        why = f"{problem}, so pip could not install it"
+        fix = "Tell your instructor or TA: the released notebook must name the published student wheel.\n" \
+              + offline_route
+    else:
+        why = f"the install source {spec} could not be reached or installed"
+        fix = "Tell your instructor or TA (the source may have moved or be private).\n" + offline_route
+    raise RuntimeError(f"The course helpers could not be installed: {why}.\n{fix}\npip said:\n{said}")
+
+
 def _seed_everything(seed):
     random.seed(seed)
     import numpy as np
@@ -61,6 +143,21 @@ def _seed_everything(seed):
         torch.manual_seed(seed)
     except ImportError:  # analysis without torch still works
         pass
+
+
+def _writable(folder):
+    """Create ``folder``; False, with a message, where that is impossible (e.g. /kaggle off Kaggle)."""
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        probe = Path(folder) / ".write_test"
+        probe.write_text("")
+        probe.unlink()
+        return True
+    except OSError as exc:
+        print(f"Note: this looks like Kaggle (KAGGLE_KERNEL_RUN_TYPE is set) but {folder} cannot be written "
+              f"({type(exc).__name__}: {exc.strerror or exc}), so this is not a Kaggle machine. Continuing as "
+              "a local run with the default caches; unset KAGGLE_KERNEL_RUN_TYPE to silence this note.")
+        return False
 
 
 def _resolve_source(requested):
@@ -80,6 +177,8 @@ def setup(source="auto", seed=SEED, quiet=False):
         raise ValueError(f"source must be 'auto', 'hub' or 'synthetic', got {source!r}.")
     where = "kaggle" if on_kaggle() else "local"
     hf_cache = None
+    if where == "kaggle" and not _writable(KAGGLE_WORKING):
+        where = "local"
     if where == "kaggle":
         hf_cache = str(KAGGLE_WORKING / "hf_cache")
         os.environ.setdefault("HF_HOME", hf_cache)

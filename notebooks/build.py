@@ -38,21 +38,31 @@ TARGETS = {
 
 
 def setup_cell(prefix):
-    from helpers.setup_env import INSTALL_SPEC
+    import inspect
+
+    from helpers.setup_env import INSTALL_SPEC, install_helpers, install_spec_problem
+    installer = inspect.getsource(install_helpers).rstrip()
     return code(f'''
-# Set-up: run this cell first. It makes the course helpers importable (a local checkout, or a
-# pip install on Kaggle), seeds everything once, and picks the data source: the Hugging Face Hub
-# when reachable, otherwise the embedded SYNTHETIC copy (it says so, loudly).
-import importlib.util, subprocess, sys
+# Set-up: run this cell first. It makes the course helpers importable (a local checkout, or on
+# Kaggle a pip install: from the course wheel when it is attached to this notebook as a dataset,
+# otherwise from INSTALL_SPEC, with internet on), seeds everything once, and picks the data source:
+# the Hugging Face Hub when reachable, otherwise the embedded SYNTHETIC copy (it says so, loudly).
+# If the install fails, the error says why and what to switch on or attach.
+import importlib.util, sys
 from pathlib import Path
 
 INSTALL_SPEC = "{INSTALL_SPEC}"   # the one configured place: helpers/setup_env.py
+
+
+{installer}
+
+
 if importlib.util.find_spec("helpers") is None:
     checkout = next((p for p in [Path.cwd(), *Path.cwd().parents] if (p / "helpers" / "__init__.py").is_file()), None)
     if checkout is not None:
         sys.path.insert(0, str(checkout))
     else:
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", INSTALL_SPEC], check=True)
+        install_helpers(INSTALL_SPEC, problem={install_spec_problem(INSTALL_SPEC)!r})
 
 from helpers.setup_env import setup
 ENV = setup(source="auto")

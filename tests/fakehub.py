@@ -310,6 +310,20 @@ def publish_course(hub: FakeHub, seed: int = 0) -> dict[str, bytes]:
     return out
 
 
+def reset_hub_session() -> None:
+    """Drop huggingface_hub's cached HTTP session, so the next call sees the current settings.
+
+    huggingface_hub >= 1.0 (httpx) has ``close_session()``; the 0.x line (requests)
+    has ``utils.reset_sessions()`` instead.  Both lines are supported.
+    """
+    import huggingface_hub
+
+    close = getattr(huggingface_hub, "close_session", None)
+    if close is None:
+        from huggingface_hub.utils import reset_sessions as close
+    close()
+
+
 def point_hub_clients_at(hub: FakeHub, monkeypatch, tmp_path, manifest) -> None:
     """Aim huggingface_hub and the course caches at ``hub``, for one test.
 
@@ -317,7 +331,6 @@ def point_hub_clients_at(hub: FakeHub, monkeypatch, tmp_path, manifest) -> None:
     patched as well as the environment; proxies are cleared so 127.0.0.1 is
     reached directly; the HTTP session is reset so it sees all of this.
     """
-    import huggingface_hub
     from huggingface_hub import constants
 
     for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy", "HF_TOKEN"):
@@ -331,5 +344,5 @@ def point_hub_clients_at(hub: FakeHub, monkeypatch, tmp_path, manifest) -> None:
     monkeypatch.setattr(constants, "HF_HUB_DISABLE_TELEMETRY", True, raising=False)
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "course"))
     monkeypatch.setenv("COURSE_MANIFEST", str(manifest))
-    huggingface_hub.close_session()
+    reset_hub_session()
 

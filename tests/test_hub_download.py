@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
-from fakehub import REPOS, SMALL_MANIFEST, FakeHub, course_arrays, npz_bytes, point_hub_clients_at, publish_course
+from fakehub import REPOS, SMALL_MANIFEST, FakeHub, course_arrays, npz_bytes, point_hub_clients_at, publish_course, reset_hub_session
 from helpers import artifacts, data_cli
 from helpers.artifacts import ArtifactError, load
 from helpers.manifest import load_manifest
@@ -28,7 +28,6 @@ def sleeps(monkeypatch):
 @pytest.fixture
 def online(tmp_path, monkeypatch, sleeps):
     """A fake Hub with the miniature course on it, and every env var pointing at tmp dirs."""
-    import huggingface_hub
 
     hub = FakeHub()
     hub.start()
@@ -40,7 +39,7 @@ def online(tmp_path, monkeypatch, sleeps):
     artifacts.reset_auto_source()
     yield type("Online", (), {"hub": hub, "files": published, "manifest": manifest, "tmp": tmp_path})
     hub.stop()
-    huggingface_hub.close_session()
+    reset_hub_session()
     artifacts.reset_auto_source()
 
 

@@ -217,7 +217,7 @@ def test_release_hides_solutions_and_hidden_tests_and_stubs_raise(path, tmp_path
 def test_nbgrader_generate_assignment(tmp_path):
     """The instructor's real release command, with the course's nbgrader config."""
     subprocess.run([sys.executable, "-m", "autograder", "release", "--work", str(tmp_path),
-                    "--allow-synthetic-reveals", "--skip-reveals-check"],
+                    "--allow-synthetic-reveals", "--allow-private-install", "--skip-reveals-check"],
                    check=True, capture_output=True, timeout=300)
     for path in NOTEBOOKS:
         released = (tmp_path / "release" / path.parent.name / path.name).read_text()

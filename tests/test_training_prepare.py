@@ -21,7 +21,7 @@ import yaml
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
-from fakehub import FakeHub, npz_bytes, point_hub_clients_at  # noqa: E402
+from fakehub import FakeHub, npz_bytes, point_hub_clients_at, reset_hub_session  # noqa: E402
 from helpers.manifest import ManifestError, load_manifest  # noqa: E402
 from helpers.training import cli  # noqa: E402
 from helpers.training.config import TrainConfig  # noqa: E402
@@ -120,7 +120,6 @@ def teacher_logits(n_rows, n_classes=len(LABELS)):
 @pytest.fixture
 def course(tmp_path, monkeypatch):
     """The fake Hub serving the miniature dataset, a manifest for it, the split files; every cache under tmp."""
-    import huggingface_hub
 
     hub = FakeHub()
     hub.start()
@@ -145,7 +144,7 @@ def course(tmp_path, monkeypatch):
     yield type("Course", (), {"hub": hub, "commit": commit, "manifest": manifest, "split": split, "tmp": tmp_path,
                               "out": tmp_path / "prepared"})
     hub.stop()
-    huggingface_hub.close_session()
+    reset_hub_session()
 
 
 def read_jsonl(path):
