@@ -72,18 +72,18 @@ def test_expected_comparison_ignores_float_noise_but_not_a_changed_reference(reb
 
     import numpy as np
     stored = copy.deepcopy(rebuilt_expected)
-    grad = stored["week6_lab"]["lab_kd_loss"]["reference"]["gradient"]["grad_student"]
-    grad[0][0] = float(np.nextafter(np.float32(grad[0][0]), np.float32(1)))  # one float32 ulp
+    loss = stored["week6_lab"]["lab_kd_loss"]["reference"]["grid"][0]
+    loss["value"] = float(np.nextafter(np.float32(loss["value"]), np.float32(1e9)))  # one float32 ulp
     f1 = stored["week6_lab"]["lab_per_tier_f1"]["reference"]["result"]["value"]
     f1["head"] += 1e-12
     assert build_expected.differences(stored, rebuilt_expected) == []
 
-    grad[0][0] *= 1 + 2 * checks.KD_RTOL  # a reference the judge would grade differently
+    loss["value"] *= 1 + 2 * checks.KD_RTOL  # a reference the judge would grade differently
     f1["tail"] += 2 * checks.METRIC_ATOL
     stored["week6_homework"]["hw_coverage_table"]["reference"]["result"]["value"]["columns"]["n_covered"][0] += 1
     diffs = build_expected.differences(stored, rebuilt_expected)
     assert len(diffs) == 3, diffs
-    assert any("grad_student/0/0" in d for d in diffs) and any("lab_per_tier_f1" in d and "tail" in d for d in diffs)
+    assert any("reference/grid/0/value" in d for d in diffs) and any("lab_per_tier_f1" in d and "tail" in d for d in diffs)
 
 
 def test_answer_key_matches_the_lab_bug_statements():
