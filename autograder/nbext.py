@@ -20,7 +20,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
-from traitlets import Integer
+from traitlets import Integer, Type
 
 from .probe import MARKER
 
@@ -37,8 +37,16 @@ class GuardedExecute(Execute):
         5, help="Seconds a kernel gets to answer after a timeout interrupt before it is stopped."
     ).tag(config=True)
 
+    sandbox_kernel_manager_class = Type(
+        None, allow_none=True, klass="jupyter_client.manager.KernelManager",
+        help="Kernel manager to use instead of nbgrader's (which passes its own as a keyword and so beats "
+             "the config): autograder.sandbox.SandboxKernelManager runs the kernel under bubblewrap."
+    ).tag(config=True)
+
     def preprocess(self, nb, resources=None, km=None):
         self._ag_stop = None
+        if self.sandbox_kernel_manager_class is not None:
+            self.kernel_manager_class = self.sandbox_kernel_manager_class
         return super().preprocess(nb, resources, km)
 
     async def _async_handle_timeout(self, timeout, cell=None):
@@ -70,9 +78,11 @@ class GuardedExecute(Execute):
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
-            self._ag_stop = f"not run: the kernel died in cell {index}"
-            cell.outputs.append(_error(STOPPED, "the kernel died while this cell ran (killed or crashed); "
-                                                "the cells after it were not run"))
+            breach = getattr(self.km, "breach", None)  # set by the sandbox when a limit stopped the kernel
+            self._ag_stop = f"not run: the kernel died in cell {index}" + (f" ({breach})" if breach else "")
+            cell.outputs.append(_error(STOPPED, (f"{breach}: " if breach else "") +
+                                       "the kernel died while this cell ran (killed or crashed); "
+                                       "the cells after it were not run"))
             return cell, self.resources
         except CellTimeoutError:  # no reply and no idle output after the interrupt: probably swallowed
             self._ag_timed_out = True
