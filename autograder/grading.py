@@ -26,6 +26,7 @@ import secrets
 import select
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -33,7 +34,7 @@ import threading
 import time
 from pathlib import Path
 
-from . import checks
+from . import checks, sandbox as sandbox_mod
 from .nbgrader_config import ASSIGNMENTS, DEFAULT_TIMEOUT, REPO, apply, default_work, ensure_tools_on_path
 from .probe import MARKER, NONCE_ENV
 
@@ -205,7 +206,8 @@ def grade_job(job):
         nonce_file.write_text(nonce)
         os.environ[NONCE_ENV] = str(nonce_file)
         os.environ["IPYTHONDIR"] = job["ipython_dir"]
-        cfg = apply(Config(), work=course, root=course, source=job["source"], timeout=job["timeout"])
+        cfg = apply(Config(), work=course, root=course, source=job["source"], timeout=job["timeout"],
+                    sandbox=job.get("sandbox", True))
         t0 = time.monotonic()
         try:
             _run_nbgrader(Autograde, cfg, assignment, student, force=True, create_student=True)
@@ -222,6 +224,9 @@ def grade_job(job):
         nb = nbformat.read(executed, as_version=4)
         res, issues, flags = read_results(nb, nonce, assignment, expected)
         result["checks"], result["issues"], result["flags"] = res, result["issues"] + issues, result["flags"] + flags
+        if job.get("sandbox", True):  # limits this submission's code hit (its own only)
+            result["issues"] += sandbox_mod.read_report(course / sandbox_mod.REPORT_NAME, nb,
+                                                        (job["sandbox"] if isinstance(job.get("sandbox"), dict) else {}).get("memory_mb"))
         for cid, r in res.items():
             result["flags"] += [f"{cid}: {f}" for f in r.get("flags", [])]
         # Points into this submission's gradebook; verdicts into the notebook for the feedback.
@@ -238,6 +243,7 @@ def grade_job(job):
         for cid, r in res.items():
             if cid in cells:
                 cells[cid].metadata["autograder"] = {"text": verdict_text(r)}
+        executed.chmod(executed.stat().st_mode | stat.S_IWUSR)  # nbgrader leaves it read-only
         nbformat.write(nb, executed)
         try:
             _run_nbgrader(GenerateFeedback, cfg, assignment, student, force=True)
@@ -248,10 +254,10 @@ def grade_job(job):
         out, graded_dir = Path(job["out_dir"]), Path(job["autograded_dir"])
         out.mkdir(parents=True, exist_ok=True)
         graded_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copy(executed, graded_dir / nb_name)
+        copy_over(executed, graded_dir / nb_name)
         fb = course / "feedback" / student / assignment / nb_name.replace(".ipynb", ".html")
         if fb.exists():
-            shutil.copy(fb, out / fb.name)
+            copy_over(fb, out / fb.name)
         result["feedback"] = str(out / fb.name) if fb.exists() else None
         result["autograded"] = str(graded_dir / nb_name)
         return result
@@ -264,6 +270,14 @@ def grade_job(job):
     finally:
         os.environ.pop(NONCE_ENV, None)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def copy_over(src, dst):
+    """shutil.copy, also over a read-only earlier copy (nbgrader makes its outputs read-only)."""
+    dst = Path(dst)
+    if dst.is_file() or dst.is_symlink():
+        dst.unlink()
+    return shutil.copy(src, dst)
 
 
 def worker_main():
@@ -435,7 +449,7 @@ def export_gradebook(work, path):
         CsvExportPlugin(to=str(path)).export(gb)
 
 
-def write_outputs(results, out):
+def write_outputs(results, out, sandboxed=True):
     out.mkdir(parents=True, exist_ok=True)
     all_checks = list(checks.POINTS)
     with open(out / "grades.csv", "w", newline="") as fh:
@@ -451,7 +465,11 @@ def write_outputs(results, out):
             w.writerow(row)
     stable = [{k: v for k, v in r.items() if k not in ("autograde_s",)} for r in results]
     (out / "grades.json").write_text(json.dumps(stable, indent=1, sort_keys=True, allow_nan=True) + "\n")
-    lines = [f"Graded {len(results)} submission(s)."]
+    lines = [f"Graded {len(results)} submission(s).",
+             "Student code ran in a bubblewrap sandbox (no network; no access to the answer key, other "
+             "submissions or your files)." if sandboxed else
+             "UNSANDBOXED (--unsandboxed): student code ran with your rights and could read the answer key, "
+             "the source notebooks, the gradebook and other submissions."]
     partial = [r for r in results if r["issues"] or r["status"] != "graded"]
     lines.append(f"{len(partial)} not fully graded:" if partial else "Every submission was fully graded.")
     for r in partial:
@@ -468,9 +486,17 @@ def write_outputs(results, out):
     return text
 
 
-def grade(submitted, work, out, workers=1, timeout=DEFAULT_TIMEOUT, source=None, job_timeout=None):
+def grade(submitted, work, out, workers=1, timeout=DEFAULT_TIMEOUT, source=None, job_timeout=None,
+          sandbox=True):
+    """``sandbox``: True (bubblewrap, default limits), a dict of limits (see autograder.sandbox), or
+    False (student code runs unsandboxed; the summary says so).  Without bwrap, refuses unless False."""
     import nbformat
     ensure_tools_on_path()
+    if sandbox:
+        try:
+            sandbox_mod.require_bwrap()
+        except sandbox_mod.SandboxUnavailable as exc:
+            raise SystemExit(f"error: {exc}") from None
     work, out = Path(work).resolve(), Path(out).resolve()
     source = Path(source or REPO / "notebooks").resolve()
     if not (work / "gradebook.db").exists():
@@ -488,19 +514,22 @@ def grade(submitted, work, out, workers=1, timeout=DEFAULT_TIMEOUT, source=None,
             rel = work / "release" / a / f"{a}.ipynb"
             if rel.exists():
                 n_code[a] = sum(c.cell_type == "code" for c in nbformat.read(rel, as_version=4).cells)
+
+        def limit_for(job):
+            return job_timeout or (n_code[job["assignment"]] + 4) * (timeout + 10) + 120
+
         for j in list(jobs):
             if j["assignment"] not in n_code:
                 jobs.remove(j)
                 problems.append({**j, "issues": j["issues"] + [f"{j['assignment']} was not released in {work}"]})
                 continue
             j.update(base_db=str(base_db), ipython_dir=str(ipy), source=str(source), timeout=timeout,
+                     sandbox=False if not sandbox else {"wall_s": float(limit_for(j)),
+                                                        **(sandbox if isinstance(sandbox, dict) else {})},
                      tmp_root=str(scratch), release_nb=str(work / "release" / j["assignment"] / f"{j['assignment']}.ipynb"),
                      out_dir=str(out / "feedback" / j["student"] / j["assignment"]),
                      autograded_dir=str(out / "autograded" / j["student"] / j["assignment"]),
                      result_path=str(scratch / f"result_{j['student']}_{j['assignment']}.json"))
-
-        def limit_for(job):
-            return job_timeout or (n_code[job["assignment"]] + 4) * (timeout + 10) + 120
 
         out.mkdir(parents=True, exist_ok=True)
         with open(out / "workers.log", "w") as log:  # nbgrader's own log, for the instructor's debugging
@@ -512,13 +541,13 @@ def grade(submitted, work, out, workers=1, timeout=DEFAULT_TIMEOUT, source=None,
                 if r.get(kind):
                     dest = work / sub / r["student"] / r["assignment"] / Path(r[kind]).name
                     dest.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy(r[kind], dest)
+                    copy_over(r[kind], dest)
             for kind in ("autograded", "feedback"):
                 if r.get(kind):
                     r[kind] = str(Path(r[kind]).relative_to(out))
         merge_into_gradebook(results, work)
         export_gradebook(work, out / "nbgrader_export.csv")
-        return results, write_outputs(results, out)
+        return results, write_outputs(results, out, sandboxed=bool(sandbox))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -532,6 +561,11 @@ def main(argv=None):
     ap.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT, help="seconds per cell (default 30)")
     ap.add_argument("--job-timeout", type=int, default=None, help="last-resort seconds per submission")
     ap.add_argument("--source", type=Path, default=None, help="source notebooks folder (default notebooks/)")
+    ap.add_argument("--unsandboxed", action="store_true",
+                    help="run student code WITHOUT the bubblewrap sandbox (it can then read the answer key, "
+                         "the gradebook and other submissions); only where bwrap cannot be installed")
+    ap.add_argument("--memory-mb", type=int, default=None, help="sandbox: memory per submission, MiB (default 4096)")
+    ap.add_argument("--max-processes", type=int, default=None, help="sandbox: processes per submission (default 64)")
     args = ap.parse_args(argv)
     work = (args.work or default_work()).resolve()
     out = (args.out or work / "grades").resolve()
@@ -539,7 +573,11 @@ def main(argv=None):
         print(f"error: {args.submitted} is not a folder of submissions", file=sys.stderr)
         return 2
     t0 = time.monotonic()
-    results, summary = grade(args.submitted, work, out, args.workers, args.timeout, args.source, args.job_timeout)
+    limits = {k: v for k, v in (("memory_mb", args.memory_mb), ("max_processes", args.max_processes)) if v}
+    if args.unsandboxed and limits:
+        ap.error("--memory-mb/--max-processes are sandbox limits; they cannot be combined with --unsandboxed")
+    results, summary = grade(args.submitted, work, out, args.workers, args.timeout, args.source, args.job_timeout,
+                             sandbox=False if args.unsandboxed else (limits or True))
     print(summary, end="")
     print(f"Wrote {out / 'grades.csv'}, {out / 'summary.txt'} and feedback/ in {time.monotonic() - t0:.0f} s.")
     return 0

@@ -66,7 +66,13 @@ _RLIMIT_EXEC = (
 )
 
 # System folders a Python kernel needs, read-only (those that exist; symlinks stay symlinks).
-SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+# From /etc only what programs read to start, resolve names and render text: no shadow files,
+# no service configuration.
+ETC_ENTRIES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "passwd", "group", "nsswitch.conf", "hosts",
+               "host.conf", "localtime", "timezone", "locale.alias", "locale.conf", "default/locale",
+               "alternatives", "ssl", "ca-certificates", "ca-certificates.conf", "fonts", "mime.types",
+               "os-release", "debian_version", "protocols", "services", "matplotlibrc", "gai.conf")
 
 
 def bwrap_path():
@@ -110,13 +116,23 @@ def python_dirs():
 
 
 def package_dirs(names=("helpers",)):
-    """Folders of student-facing packages the kernel imports (an editable install lives in the checkout)."""
+    """Folders of student-facing packages the kernel imports (an editable install lives in the checkout),
+    and the files their symlinks point to outside them (helpers' data_manifest.yaml links to the root's)."""
     import importlib.util
     out = []
     for name in names:
         spec = importlib.util.find_spec(name)
-        if spec is not None and spec.submodule_search_locations:
-            out += [str(Path(p).resolve()) for p in spec.submodule_search_locations]
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        for loc in spec.submodule_search_locations:
+            top = Path(loc).resolve()
+            out.append(str(top))
+            for dirpath, dirnames, filenames in os.walk(top):
+                dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+                for f in filenames:
+                    p = Path(dirpath, f)
+                    if p.is_symlink() and p.exists() and top not in p.resolve().parents:
+                        out.append(str(p.resolve()))
     return out
 
 
@@ -137,6 +153,9 @@ def bwrap_args(*, bwrap, cwd, run_dir, lib_dir, home_dir, tmp_mb=512):
             args += ["--symlink", os.readlink(d), d]
         elif os.path.isdir(d):
             args += ["--ro-bind", d, d]
+    for e in ETC_ENTRIES:
+        if os.path.lexists(f"/etc/{e}"):
+            args += ["--ro-bind", f"/etc/{e}", f"/etc/{e}"]
     args += ["--proc", "/proc", "--dev", "/dev", "--size", str(int(tmp_mb) << 20), "--tmpfs", "/tmp"]
     for d in python_dirs() + package_dirs():
         args += ["--ro-bind", d, d]

@@ -89,7 +89,8 @@ def test_kernel_sees_its_folder_the_environment_and_the_probe_only(tmp_path):
              f"found = []\nfor top in ({str(Path.home())!r}, {str(REPO)!r}):\n"
              f"    for d, dirs, files in os.walk(top):\n"
              f"        dirs[:] = [x for x in dirs if os.path.join(d, x) not in {allowed!r}]\n"
-             f"        found += [os.path.join(d, f) for f in files]\nprint(json.dumps(found))",
+             f"        found += [os.path.join(d, f) for f in files if os.path.join(d, f) not in {allowed!r}]\n"
+             f"print(json.dumps(found))",
              f"open({str(REPO / 'escape.txt')!r}, 'w').write('x')",
              "import helpers.kd, torch, numpy; print('imports ok')"]
     outs, _, _ = run_cells(tmp_path, probe)
