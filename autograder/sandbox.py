@@ -147,7 +147,7 @@ def _outermost(paths):
 
 def bwrap_args(*, bwrap, cwd, run_dir, lib_dir, home_dir, tmp_mb=512):
     """The bwrap command line (without the command) for a kernel of one submission."""
-    args = [bwrap, "--unshare-all", "--die-with-parent", "--clearenv"]
+    args = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
     for d in SYSTEM_DIRS:
         if os.path.islink(d):
             args += ["--symlink", os.readlink(d), d]
@@ -275,6 +275,11 @@ class SandboxKernelManager(AsyncKernelManager):
         src_ipy = os.environ.get("IPYTHONDIR")
         if src_ipy and (Path(src_ipy) / "profile_default" / "startup").is_dir():
             shutil.copytree(Path(src_ipy) / "profile_default" / "startup", home / "ipython" / "profile_default" / "startup")
+        # matplotlib's font list, so each kernel does not rebuild it in its empty home (fonts are public).
+        for d in {os.environ.get("MPLCONFIGDIR"), os.path.join(os.environ.get("XDG_CACHE_HOME") or
+                                                               os.path.expanduser("~/.cache"), "matplotlib")}:
+            for f in sorted(Path(d).glob("fontlist-v*.json")) if d and os.path.isdir(d) else []:
+                shutil.copy(f, home / ".config" / "matplotlib" / f.name)
         # This run's nonce, readable (and deletable, as the probe does at import) by this kernel only.
         from .probe import NONCE_ENV
         nonce = None
