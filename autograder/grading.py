@@ -224,9 +224,10 @@ def grade_job(job):
         nb = nbformat.read(executed, as_version=4)
         res, issues, flags = read_results(nb, nonce, assignment, expected)
         result["checks"], result["issues"], result["flags"] = res, result["issues"] + issues, result["flags"] + flags
-        if job.get("sandbox", True):  # limits this submission's code hit (its own only)
-            result["issues"] += sandbox_mod.read_report(course / sandbox_mod.REPORT_NAME, nb,
-                                                        (job["sandbox"] if isinstance(job.get("sandbox"), dict) else {}).get("memory_mb"))
+        limits = job.get("sandbox", True)
+        if limits:  # the sandbox limits this submission's code hit (its own only)
+            memory_mb = limits.get("memory_mb") if isinstance(limits, dict) else None
+            result["issues"] += sandbox_mod.read_report(course / sandbox_mod.REPORT_NAME, nb, memory_mb)
         for cid, r in res.items():
             result["flags"] += [f"{cid}: {f}" for f in r.get("flags", [])]
         # Points into this submission's gradebook; verdicts into the notebook for the feedback.
