@@ -84,11 +84,16 @@ class SandboxUnavailable(RuntimeError):
     pass
 
 
+_WORKS = set()  # bwrap paths that made a sandbox in this process
+
+
 def require_bwrap():
     """The bwrap path; raises SandboxUnavailable (naming the package) when it is missing or unusable."""
     path = bwrap_path()
     if path is None:
         raise SandboxUnavailable(PACKAGE_HINT)
+    if path in _WORKS:
+        return path
     import subprocess
     probe = subprocess.run([path, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true"],
                            capture_output=True, text=True)
@@ -96,6 +101,7 @@ def require_bwrap():
         raise SandboxUnavailable(f"bubblewrap ({path}) cannot create a sandbox here: {probe.stderr.strip()[:300]} "
                                  "(unprivileged user namespaces may be disabled: "
                                  "sysctl kernel.unprivileged_userns_clone=1), or grade with --unsandboxed")
+    _WORKS.add(path)
     return path
 
 
