@@ -272,6 +272,9 @@ class SandboxKernelManager(AsyncKernelManager):
     def _sb_prepare(self, cwd):
         run = Path(tempfile.mkdtemp(prefix="agk", dir=self.run_root or None))
         self._sb_run = run
+        if len(str(run / "ipc" / "k-99")) > 100:  # AF_UNIX paths: 107 bytes at most
+            raise ValueError(f"SandboxKernelManager.run_root: {run.parent} is too long a path for the kernel's "
+                             f"unix sockets ({len(str(run))} characters); use a short folder such as /tmp")
         ipc, lib, home = run / "ipc", run / "lib", run / "home"
         for d in (ipc, lib / "autograder", home / ".config" / "matplotlib", home / "ipython"):
             d.mkdir(parents=True)
@@ -383,6 +386,12 @@ class SandboxKernelManager(AsyncKernelManager):
             except OSError:
                 pass
             shutil.rmtree(run, ignore_errors=True)
+
+    # AsyncKernelManager binds these names to KernelManager's functions, not to overrides: nbclient
+    # calls cleanup_resources() directly when the kernel is already dead (e.g. stopped by a limit).
+    cleanup_resources = _async_cleanup_resources
+    pre_start_kernel = _async_pre_start_kernel
+    post_start_kernel = _async_post_start_kernel
 
 
 def configure(c, *, report_path=None, **limits):

@@ -26,16 +26,19 @@ needs_bwrap = pytest.mark.skipif(not HAVE_BWRAP, reason="bubblewrap unusable her
 
 
 def run_cells(tmp_path, cells, limits=None, timeout=30):
-    """Execute ``cells`` in a sandboxed kernel whose cwd is tmp_path/sub; returns (outputs per cell, config)."""
+    """Execute ``cells`` in a sandboxed kernel whose cwd is tmp_path/sub; returns (outputs per cell, nb, work).
+    The kernel's own folder (sockets, probe copy, home) is made under tmp_path/run and must be gone after."""
     from autograder.nbext import GuardedExecute
-    work = tmp_path / "work"
+    work, run = tmp_path / "work", tmp_path / "run"
     work.mkdir(exist_ok=True)
-    c = apply(Config(), work=work, timeout=timeout, sandbox=limits or True)
+    run.mkdir(exist_ok=True)
+    c = apply(Config(), work=work, timeout=timeout, sandbox={**(limits or {}), "run_root": str(run)})
     cwd = tmp_path / "sub"
     cwd.mkdir(exist_ok=True)
     nb = new_notebook(cells=[new_code_cell(s) for s in cells])
     ep = GuardedExecute(config=c)
     nb, _ = ep.preprocess(nb, {"metadata": {"path": str(cwd)}})
+    assert list(run.iterdir()) == [], "the kernel's folder was left behind"
     outs = []
     for cell in nb.cells:
         text = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
