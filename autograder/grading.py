@@ -40,6 +40,7 @@ import time
 from pathlib import Path
 
 from . import checks
+from . import sandbox as sandbox_mod
 from .judge import checks_of, judge_notebook
 from .judge import cells_by_gid as _cells_by_gid
 from .nbgrader_config import ASSIGNMENTS, DEFAULT_TIMEOUT, REPO, apply, default_work, ensure_tools_on_path
@@ -149,7 +150,8 @@ def grade_job(job):
         result["flags"] += static_flags(submitted)
 
         os.environ["IPYTHONDIR"] = job["ipython_dir"]  # a clean IPython profile, not the instructor's
-        cfg = apply(Config(), work=course, root=course, source=job["source"], timeout=job["timeout"])
+        cfg = apply(Config(), work=course, root=course, source=job["source"], timeout=job["timeout"],
+                    sandbox=job.get("sandbox", True))
         t0 = time.monotonic()
         try:  # the course pipeline: execute, judge outside the kernel, SaveAutoGrades
             _run_nbgrader(Autograde, cfg, assignment, student, force=True, create_student=True)
@@ -176,6 +178,11 @@ def grade_job(job):
             elif float(saved) != float(r["points"]):  # pragma: no cover - the judge and nbgrader disagree
                 result["issues"].append(f"{cid}: the gradebook holds {saved} points, the judge gave {r['points']}")
             r["points"] = int(saved) if float(saved).is_integer() else float(saved)
+        limits = job.get("sandbox", True)
+        if limits:  # the sandbox limits this submission's code hit (its own only)
+            memory_mb = limits.get("memory_mb") if isinstance(limits, dict) else None
+            result["issues"] += sandbox_mod.read_report(course / sandbox_mod.REPORT_NAME,
+                                                        nbformat.read(executed, as_version=4), memory_mb)
         try:
             _run_nbgrader(GenerateFeedback, cfg, assignment, student, force=True)
         except Exception as exc:  # noqa: BLE001
@@ -392,7 +399,7 @@ def export_gradebook(work, path):
         CsvExportPlugin(to=str(path)).export(gb)
 
 
-def write_outputs(results, out):
+def write_outputs(results, out, sandboxed=True):
     out.mkdir(parents=True, exist_ok=True)
     all_checks = list(checks.POINTS)
     with open(out / "grades.csv", "w", newline="") as fh:
@@ -411,7 +418,11 @@ def write_outputs(results, out):
     lines = [f"Graded {len(results)} submission(s).",
              "Points here are AUTOGRADED ONLY (hidden-test checks). Manually graded answers and overrides are in",
              "the gradebook: grade them in formgrader (`make formgrader`), then `python -m autograder finalize`",
-             "writes the final grades (final_grades.csv) and regenerates the feedback."]
+             "writes the final grades (final_grades.csv) and regenerates the feedback.",
+             ("Student code ran in a bubblewrap sandbox (no network; no access to the answer key, other "
+             "submissions or your files)." if sandboxed else
+             "UNSANDBOXED (--unsandboxed): student code ran with your rights and could read the answer key, "
+             "the source notebooks, the gradebook and other submissions.")]
     partial = [r for r in results if r["issues"] or r["status"] != "graded"]
     lines.append(f"{len(partial)} not fully graded:" if partial else "Every submission was fully graded.")
     for r in partial:
@@ -434,9 +445,17 @@ def write_outputs(results, out):
     return text
 
 
-def grade(submitted, work, out, workers=1, timeout=DEFAULT_TIMEOUT, source=None, job_timeout=None):
+def grade(submitted, work, out, workers=1, timeout=DEFAULT_TIMEOUT, source=None, job_timeout=None,
+          sandbox=True):
+    """``sandbox``: True (bubblewrap, default limits), a dict of limits (see autograder.sandbox), or
+    False (student code runs unsandboxed; the summary says so).  Without bwrap, refuses unless False."""
     import nbformat
     ensure_tools_on_path()
+    if sandbox:
+        try:
+            sandbox_mod.require_bwrap()
+        except sandbox_mod.SandboxUnavailable as exc:
+            raise SystemExit(f"error: {exc}") from None
     work, out = Path(work).resolve(), Path(out).resolve()
     source = Path(source or REPO / "notebooks").resolve()
     if not (work / "gradebook.db").exists():
@@ -453,19 +472,22 @@ def grade(submitted, work, out, workers=1, timeout=DEFAULT_TIMEOUT, source=None,
             rel = work / "release" / a / f"{a}.ipynb"
             if rel.exists():
                 n_code[a] = sum(c.cell_type == "code" for c in nbformat.read(rel, as_version=4).cells)
+
+        def limit_for(job):
+            return job_timeout or (n_code[job["assignment"]] + 4) * (timeout + 10) + 120
+
         for j in list(jobs):
             if j["assignment"] not in n_code:
                 jobs.remove(j)
                 problems.append({**j, "issues": j["issues"] + [f"{j['assignment']} was not released in {work}"]})
                 continue
             j.update(base_db=str(base_db), ipython_dir=str(ipy), source=str(source), timeout=timeout,
+                     sandbox=False if not sandbox else {"wall_s": float(limit_for(j)),
+                                                        **(sandbox if isinstance(sandbox, dict) else {})},
                      tmp_root=str(scratch), release_nb=str(work / "release" / j["assignment"] / f"{j['assignment']}.ipynb"),
                      out_dir=str(out / "feedback" / j["student"] / j["assignment"]),
                      autograded_dir=str(out / "autograded" / j["student"] / j["assignment"]),
                      result_path=str(scratch / f"result_{j['student']}_{j['assignment']}.json"))
-
-        def limit_for(job):
-            return job_timeout or (n_code[job["assignment"]] + 4) * (timeout + 10) + 120
 
         out.mkdir(parents=True, exist_ok=True)
         with open(out / "workers.log", "w") as log:  # nbgrader's own log, for the instructor's debugging
@@ -481,7 +503,7 @@ def grade(submitted, work, out, workers=1, timeout=DEFAULT_TIMEOUT, source=None,
                     r[kind] = str(Path(r[kind]).relative_to(out))
         merge_into_gradebook(results, work)  # before write_outputs: it adds each result's review list
         export_gradebook(work, out / "nbgrader_export.csv")
-        return results, write_outputs(results, out)
+        return results, write_outputs(results, out, sandboxed=bool(sandbox))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -495,6 +517,11 @@ def main(argv=None):
     ap.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT, help="seconds per cell (default 30)")
     ap.add_argument("--job-timeout", type=int, default=None, help="last-resort seconds per submission")
     ap.add_argument("--source", type=Path, default=None, help="source notebooks folder (default notebooks/)")
+    ap.add_argument("--unsandboxed", action="store_true",
+                    help="run student code WITHOUT the bubblewrap sandbox (it can then read the answer key, "
+                         "the gradebook and other submissions); only where bwrap cannot be installed")
+    ap.add_argument("--memory-mb", type=int, default=None, help="sandbox: memory per submission, MiB (default 4096)")
+    ap.add_argument("--max-processes", type=int, default=None, help="sandbox: processes per submission (default 64)")
     args = ap.parse_args(argv)
     work = (args.work or default_work()).resolve()
     out = (args.out or work / "grades").resolve()
@@ -502,7 +529,11 @@ def main(argv=None):
         print(f"error: {args.submitted} is not a folder of submissions", file=sys.stderr)
         return 2
     t0 = time.monotonic()
-    results, summary = grade(args.submitted, work, out, args.workers, args.timeout, args.source, args.job_timeout)
+    limits = {k: v for k, v in (("memory_mb", args.memory_mb), ("max_processes", args.max_processes)) if v}
+    if args.unsandboxed and limits:
+        ap.error("--memory-mb/--max-processes are sandbox limits; they cannot be combined with --unsandboxed")
+    results, summary = grade(args.submitted, work, out, args.workers, args.timeout, args.source, args.job_timeout,
+                             sandbox=False if args.unsandboxed else (limits or True))
     print(summary, end="")
     print(f"Wrote {out / 'grades.csv'}, {out / 'summary.txt'} and feedback/ in {time.monotonic() - t0:.0f} s.")
     return 0

@@ -22,6 +22,8 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,7 +32,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
-from traitlets import Integer
+from traitlets import Integer, Type
 
 from .judge import RESOURCE_KEY, is_verdict
 from .probe import MARKER, NONCE_ENV
@@ -50,12 +52,22 @@ class GuardedExecute(Execute):
         5, help="Seconds a kernel gets to answer after a timeout interrupt before it is stopped."
     ).tag(config=True)
 
+    sandbox_kernel_manager_class = Type(
+        None, allow_none=True, klass="jupyter_client.manager.KernelManager",
+        help="Kernel manager to use instead of nbgrader's (which passes its own as a keyword and so beats "
+             "the config): autograder.sandbox.SandboxKernelManager runs the kernel under bubblewrap."
+    ).tag(config=True)
+
     def preprocess(self, nb, resources=None, km=None):
         self._ag_stop = None
+        if self.sandbox_kernel_manager_class is not None:
+            self.kernel_manager_class = self.sandbox_kernel_manager_class
         resources = resources if resources is not None else {}
         nonce = secrets.token_hex(16)
-        folder = Path((resources.get("metadata") or {}).get("path") or ".").resolve()
-        nonce_file = folder / f".autograder-nonce-{secrets.token_hex(8)}"
+        # A private folder outside the notebook's: a sandboxed kernel gets its own copy (see
+        # sandbox.py) and never sees this file; an unsandboxed probe reads and deletes it at import.
+        folder = Path(tempfile.mkdtemp(prefix="ag-nonce-"))
+        nonce_file = folder / "nonce"
         fd = os.open(nonce_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(nonce)
@@ -71,7 +83,7 @@ class GuardedExecute(Execute):
                 os.environ.pop(NONCE_ENV, None)
             else:
                 os.environ[NONCE_ENV] = before
-            nonce_file.unlink(missing_ok=True)  # the probe deletes it at import; never leave it behind
+            shutil.rmtree(folder, ignore_errors=True)  # the probe deletes the file at import; never leave it behind
 
     async def _async_handle_timeout(self, timeout, cell=None):
         self._ag_timed_out = True
@@ -102,9 +114,11 @@ class GuardedExecute(Execute):
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
-            self._ag_stop = f"not run: the kernel died in cell {index}"
-            cell.outputs.append(_error(STOPPED, "the kernel died while this cell ran (killed or crashed); "
-                                                "the cells after it were not run"))
+            breach = getattr(self.km, "breach", None)  # set by the sandbox when a limit stopped the kernel
+            self._ag_stop = f"not run: the kernel died in cell {index}" + (f" ({breach})" if breach else "")
+            cell.outputs.append(_error(STOPPED, (f"{breach}: " if breach else "") +
+                                       "the kernel died while this cell ran (killed or crashed); "
+                                       "the cells after it were not run"))
             return cell, self.resources
         except CellTimeoutError:  # no reply and no idle output after the interrupt: probably swallowed
             self._ag_timed_out = True

@@ -55,8 +55,12 @@ def default_work():
     return Path(os.environ.get("AUTOGRADER_WORK", REPO / "nbgrader_work")).resolve()
 
 
-def apply(c, *, work, root=None, source=None, timeout=DEFAULT_TIMEOUT, interrupt_grace=5):
-    """Fill a traitlets Config ``c`` for a course whose nbgrader folders live under ``work``."""
+def apply(c, *, work, root=None, source=None, timeout=DEFAULT_TIMEOUT, interrupt_grace=5, sandbox=True):
+    """Fill a traitlets Config ``c`` for a course whose nbgrader folders live under ``work``.
+
+    ``sandbox``: True (default limits), a dict of ``SandboxKernelManager`` limits (``memory_mb``,
+    ``max_processes``, ``wall_s``, ...), or False: autograde kernels run student code under
+    bubblewrap (``autograder.sandbox``); breaches are appended to ``work/sandbox_breaches.jsonl``."""
     from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, GetGrades, IgnorePattern,
                                         LimitOutput, SaveAutoGrades)
@@ -95,6 +99,9 @@ def apply(c, *, work, root=None, source=None, timeout=DEFAULT_TIMEOUT, interrupt
     c.GenerateAssignment.create_assignment = True
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
     c.Exchange.assignment_dir = str(work)
+    if sandbox:
+        from autograder.sandbox import REPORT_NAME, configure
+        configure(c, report_path=work / REPORT_NAME, **(sandbox if isinstance(sandbox, dict) else {}))
     return c
 
 

