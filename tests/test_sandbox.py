@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from procinfo import cmdline, environ
 from nbformat.v4 import new_code_cell, new_notebook
 from traitlets.config import Config
 
@@ -150,19 +151,5 @@ def test_fork_bomb_and_memory_hog_are_stopped_and_reported(tmp_path):
     assert any("process limit (16 processes)" in r for r in report), report
     assert any("memory limit (2048 MiB) exceeded in cell #0" in r for r in report), report
     # Nothing of the bomb is left running.
-    leftovers = [p for p in os.listdir("/proc") if p.isdigit() and _cmdline(p).startswith("ipykernel")]
-    assert not [p for p in leftovers if str(tmp_path) in _environ(p)]
-
-
-def _cmdline(pid):
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").split("-m ")[-1]
-    except OSError:
-        return ""
-
-
-def _environ(pid):
-    try:
-        return Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
-    except OSError:
-        return ""
+    leftovers = [p for p in os.listdir("/proc") if p.isdigit() and cmdline(p).split("-m ")[-1].startswith("ipykernel")]
+    assert not [p for p in leftovers if str(tmp_path) in environ(p)]

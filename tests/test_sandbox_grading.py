@@ -18,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from procinfo import cmdline, environ
 
 from autograder import checks
 from autograder.examples import make_examples as mk
@@ -144,7 +145,7 @@ def test_limits_are_reported_for_that_submission_only(graded):
     assert "process limit" in summary.split("- ex_fork_bomb/week6_lab")[1].split("\n- ")[0]
     assert "memory limit" in summary.split("- ex_memory_hog/week6_lab")[1].split("\n- ")[0]
     leftovers = subprocess.run(["pgrep", "-f", "ipykernel_launcher"], capture_output=True, text=True).stdout.split()
-    mine = [p for p in leftovers if str(graded["tmp"]) in _environ(p) or "agk" in _cmdline(p)]
+    mine = [p for p in leftovers if str(graded["tmp"]) in environ(p) or "agk" in cmdline(p)]
     assert not mine, mine
 
 
@@ -162,17 +163,3 @@ def test_without_bwrap_grading_refuses_unless_unsandboxed(graded, tmp_path):
     r = json.loads((tmp_path / "out" / "grades.json").read_text())[0]
     assert sum(c["points"] for c in r["checks"].values()) == sum(
         v for k, v in checks.POINTS.items() if k.startswith("lab_"))
-
-
-def _cmdline(pid):
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def _environ(pid):
-    try:
-        return Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
-    except OSError:
-        return ""
