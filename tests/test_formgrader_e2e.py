@@ -63,7 +63,8 @@ class Api:
 def course(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("formgrader")
     work = tmp / "work"
-    _autograder(work, "release", "--work", str(work), "--allow-synthetic-reveals", "--skip-reveals-check")
+    _autograder(work, "release", "--work", str(work), "--allow-synthetic-reveals", "--allow-private-install",
+                "--skip-reveals-check")
     mk.make(work / "release", work / "submitted", names=["ex_solution", "ex_blank"])
     _autograder(work, "grade", str(work / "submitted"), "--work", str(work), "--timeout", "20")
     log = open(tmp / "server.log", "w")
