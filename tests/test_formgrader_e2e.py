@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder import checks
 from autograder import formgrader as fg
 from autograder.examples import make_examples as mk
 from autograder.nbgrader_config import REPO
@@ -29,6 +30,7 @@ from autograder.probe import MARKER
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 CHROMIUM = Path("/usr/bin/chromium")
 LAB = "week6_lab"
+LAB_AUTO = sum(p for cid, p in checks.POINTS.items() if checks.NOTEBOOK_OF[cid] == LAB)  # autograded points
 
 
 def _env(work):
@@ -98,14 +100,14 @@ def test_instructor_flow_through_formgrader(course):
 
     # The project command's grades are what formgrader lists.
     subs = _submissions(api)
-    assert subs["ex_solution"]["code_score"] == 24 and subs["ex_blank"]["code_score"] == 0
+    assert subs["ex_solution"]["code_score"] == LAB_AUTO and subs["ex_blank"]["code_score"] == 0
 
     # Formgrader's Autograde button runs the same pipeline: the same points, never any for a blank.
     for student in ("ex_blank", "ex_solution"):
         reply = api("POST", f"/formgrader/api/submission/{LAB}/{student}/autograde", {})
         assert reply["success"], reply.get("log", "")[-2000:]
     subs = _submissions(api)
-    assert subs["ex_solution"]["code_score"] == 24 and subs["ex_blank"]["code_score"] == 0
+    assert subs["ex_solution"]["code_score"] == LAB_AUTO and subs["ex_blank"]["code_score"] == 0
 
     # The manual-grading page shows readable verdicts, not probe lines.
     ids = _notebook_ids(api)
@@ -140,7 +142,7 @@ def test_instructor_flow_through_formgrader(course):
     assert "final_grades.csv" in out
     rows = {r["student"]: r for r in csv.DictReader((work / "grades" / "final_grades.csv").open())}
     assert float(rows["ex_solution"]["lab_memo_cheaper"]) == 0.5
-    assert float(rows["ex_solution"]["checks_total"]) == 24 and float(rows["ex_solution"]["total"]) == 24.5
+    assert float(rows["ex_solution"]["checks_total"]) == LAB_AUTO and float(rows["ex_solution"]["total"]) == LAB_AUTO + 0.5
     assert float(rows["ex_blank"]["lab_kd_loss"]) == 2 and "lab_kd_loss" in rows["ex_blank"]["needs_manual_grade"]
     feedback = (work / "grades" / "feedback" / "ex_solution" / LAB / f"{LAB}.html").read_text()
     assert comment in feedback and MARKER not in feedback and "BEGIN HIDDEN TESTS" not in feedback
@@ -150,7 +152,7 @@ def test_instructor_flow_through_formgrader(course):
     assert "ex_blank" in _run([nbgrader, "db", "student", "list"], work)
     _run([nbgrader, "export", "--to", str(course["tmp"] / "export.csv")], work)
     exported = {r["student_id"]: r for r in csv.DictReader((course["tmp"] / "export.csv").open())}
-    assert float(exported["ex_solution"]["score"]) == 24.5
+    assert float(exported["ex_solution"]["score"]) == LAB_AUTO + 0.5
     assert not (REPO / "autograder" / "gradebook.db").exists() and not (REPO / "gradebook.db").exists()
 
 
