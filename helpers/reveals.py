@@ -313,6 +313,8 @@ CLAIMS: dict[str, Claim] = {
         _every_tier(lambda f, t: f[f"js_distilled_{t}"] < f[f"js_vanilla_{t}"])),
     "grid_f1_inside_noise": Claim("the grid's macro F1 spread (eval half) is inside the bootstrap CI width",
                                   lambda f: f["grid_f1_in_noise"] == "yes"),
+    "tscaling_lowers_nll": Claim("vanilla + T has lower NLL than raw vanilla on the eval half",
+                                 lambda f: f["eval_vanilla_t_nll"] < f["eval_vanilla_nll"]),
     "distilled_misses_ece_cap": Claim("the lab's distilled student misses scenario B's ECE cap on the eval half",
                                       lambda f: f["eval_distilled_ece"] > f["ece_cap_b"]),
     "vanilla_t_meets_ece_cap": Claim("vanilla + T meets scenario B's ECE cap on the eval half",

@@ -890,10 +890,12 @@ scenario, what you give up, and when you would switch. The rubric:
 Flag for the grader: "the distilled model is calibrated, so it passes B" (its raw eval-half ECE is what
 decides, not the full-set trend), and choosing a threshold for C where the dashboard counts every row.
 """),
-manual("lab_deployment_reasoning", 3, """
-Scenario B gates on calibration: a reviewer reads the confidence, and the regulator caps ECE at 0.05. Raw
-distilled has the lowest NLL but its eval-half ECE sits just above the cap, so it cannot ship as is;
-vanilla + T is well inside the cap and its NLL is still below raw vanilla's. At a 0.7 threshold the
+manual("lab_deployment_reasoning", 3, f"""
+{R("source_note")}{C("distilled_misses_ece_cap")}{C("vanilla_t_meets_ece_cap")}{C("kd_wins_nll")}{C("tscaling_lowers_nll")}Scenario
+B gates on calibration: a reviewer reads the confidence, and the regulator caps ECE at 0.05. Raw distilled
+has the lower NLL ({R("eval_distilled_nll")} against vanilla + T's {R("eval_vanilla_t_nll")}) but its eval-half
+ECE, {R("eval_distilled_ece")}, is above the cap, so it cannot ship as is; vanilla + T's ECE is
+{R("eval_vanilla_t_ece")} and its NLL is still below raw vanilla's {R("eval_vanilla_nll")}. At a 0.7 threshold the
 coverage table shows the share of complaints closed automatically and their accuracy; the rest is the
 review load I accept. Serving cost is the
 same for every ModernBERT arm; what I give up is distilled's better NLL. If the cap tightened below
