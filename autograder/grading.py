@@ -41,7 +41,7 @@ from pathlib import Path
 
 from . import checks
 from . import sandbox as sandbox_mod
-from .judge import checks_of, judge_notebook
+from .judge import checks_of
 from .judge import cells_by_gid as _cells_by_gid
 from .nbgrader_config import ASSIGNMENTS, DEFAULT_TIMEOUT, REPO, apply, default_work, ensure_tools_on_path
 from .probe import MARKER
@@ -89,11 +89,6 @@ def static_flags(nb):
                 if hit:
                     flags.append(f"imports {', '.join(hit)} from {node.module} (cell {meta.get('grade_id', '?')})")
     return sorted(set(flags))
-
-
-def read_results(nb, nonce, assignment, expected):
-    """Judge every check of an executed notebook (as the pipeline's judge does); (results, issues, flags)."""
-    return judge_notebook(nb, nonce, assignment, expected)
 
 
 def _run_nbgrader(app_cls, cfg, assignment, student, **attrs):

@@ -17,7 +17,8 @@ import pytest
 
 from autograder import build_expected, checks, probe
 from autograder.examples import variants as V
-from autograder.grading import read_results, static_flags, hidden_cell_changes
+from autograder.grading import static_flags, hidden_cell_changes
+from autograder.judge import judge_notebook as read_results
 from autograder.nbext import SanitizeFeedback
 
 ROOT = Path(__file__).resolve().parent.parent
