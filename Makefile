@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE ?= 1
 export MPLBACKEND ?= Agg
 
-.PHONY: venv demo test test-lowest test-kaggle bench reveals reveals-check release grade formgrader final-grades lock student-wheel clean
+.PHONY: venv demo test test-fast lint test-lowest test-kaggle bench reveals reveals-check release grade formgrader final-grades lock student-wheel clean
 
 venv: $(STAMP)
 
@@ -87,6 +87,13 @@ demo: venv
 test: venv
 	$(PY) -m pytest -q
 
+# The unit tests without the end-to-end ones (nbgrader, sandbox, training subprocesses): ~2 min.
+test-fast: venv
+	$(PY) -m pytest -q -m "not slow"
+
+lint: venv
+	$(PY) -m ruff check .
+
 bench: venv
 	$(PY) benchmarks/bootstrap.py
 	$(PY) benchmarks/synthetic.py
@@ -117,8 +124,9 @@ final-grades: venv
 
 # What students install on Kaggle: helpers only (no autograder, no solutions).
 student-wheel: venv
+	rm -rf dist
 	$(PY) -m pip wheel --no-deps --quiet . -w dist
-	@ls dist/*.whl
+	$(PY) .ci/check_wheel.py
 
 # Pinning needs the network: the only target that turns offline mode off.
 lock: venv

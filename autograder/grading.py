@@ -41,8 +41,8 @@ from pathlib import Path
 
 from . import checks
 from . import sandbox as sandbox_mod
-from .judge import checks_of
 from .judge import cells_by_gid as _cells_by_gid
+from .judge import checks_of
 from .nbgrader_config import ASSIGNMENTS, DEFAULT_TIMEOUT, REPO, apply, default_work, ensure_tools_on_path
 from .probe import MARKER
 

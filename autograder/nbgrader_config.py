@@ -62,10 +62,17 @@ def apply(c, *, work, root=None, source=None, timeout=DEFAULT_TIMEOUT, interrupt
     ``max_processes``, ``wall_s``, ...), or False: autograde kernels run student code under
     bubblewrap (``autograder.sandbox``); breaches are appended to ``work/sandbox_breaches.jsonl``."""
     from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, GetGrades, IgnorePattern,
-                                        LimitOutput, SaveAutoGrades)
-
-    from nbgrader.preprocessors import ClearOutput, DeduplicateIds, OverwriteKernelspec
+    from nbgrader.preprocessors import (
+        AssignLatePenalties,
+        CheckCellMetadata,
+        ClearOutput,
+        DeduplicateIds,
+        GetGrades,
+        IgnorePattern,
+        LimitOutput,
+        OverwriteKernelspec,
+        SaveAutoGrades,
+    )
 
     from autograder.judge import JudgeHiddenTests
     from autograder.nbext import GuardedExecute, RestoringOverwriteCells, SanitizeFeedback

@@ -21,7 +21,6 @@ valid lines for one check count as tampering.
 """
 from __future__ import annotations
 
-import builtins as _builtins
 import math as _math
 import os as _os
 import sys as _sys
@@ -29,7 +28,6 @@ import sys as _sys
 import numpy as _np
 import pandas as _pd
 import torch as _torch
-import torch.nn.functional as _F
 
 MARKER = "@@AUTOGRADER-RESULT@@"
 NONCE_ENV = "AUTOGRADER_NONCE_FILE"
@@ -62,6 +60,7 @@ _str_value = str.__str__
 _isfinite = _math.isfinite
 _getprofile = _sys.getprofile
 import inspect as _inspect  # noqa: E402
+
 _getsource = _inspect.getsource
 _setprofile = _sys.setprofile
 

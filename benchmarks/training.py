@@ -62,8 +62,13 @@ def ours(args, model, paths, out) -> float:
 
 def baseline(args, model, paths, out) -> float:
     import torch
-    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer,
-                              TrainingArguments)
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        Trainer,
+        TrainingArguments,
+    )
 
     tok = AutoTokenizer.from_pretrained(model)
     rows = [json.loads(line) for line in open(paths["train"], encoding="utf-8")]

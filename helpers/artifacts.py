@@ -51,9 +51,24 @@ import numpy as np
 
 # Re-exported (noqa: F401) so that ``artifacts.<name>`` keeps working.  The retry
 # policy and ``_sleep`` are read from ``helpers.hub`` at call time: patch them there.
-from helpers.hub import (BACKOFF_MAX_S, BACKOFF_S, CACHE_ENV, DEFAULT_CACHE, PROBE_TIMEOUT_S,  # noqa: F401
-                         RETRIES, _endpoint, _head, _offline, _summary, cache_dir, cached_hub_path, fetch,
-                         sha256_of, verify_file, with_retries)
+from helpers.hub import (  # noqa: F401
+    BACKOFF_MAX_S,
+    BACKOFF_S,
+    CACHE_ENV,
+    DEFAULT_CACHE,
+    PROBE_TIMEOUT_S,
+    RETRIES,
+    _endpoint,
+    _head,
+    _offline,
+    _summary,
+    cache_dir,
+    cached_hub_path,
+    fetch,
+    sha256_of,
+    verify_file,
+    with_retries,
+)
 from helpers.manifest import ArtifactError, Entry, Manifest, load_manifest
 from helpers.validation import read_arrays, validate_arrays  # noqa: F401
 

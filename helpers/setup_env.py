@@ -83,7 +83,11 @@ def install_helpers(spec, problem=None, inputs="/kaggle/input", run=None, online
     unreachable, placeholder or private install source, a wheel that would not install.
     ``run`` (pip runner) and ``online`` (is the package index reachable?) are injectable.
     """
-    import glob, os, socket, subprocess, sys  # noqa: E401
+    import glob
+    import os
+    import socket
+    import subprocess
+    import sys
     kaggle = bool(os.environ.get("KAGGLE_KERNEL_RUN_TYPE")) or os.path.isdir("/kaggle/working")
     wheels = sorted(glob.glob(os.path.join(inputs, "**", "ecbs_week6_helpers-*.whl"), recursive=True))
     offline_route = (

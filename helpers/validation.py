@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from helpers.hub import _quarantine
-from helpers.manifest import ArtifactError, ArrayField, Entry, Manifest
+from helpers.manifest import ArrayField, ArtifactError, Entry, Manifest
 
 __all__ = ["read_arrays", "validate_arrays"]
 

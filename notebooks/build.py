@@ -24,11 +24,10 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
-import nbformat  # noqa: E402
-import nbformat.v4 as v4  # noqa: E402
-
 import homework_cells  # noqa: E402
 import lab_cells  # noqa: E402
+import nbformat  # noqa: E402
+import nbformat.v4 as v4  # noqa: E402
 from nbsource import code  # noqa: E402
 
 TARGETS = {

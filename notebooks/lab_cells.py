@@ -78,7 +78,7 @@ def coverage_table(probs, labels, thresholds=(0.5, 0.6, 0.7, 0.8, 0.9)):
 
 def cells(setup_cell):
     return [
-md(f"""
+md("""
 # Week 6 lab: what does distillation actually transfer?
 
 A 32B teacher (Qwen3-32B + LoRA, temperature-scaled) and two ModernBERT-base students trained on the

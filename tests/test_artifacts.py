@@ -7,8 +7,8 @@ import warnings
 
 import numpy as np
 import pytest
-
 from fakehub import SMALL_MANIFEST, course_arrays
+
 from helpers import artifacts
 from helpers.artifacts import ArtifactError, PredictionSet, SyntheticDataWarning, load
 from helpers.manifest import load_manifest

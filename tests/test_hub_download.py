@@ -11,8 +11,17 @@ import socket
 import numpy as np
 import pytest
 import yaml
+from fakehub import (
+    REPOS,
+    SMALL_MANIFEST,
+    FakeHub,
+    course_arrays,
+    npz_bytes,
+    point_hub_clients_at,
+    publish_course,
+    reset_hub_session,
+)
 
-from fakehub import REPOS, SMALL_MANIFEST, FakeHub, course_arrays, npz_bytes, point_hub_clients_at, publish_course, reset_hub_session
 from helpers import artifacts, data_cli
 from helpers.artifacts import ArtifactError, load
 from helpers.manifest import load_manifest

@@ -51,7 +51,6 @@ def test_every_untouched_package_is_part_of_the_kaggle_stack():
 def test_kaggle_versions_satisfy_every_declared_range():
     """Offline half of the promise: a range that excluded Kaggle's version would make pip replace it."""
     import tomllib
-
     from packaging.requirements import Requirement
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     reqs = [Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["train"]]

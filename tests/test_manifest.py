@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from fakehub import SMALL_MANIFEST
 
 import helpers
-from fakehub import SMALL_MANIFEST
 from helpers.manifest import ArtifactError, ManifestError, load_manifest, manifest_path
 
 ROOT = Path(helpers.__file__).resolve().parent.parent

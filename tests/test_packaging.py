@@ -7,9 +7,9 @@ A package added to one and forgotten in another is the failure this catches.
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
 from packaging.requirements import Requirement
 

@@ -10,8 +10,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from procinfo import cmdline, environ
 from nbformat.v4 import new_code_cell, new_notebook
+from procinfo import cmdline, environ
 from traitlets.config import Config
 
 from autograder import sandbox

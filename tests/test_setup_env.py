@@ -245,9 +245,9 @@ def _bwrap_unshare_net_works():
 def test_the_offline_wheel_installs_with_the_network_blocked(tmp_path):
     """The offline route: with its dependencies present (as on Kaggle), pip needs no network for the wheel."""
     import json
+    import shutil
     import subprocess
     import sys
-    import shutil
     root = Path(__file__).resolve().parents[1]
     src = tmp_path / "src"  # a copy, so that the build leaves nothing in the working tree
     shutil.copytree(root / "helpers", src / "helpers", ignore=shutil.ignore_patterns("__pycache__"))

@@ -17,8 +17,14 @@ from helpers.corpus import make_corpus  # noqa: E402
 from helpers.training import cli  # noqa: E402
 from helpers.training.config import TrainConfig, grid_name  # noqa: E402
 from helpers.training.data import (  # noqa: E402
-    TeacherAlignmentError, assign_tiers, check_teacher_alignment, collate, length_grouped_batches, shard_batch,
-    texts_digest)
+    TeacherAlignmentError,
+    assign_tiers,
+    check_teacher_alignment,
+    collate,
+    length_grouped_batches,
+    shard_batch,
+    texts_digest,
+)
 from helpers.training.tiny import ensure_tiny_setup  # noqa: E402
 from helpers.training.trainer import Trainer, TrainingDiverged, train  # noqa: E402
 
@@ -208,8 +214,9 @@ def test_kd_run_writes_the_notebook_schema_and_a_run_card(kd_run, tiny):
 
 
 def mean_kl_to_teacher(model_dir, tiny, n_rows=200):
-    from helpers.training.model import load_tokenizer
     from transformers import AutoModelForSequenceClassification
+
+    from helpers.training.model import load_tokenizer
     rows = [json.loads(line) for line in open(tiny["train_file"])][:n_rows]
     with np.load(tiny["teacher_logits"]) as z:
         teacher = torch.from_numpy(z["logits"][:n_rows].astype(np.float32))

@@ -22,11 +22,12 @@ pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
 from fakehub import FakeHub, npz_bytes, point_hub_clients_at, reset_hub_session  # noqa: E402
+
 from helpers.manifest import ManifestError, load_manifest  # noqa: E402
 from helpers.training import cli  # noqa: E402
 from helpers.training.config import TrainConfig  # noqa: E402
 from helpers.training.data import load_training_data  # noqa: E402
-from helpers.training.prepare import PrepareError, course_config, prepare  # noqa: E402
+from helpers.training.prepare import PrepareError, course_config  # noqa: E402
 
 REPO = "course/complaints"
 TEXT, LABEL = "Consumer Complaint", "Issue"

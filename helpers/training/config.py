@@ -62,7 +62,7 @@ class TrainConfig:
     log_every: int = 50
     progress: bool = True
 
-    def validate(self) -> "TrainConfig":
+    def validate(self) -> TrainConfig:
         def bad(name, expected):
             raise ValueError(f"config: {name} must be {expected}, got {getattr(self, name)!r}.")
         if self.recipe not in ("vanilla", "kd"):
@@ -99,11 +99,11 @@ class TrainConfig:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
-    def replace(self, **changes) -> "TrainConfig":
+    def replace(self, **changes) -> TrainConfig:
         return dataclasses.replace(self, **changes)
 
     @classmethod
-    def from_mapping(cls, mapping: dict, *, source: str = "config") -> "TrainConfig":
+    def from_mapping(cls, mapping: dict, *, source: str = "config") -> TrainConfig:
         known = {f.name for f in fields(cls)}
         clean = {}
         for key, value in mapping.items():
