@@ -35,7 +35,7 @@ import pandas as pd
 
 from .metrics import EPS, TIERS, _check_labels, _check_probs, _check_tiers, ece_bin_index
 
-__all__ = ["paired_bootstrap", "paired_bootstrap_loop", "resample_indices", "METRICS"]
+__all__ = ["paired_bootstrap", "paired_bootstrap_loop", "resample_indices", "METRICS", "lift_pattern"]
 
 METRICS = ("macro_f1", "accuracy", "ece", "nll")
 COLUMNS = ["median", "ci_low", "ci_high", "excludes_zero", "observed", "n"]
@@ -271,3 +271,23 @@ def paired_bootstrap_loop(a, b, labels, tiers, metric="macro_f1", n_resamples=10
         observed = score(b, idx, classes) - score(a, idx, classes)
         out.append({"tier": name, **_summarise(deltas, observed, idx.size)})
     return pd.DataFrame(out, columns=["tier", *COLUMNS]).set_index("tier")
+
+
+def lift_pattern(ci_by_tier):
+    """Name the pattern of a per-tier bootstrap: where the CI excludes zero on the positive side.
+
+    'uniform' (all three tiers), 'head' (head alone, or head plus one of
+    mid/tail with head largest), 'tail' (tail and mid, not head),
+    'tail-not-mid' (tail without mid), 'none' (no tier).
+    """
+    def get(tier, key):
+        row = ci_by_tier[tier]
+        return row[key]
+    real = {t for t in TIERS if t in ci_by_tier and get(t, "ci_low") > 0}
+    if real == set(TIERS):
+        return "uniform"
+    if "head" in real:
+        return "head"
+    if "tail" in real:
+        return "tail" if "mid" in real else "tail-not-mid"
+    return "none" if "mid" not in real else "mid"

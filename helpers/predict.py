@@ -39,7 +39,7 @@ CYCLES = {
                         "question": "the teacher's macro F1 on the 53 tail classes"},
     "most_peaked_tier": {"kind": "choice", "choices": ("head", "mid", "tail"),
                          "question": "the tier where the teacher's distribution is most peaked"},
-    # The choices are exactly what helpers.reveals.lift_pattern can return.
+    # The choices are exactly what helpers.bootstrap.lift_pattern can return.
     "f1_lift_lands": {"kind": "choice", "choices": ("uniform", "head", "mid", "tail", "tail-not-mid", "none"),
                       "question": "where KD's macro F1 lift lands (tiers whose CI excludes zero)"},
     "ece_follows_f1": {"kind": "choice", "choices": ("yes", "no"),

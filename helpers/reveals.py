@@ -34,9 +34,11 @@ import numpy as np
 
 from . import bootstrap, calibration, metrics
 from .answers import FINE_THRESHOLDS, lowest_threshold_reaching
+from .bootstrap import lift_pattern
+from .course import WEEK1_BASELINE_F1
 
 __all__ = ["compute_facts", "render", "check_claims", "main", "CLAIMS", "NOTEBOOKS", "Facts",
-           "ClaimError", "lift_pattern", "WEEK1_BASELINE_F1"]
+           "ClaimError"]
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Reveal texts (shown by ``helpers.predict.reveal`` after a prediction); rendered with the notebooks.
@@ -46,7 +48,6 @@ NOTEBOOKS = (ROOT / "notebooks" / "week6_lab" / "week6_lab.ipynb",
 
 #: Week 1's baseline (ModernBERT-base, train split only, CE).  It is a result of an
 #: earlier week, not one of this week's artifacts, so it is a recorded constant.
-WEEK1_BASELINE_F1 = 0.209
 GRID = tuple(f"grid_Td{t}_a{a}" for t in (1, 4, 8) for a in (70, 90))
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
 #: Scenario B's hard constraint: ECE at most 0.05 on the eval half.
@@ -74,26 +75,6 @@ class Facts(dict):
 def _default_loader(name, source):
     from . import artifacts
     return artifacts.load(name, source=source)
-
-
-def lift_pattern(ci_by_tier):
-    """Name the pattern of a per-tier bootstrap: where the CI excludes zero on the positive side.
-
-    'uniform' (all three tiers), 'head' (head alone, or head plus one of
-    mid/tail with head largest), 'tail' (tail and mid, not head),
-    'tail-not-mid' (tail without mid), 'none' (no tier).
-    """
-    def get(tier, key):
-        row = ci_by_tier[tier]
-        return row[key]
-    real = {t for t in metrics.TIERS if t in ci_by_tier and get(t, "ci_low") > 0}
-    if real == set(metrics.TIERS):
-        return "uniform"
-    if "head" in real:
-        return "head"
-    if "tail" in real:
-        return "tail" if "mid" in real else "tail-not-mid"
-    return "none" if "mid" not in real else "mid"
 
 
 def compute_facts(source="synthetic", loader: Callable | None = None):

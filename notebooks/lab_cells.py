@@ -134,7 +134,8 @@ import torch.nn.functional as F
 
 from helpers import artifacts, bootstrap, calibration, deploy, kd, metrics, plots
 from helpers.predict import observe, predict, require, reveal
-from helpers.reveals import WEEK1_BASELINE_F1, lift_pattern
+from helpers.bootstrap import lift_pattern
+from helpers.course import WEEK1_BASELINE_F1
 from helpers.setup_env import label, show, showfig
 
 SOURCE = ENV.source

@@ -134,7 +134,7 @@ def test_the_shipped_reveal_file_answers_only_declared_predictions():
 def test_lift_choices_are_what_the_reveal_can_return():
     import pandas as pd
 
-    from helpers.reveals import lift_pattern
+    from helpers.bootstrap import lift_pattern
     seen = set()
     for bits in range(8):
         ci = {t: pd.Series({"ci_low": 0.1 if bits >> i & 1 else -0.1}) for i, t in enumerate(("head", "mid", "tail"))}
