@@ -33,7 +33,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .metrics import EPS, TIERS, _check_labels, _check_probs, _check_tiers, ece_bin_index
+from .course import TIERS
+from .inputs import check_labels, check_positive_int, check_probs, check_tiers
+from .metrics import EPS, ece_bin_index
 
 __all__ = ["paired_bootstrap", "paired_bootstrap_loop", "resample_indices", "METRICS", "lift_pattern"]
 
@@ -48,7 +50,7 @@ _CHUNK_DRAWS = 1 << 17
 def _groups(labels, tiers):
     if tiers is None:
         return {"all": np.arange(len(labels))}
-    t = _check_tiers(tiers, len(labels))
+    t = check_tiers(tiers, len(labels))
     return {tier: np.flatnonzero(t == tier) for tier in TIERS if (t == tier).any()}
 
 
@@ -185,20 +187,18 @@ def _scorer(metric, a, b, y, n_bins):
 def _validate(a, b, labels, metric, n_resamples, n_bins):
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {list(METRICS)}, got {metric!r}.")
-    if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) or n_resamples < 1:
-        raise ValueError(f"n_resamples must be a positive integer, got {n_resamples!r}.")
-    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
-        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}.")
+    check_positive_int(n_resamples, "n_resamples")
+    check_positive_int(n_bins, "n_bins")
     if metric in ("macro_f1", "accuracy"):
-        y = _check_labels(labels, np.shape(labels)[0] if np.ndim(labels) else -1)
-        a = _check_labels(a, y.shape[0], name="a (predictions)")
-        b = _check_labels(b, y.shape[0], name="b (predictions)")
+        y = check_labels(labels)
+        a = check_labels(a, y.shape[0], name="a (predictions)")
+        b = check_labels(b, y.shape[0], name="b (predictions)")
     else:
-        a = _check_probs(a, "a (probabilities)")
-        b = _check_probs(b, "b (probabilities)")
+        a = check_probs(a, "a (probabilities)")
+        b = check_probs(b, "b (probabilities)")
         if a.shape != b.shape:
             raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}.")
-        y = _check_labels(labels, a.shape[0], a.shape[1])
+        y = check_labels(labels, a.shape[0], a.shape[1])
     return a, b, y
 
 

@@ -6,6 +6,8 @@ import numbers
 
 import numpy as np
 
+from .inputs import check_labels, check_logits
+
 __all__ = ["fit_temperature", "cal_eval_split", "apply_temperature", "temperature_nll"]
 
 # The course fixes the split with RandomState(42 + 999); keep the offset
@@ -26,15 +28,8 @@ def cal_eval_split(n, seed=42):
 
 
 def _validate(logits, labels):
-    z = np.asarray(logits, dtype=np.float64)
-    if z.ndim != 2 or z.shape[0] == 0:
-        raise ValueError(f"logits must be 2-D (n_rows > 0, n_classes), got shape {z.shape}.")
-    y = np.asarray(labels)
-    if y.ndim != 1 or y.shape[0] != z.shape[0]:
-        raise ValueError(f"labels must be 1-D with one entry per row ({z.shape[0]}), got shape {y.shape}.")
-    if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= z.shape[1]:
-        raise ValueError(f"labels must be integer class ids in [0, {z.shape[1] - 1}], got dtype "
-                         f"{y.dtype} with values from {y.min()} to {y.max()}.")
+    z = check_logits(logits, min_rows=1, dtype=np.float64)
+    y = check_labels(labels, n_rows=z.shape[0], n_classes=z.shape[1])
     return z, y.astype(np.int64)
 
 

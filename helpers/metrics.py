@@ -9,7 +9,7 @@
 * Coverage at threshold T: share of rows with top-1 confidence >= T;
   accuracy on the covered rows (NaN when nothing is covered).
 
-Inputs are validated at the boundary (names, shapes, ranges), then the
+Inputs are validated at the boundary by :mod:`helpers.inputs` (names, shapes, ranges), then the
 computation is plain numpy.  Nothing here imports torch or transformers.
 """
 from __future__ import annotations
@@ -19,61 +19,17 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .course import TIERS
+from .inputs import check_labels, check_logits, check_positive_int, check_probs, check_tiers, check_vector
+
 __all__ = [
     "TIERS", "softmax", "ece", "adaptive_ece", "nll", "accuracy", "macro_f1",
     "per_class_f1", "per_tier_f1", "per_tier_ece", "per_tier_nll", "js_divergence",
     "per_tier_js", "coverage_table", "evaluate", "reliability_bins", "tier_labels",
 ]
 
-TIERS = ("head", "mid", "tail")
 EPS = 1e-12
 DEFAULT_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
-
-
-# --------------------------------------------------------------------------- validation
-def _as_1d(name, x, *, integer=False):
-    a = np.asarray(x)
-    if a.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {a.shape}.")
-    if integer and a.size and not np.issubdtype(a.dtype, np.integer):
-        if np.issubdtype(a.dtype, np.floating) and np.all(np.mod(a, 1) == 0):
-            a = a.astype(np.int64)
-        else:
-            raise TypeError(f"{name} must hold integer class ids, got dtype {a.dtype}.")
-    return a
-
-
-def _check_probs(probs, name="probs"):
-    p = np.asarray(probs, dtype=np.float64)
-    if p.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_rows, n_classes), got shape {p.shape}. "
-                         f"Pass probabilities, e.g. helpers.metrics.softmax(logits).")
-    if p.size and (np.nanmin(p) < -1e-6 or np.nanmax(p) > 1 + 1e-6 or np.isnan(p).any()):
-        raise ValueError(f"{name} must be probabilities in [0, 1]; got values from "
-                         f"{np.nanmin(p):.3g} to {np.nanmax(p):.3g}. Did you pass logits? "
-                         f"Convert them with helpers.metrics.softmax(logits).")
-    return p
-
-
-def _check_labels(labels, n_rows, n_classes=None, name="labels"):
-    y = _as_1d(name, labels, integer=True)
-    if y.shape[0] != n_rows:
-        raise ValueError(f"{name} must have one entry per row ({n_rows}), got {y.shape[0]}.")
-    if n_classes is not None and y.size and (y.min() < 0 or y.max() >= n_classes):
-        raise ValueError(f"{name} must lie in [0, {n_classes - 1}], got values from "
-                         f"{y.min()} to {y.max()}.")
-    return y
-
-
-def _check_tiers(tiers, n_rows):
-    t = np.asarray(tiers)
-    if t.ndim != 1 or t.shape[0] != n_rows:
-        raise ValueError(f"tiers must be 1-D with one entry per row ({n_rows}), got shape {t.shape}.")
-    t = t.astype(str)
-    unknown = sorted(set(np.unique(t)) - set(TIERS))
-    if unknown:
-        raise ValueError(f"tiers must be one of {list(TIERS)}, got unknown name(s) {unknown}.")
-    return t
 
 
 # --------------------------------------------------------------------------- basics
@@ -93,8 +49,8 @@ def ece_bin_index(confidence, n_bins=15):
 
 def reliability_bins(probs, labels, n_bins=15):
     """Per-bin count, mean confidence and accuracy (a DataFrame, one row per bin)."""
-    p = _check_probs(probs)
-    y = _check_labels(labels, p.shape[0], p.shape[1])
+    p = check_probs(probs)
+    y = check_labels(labels, p.shape[0], p.shape[1])
     conf = p.max(axis=1)
     correct = (p.argmax(axis=1) == y).astype(np.float64)
     b = ece_bin_index(conf, n_bins)
@@ -110,10 +66,9 @@ def reliability_bins(probs, labels, n_bins=15):
 
 def ece(probs, labels, n_bins=15):
     """Expected calibration error (equal-width bins, ``(lo, hi]``)."""
-    p = _check_probs(probs)
-    y = _check_labels(labels, p.shape[0], p.shape[1])
-    if not (isinstance(n_bins, (int, np.integer)) and n_bins >= 1):
-        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}.")
+    p = check_probs(probs)
+    y = check_labels(labels, p.shape[0], p.shape[1])
+    check_positive_int(n_bins, "n_bins")
     if y.size == 0:
         return float("nan")
     conf = p.max(axis=1)
@@ -126,8 +81,8 @@ def ece(probs, labels, n_bins=15):
 
 def adaptive_ece(probs, labels, n_bins=15):
     """ECE with equal-mass bins (each bin holds about n / n_bins rows, sorted by confidence)."""
-    p = _check_probs(probs)
-    y = _check_labels(labels, p.shape[0], p.shape[1])
+    p = check_probs(probs)
+    y = check_labels(labels, p.shape[0], p.shape[1])
     if y.size == 0:
         return float("nan")
     conf = p.max(axis=1)
@@ -141,16 +96,16 @@ def adaptive_ece(probs, labels, n_bins=15):
 
 def nll(probs, labels):
     """Mean negative log-likelihood of the true class (probabilities clipped at 1e-12)."""
-    p = _check_probs(probs)
-    y = _check_labels(labels, p.shape[0], p.shape[1])
+    p = check_probs(probs)
+    y = check_labels(labels, p.shape[0], p.shape[1])
     if y.size == 0:
         return float("nan")
     return float(-np.log(np.clip(p[np.arange(y.size), y], EPS, 1.0)).mean())
 
 
 def accuracy(labels, preds):
-    y = _as_1d("labels", labels, integer=True)
-    yhat = _check_labels(preds, y.shape[0], name="preds")
+    y = check_vector(labels, "labels", integer=True)
+    yhat = check_labels(preds, y.shape[0], name="preds")
     return float((y == yhat).mean()) if y.size else float("nan")
 
 
@@ -167,8 +122,8 @@ def per_class_f1(labels, preds, classes=None):
 
     ``classes`` defaults to every class seen in labels or preds, like scikit-learn.
     """
-    y = _as_1d("labels", labels, integer=True)
-    yhat = _check_labels(preds, y.shape[0], name="preds")
+    y = check_vector(labels, "labels", integer=True)
+    yhat = check_labels(preds, y.shape[0], name="preds")
     for name, v in (("labels", y), ("preds", yhat)):
         if v.size and v.min() < 0:
             raise ValueError(f"{name} must be class ids >= 0, got a minimum of {v.min()}.")
@@ -191,16 +146,16 @@ def macro_f1(labels, preds, classes=None):
 
 def tier_labels(labels, tiers):
     """Mapping tier -> sorted class ids whose rows carry that tier."""
-    y = _as_1d("labels", labels, integer=True)
-    t = _check_tiers(tiers, y.shape[0])
+    y = check_vector(labels, "labels", integer=True)
+    t = check_tiers(tiers, y.shape[0])
     return {tier: np.unique(y[t == tier]) for tier in TIERS if (t == tier).any()}
 
 
 def per_tier_f1(labels, preds, tiers):
     """Mapping tier -> macro F1 over that tier's rows and label set."""
-    y = _as_1d("labels", labels, integer=True)
-    yhat = _check_labels(preds, y.shape[0], name="preds")
-    t = _check_tiers(tiers, y.shape[0])
+    y = check_vector(labels, "labels", integer=True)
+    yhat = check_labels(preds, y.shape[0], name="preds")
+    t = check_tiers(tiers, y.shape[0])
     out = {}
     for tier, classes in tier_labels(y, t).items():
         rows = t == tier
@@ -209,9 +164,9 @@ def per_tier_f1(labels, preds, tiers):
 
 
 def _per_tier(metric, probs, labels, tiers, **kwargs):
-    p = _check_probs(probs)
-    y = _check_labels(labels, p.shape[0], p.shape[1])
-    t = _check_tiers(tiers, y.shape[0])
+    p = check_probs(probs)
+    y = check_labels(labels, p.shape[0], p.shape[1])
+    t = check_tiers(tiers, y.shape[0])
     return {tier: metric(p[t == tier], y[t == tier], **kwargs) for tier in TIERS if (t == tier).any()}
 
 
@@ -228,8 +183,8 @@ def per_tier_nll(probs, labels, tiers):
 # --------------------------------------------------------------------------- divergence
 def js_divergence(p, q):
     """Mean Jensen-Shannon divergence between rows of p and q (natural log, in [0, ln 2])."""
-    p = _check_probs(p, "p")
-    q = _check_probs(q, "q")
+    p = check_probs(p, "p")
+    q = check_probs(q, "q")
     if p.shape != q.shape:
         raise ValueError(f"p and q must have the same shape, got {p.shape} and {q.shape}.")
     p = np.clip(p, EPS, 1.0)
@@ -241,11 +196,11 @@ def js_divergence(p, q):
 
 def per_tier_js(p, q, tiers):
     """Mapping tier -> mean JS divergence between p and q over that tier's rows."""
-    p = _check_probs(p, "p")
-    q = _check_probs(q, "q")
+    p = check_probs(p, "p")
+    q = check_probs(q, "q")
     if p.shape != q.shape:
         raise ValueError(f"p and q must have the same shape, got {p.shape} and {q.shape}.")
-    t = _check_tiers(tiers, p.shape[0])
+    t = check_tiers(tiers, p.shape[0])
     return {tier: js_divergence(p[t == tier], q[t == tier]) for tier in TIERS if (t == tier).any()}
 
 
@@ -256,8 +211,8 @@ def coverage_table(probs, labels, thresholds=DEFAULT_THRESHOLDS):
     Returns a DataFrame with columns threshold, coverage, accuracy, n_covered.
     Accuracy is NaN (not 0) when a threshold covers nothing.
     """
-    p = _check_probs(probs)
-    y = _check_labels(labels, p.shape[0], p.shape[1])
+    p = check_probs(probs)
+    y = check_labels(labels, p.shape[0], p.shape[1])
     th = np.atleast_1d(np.asarray(thresholds, dtype=np.float64))
     if th.ndim != 1 or th.size == 0 or np.any((th < 0) | (th > 1)):
         raise ValueError(f"thresholds must be a non-empty list of numbers in [0, 1], got {thresholds!r}.")
@@ -281,12 +236,10 @@ def evaluate(logits, labels, tiers, n_bins=15):
     Keys: n, accuracy, macro_f1, f1_head/mid/tail, ece, ece_head/mid/tail,
     nll, nll_head/mid/tail, adaptive_ece.
     """
-    z = np.asarray(logits)
-    if z.ndim != 2:
-        raise ValueError(f"logits must be 2-D (n_rows, n_classes), got shape {z.shape}.")
+    z = check_logits(logits)
     probs = softmax(z)
-    y = _check_labels(labels, probs.shape[0], probs.shape[1])
-    t = _check_tiers(tiers, y.shape[0])
+    y = check_labels(labels, probs.shape[0], probs.shape[1])
+    t = check_tiers(tiers, y.shape[0])
     preds = probs.argmax(axis=1)
     row = {"n": int(y.size), "accuracy": accuracy(y, preds), "macro_f1": macro_f1(y, preds)}
     row.update({f"f1_{k}": v for k, v in per_tier_f1(y, preds, t).items()})

@@ -29,7 +29,8 @@ import pandas as pd
 from matplotlib.patches import Patch
 
 from . import metrics
-from .metrics import TIERS
+from .course import TIERS
+from .inputs import check_labels, check_probs, check_tiers
 
 __all__ = ["reliability_diagram", "ece_nll_scatter", "tier_delta_bars", "coverage_curves",
            "per_class_f1_plot", "save", "model_color", "COLORS", "SYNTHETIC_BANNER"]
@@ -102,7 +103,7 @@ def _models(models, what="models"):
                         f"got {type(models).__name__}.")
     out = {}
     for name, probs in models.items():
-        p = metrics._check_probs(probs, name=f"{what}[{name!r}]")
+        p = check_probs(probs, name=f"{what}[{name!r}]")
         out[str(name)] = p
     shapes = {p.shape[0] for p in out.values()}
     if len(shapes) != 1:
@@ -128,10 +129,10 @@ def reliability_diagram(models, labels, tiers=None, n_bins=15, source=None):
     probs = _models(models)
     n_rows = next(iter(probs.values())).shape[0]
     n_classes = next(iter(probs.values())).shape[1]
-    y = metrics._check_labels(labels, n_rows, n_classes)
+    y = check_labels(labels, n_rows, n_classes)
     panels = [("overall", np.ones(n_rows, dtype=bool))]
     if tiers is not None:
-        t = metrics._check_tiers(tiers, n_rows)
+        t = check_tiers(tiers, n_rows)
         panels += [(tier, t == tier) for tier in TIERS if (t == tier).any()]
 
     edges = np.linspace(0.0, 1.0, n_bins + 1)
@@ -327,7 +328,7 @@ def coverage_curves(models, labels, thresholds=DEFAULT_COVERAGE_THRESHOLDS, sour
     """
     probs = _models(models)
     n_rows = next(iter(probs.values())).shape[0]
-    y = metrics._check_labels(labels, n_rows, next(iter(probs.values())).shape[1])
+    y = check_labels(labels, n_rows, next(iter(probs.values())).shape[1])
     fig = _new_figure((6.8, 4.8))
     ax = fig.add_subplot()
     for name, p in probs.items():

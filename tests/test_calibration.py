@@ -63,7 +63,7 @@ def test_fit_temperature_validates_inputs():
     with pytest.raises(ValueError, match="labels"):
         fit_temperature(logits, y[:-1])
     with pytest.raises(ValueError, match="labels"):
-        fit_temperature(logits, y.astype(float))
+        fit_temperature(logits, y + 0.5)
     with pytest.raises(ValueError, match="labels"):
         fit_temperature(logits, np.full(50, 20))
     with pytest.raises(ValueError, match="logits"):
@@ -109,3 +109,10 @@ def test_apply_temperature_rejects_non_positive_T(T):
 def test_apply_temperature_accepts_numpy_scalars():
     z = np.array([[1.0, 2.0]], dtype=np.float32)
     np.testing.assert_array_equal(apply_temperature(z, np.float32(2.0)), z / 2)
+
+
+def test_whole_number_float_labels_follow_the_shared_rule():
+    # helpers.inputs: whole-number floats are class ids everywhere (as in helpers.metrics).
+    logits, y = _miscalibrated(2.0, n=200)
+    assert fit_temperature(logits, y.astype(float)) == fit_temperature(logits, y)
+    assert temperature_nll(logits, y.astype(np.float32), 1.5) == temperature_nll(logits, y, 1.5)
