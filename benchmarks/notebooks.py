@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from helpers.notebook_run import NOTEBOOKS, execute  # noqa: E402
+from helpers.tools.notebook_run import NOTEBOOKS, execute  # noqa: E402
 
 TARGETS = {"week6_lab": 60, "week6_homework": 90}
 

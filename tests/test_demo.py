@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from helpers import demo
+from helpers.tools import demo
 
 
 @pytest.fixture(scope="module")

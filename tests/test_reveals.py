@@ -6,7 +6,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from helpers import artifacts, reveals
+from helpers import artifacts
+from helpers.tools import reveals
 
 LAB, HOMEWORK = reveals.NOTEBOOKS
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import artifacts, bootstrap, calibration, metrics
+from .. import artifacts, bootstrap, calibration, metrics
 
 STUDENTS = ("vanilla", "distilled")
 GRID = tuple(f"grid_Td{t}_a{a}" for t in (1, 4, 8) for a in (70, 90))
@@ -49,7 +49,7 @@ def main(argv=None) -> int:
 
     import matplotlib
     matplotlib.use("Agg")
-    from . import plots
+    from .. import plots
 
     names = ("teacher_val", *STUDENTS, *GRID)
     sets = {name: artifacts.load(name, source=args.source) for name in names}

@@ -10,7 +10,7 @@ import os
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = {
     "week6_lab": ROOT / "notebooks" / "week6_lab" / "week6_lab.ipynb",
     "week6_homework": ROOT / "notebooks" / "week6_homework" / "week6_homework.ipynb",

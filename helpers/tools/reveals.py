@@ -32,17 +32,17 @@ from pathlib import Path
 
 import numpy as np
 
-from . import bootstrap, calibration, metrics
-from .answers import FINE_THRESHOLDS, lowest_threshold_reaching
-from .bootstrap import lift_pattern
-from .course import WEEK1_BASELINE_F1
+from .. import bootstrap, calibration, metrics
+from ..answers import FINE_THRESHOLDS, lowest_threshold_reaching
+from ..bootstrap import lift_pattern
+from ..course import WEEK1_BASELINE_F1
 
 __all__ = ["compute_facts", "render", "check_claims", "main", "CLAIMS", "NOTEBOOKS", "Facts",
            "ClaimError"]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 #: Reveal texts (shown by ``helpers.predict.reveal`` after a prediction); rendered with the notebooks.
-REVEAL_FILE = Path(__file__).resolve().with_name("reveal_text.md")
+REVEAL_FILE = Path(__file__).resolve().parents[1] / "reveal_text.md"
 NOTEBOOKS = (ROOT / "notebooks" / "week6_lab" / "week6_lab.ipynb",
              ROOT / "notebooks" / "week6_homework" / "week6_homework.ipynb")
 
@@ -73,7 +73,7 @@ class Facts(dict):
 
 # --------------------------------------------------------------------------- loading
 def _default_loader(name, source):
-    from . import artifacts
+    from .. import artifacts
     return artifacts.load(name, source=source)
 
 
@@ -388,7 +388,7 @@ def render_text_file(path, facts, write=True):
     Same contract as :func:`render`: claims first (nothing written on a contradiction), then
     the spans and the ``reveals_source`` line.  Each section must carry a ``source_note`` span.
     """
-    from .predict import SECTION, SOURCE_LINE
+    from ..predict import SECTION, SOURCE_LINE
     path = Path(path)
     text = path.read_text(encoding="utf-8")
     check_claims(claims_in(text), facts)
