@@ -44,7 +44,7 @@ def preflight(source, assignments, allow_synthetic=False, check_reveals=True):
                 f"{path.name}: its reveal numbers were rendered from {rs!r} data, not the course's Hub "
                 f"artifacts (metadata course.reveals_source). Render them with `python -m helpers reveals "
                 f"--source hub`, or pass --allow-synthetic-reveals for a demo release.")
-    if check_reveals and importlib.util.find_spec("helpers.reveals") is not None:
+    if check_reveals and importlib.util.find_spec("helpers.tools.reveals") is not None:
         kinds = {rs for rs in sources.values()}
         src = kinds.pop() if len(kinds) == 1 and None not in kinds else "auto"
         paths = [str(_notebook(source, a)) for a in assignments]

@@ -124,7 +124,7 @@ def main(argv=None):
     parser.add_argument("--check", action="store_true", help="exit 1 if the committed notebooks are stale")
     parser.add_argument("--only", choices=tuple(TARGETS), help="build one notebook")
     args = parser.parse_args(argv)
-    from helpers import reveals
+    from helpers.tools import reveals
 
     kinds = [args.only] if args.only else list(TARGETS)
     facts = reveals.compute_facts(args.source)

@@ -3,8 +3,8 @@ import subprocess
 import sys
 
 ANALYSIS = ["helpers.metrics", "helpers.calibration", "helpers.bootstrap", "helpers.kd", "helpers.artifacts",
-            "helpers.manifest", "helpers.synthetic", "helpers.plots", "helpers.predict", "helpers.reveals",
-            "helpers.deploy", "helpers.setup_env", "helpers.demo"]
+            "helpers.manifest", "helpers.synthetic", "helpers.plots", "helpers.predict", "helpers.tools.reveals",
+            "helpers.deploy", "helpers.setup_env", "helpers.tools.demo"]
 
 
 def test_analysis_modules_do_not_import_transformers():

@@ -14,7 +14,7 @@ import pytest
 from test_notebooks import HOMEWORK, LAB, executed, nbg, outputs, read, span_body  # noqa: F401  (fixture)
 
 from helpers import predict as P
-from helpers import reveals
+from helpers.tools import reveals
 
 #: Manual cells this suite's content owns (the bug-hunt explanations are judged elsewhere).
 OWNED = re.compile(r"^(lab_reconcile_|lab_ece_mechanism|lab_memo_|hw_)")

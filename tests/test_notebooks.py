@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT / "notebooks"))
 import build  # noqa: E402  (notebooks/build.py)
 
 from helpers import predict as P  # noqa: E402
-from helpers import reveals  # noqa: E402
 from helpers.setup_env import INSTALL_SPEC  # noqa: E402
+from helpers.tools import reveals  # noqa: E402
 
 LAB = ROOT / "notebooks" / "week6_lab" / "week6_lab.ipynb"
 HOMEWORK = ROOT / "notebooks" / "week6_homework" / "week6_homework.ipynb"
@@ -246,7 +246,7 @@ _EXECUTED = {}   # one run per session, shared with tests/test_model_answers.py
 def executed(tmp_path_factory):
     if _EXECUTED:
         return _EXECUTED
-    from helpers.notebook_run import execute
+    from helpers.tools.notebook_run import execute
     tmp = tmp_path_factory.mktemp("executed")
     mp = pytest.MonkeyPatch()
     mp.setenv("HF_HUB_OFFLINE", "1")
@@ -335,7 +335,7 @@ def test_reveals_show_in_the_observing_run_and_say_synthetic(executed, path):
 
 def test_executed_notebooks_render_to_html_with_their_outputs(executed, tmp_path):
     """What `make demo` writes: a standalone page that shows the run's tables and figures."""
-    from helpers.notebook_run import write_html
+    from helpers.tools.notebook_run import write_html
     for path, (nb, _) in executed.items():
         page = write_html(nb, tmp_path / f"{path.stem}.html").read_text()
         assert page.lstrip().lower().startswith("<!doctype html")
