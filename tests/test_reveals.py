@@ -123,7 +123,7 @@ def test_a_contradicted_claim_refuses_and_writes_nothing(copies, capsys, monkeyp
             ps = dataclasses.replace(ps, logits=(ps.logits * 4.0).astype(np.float32))
         return ps
 
-    monkeypatch.setattr(reveals, "_default_loader", tampered)
+    monkeypatch.setattr(artifacts, "load", tampered)  # compute_facts' default loader reads it
     before = [p.read_bytes() for p in copies]
     assert reveals.main(["--source", "synthetic", *map(str, copies)]) == 3
     err = capsys.readouterr().err

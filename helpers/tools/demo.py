@@ -54,7 +54,8 @@ def main(argv=None) -> int:
     names = ("teacher_val", *STUDENTS, *GRID)
     sets = {name: artifacts.load(name, source=args.source) for name in names}
     source = sets["vanilla"].source
-    banner = "  [SYNTHETIC DATA: the embedded stand-in, not the course's real artifacts]" if source == "synthetic" else ""
+    banner = ("  [SYNTHETIC DATA: the embedded stand-in, not the course's real artifacts]"
+              if source == "synthetic" else "")
 
     table, T, probs = headline(sets)
     labels, tiers = sets["vanilla"].labels, sets["vanilla"].tiers
