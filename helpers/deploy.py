@@ -40,6 +40,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from .course import GRID_NAMES, STUDENT_NAMES
+
 __all__ = ["FIELDS", "SCENARIOS", "ECE_CAP", "check_deployment", "evaluate_deployment", "DeploymentReport",
            "arm_facts", "scenario_rule", "deployable_models", "canonical_model", "best_arm"]
 
@@ -71,13 +73,9 @@ MATCH_TOL = 0.005
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d+|\.\d+|\d+)(%?)")
 
 
-def _grid_names():
-    return [f"grid_Td{t}_a{a}" for t in (1, 4, 8) for a in (70, 90)]
-
-
 def deployable_models():
     """Every arm a student may ship: the two students, the grid, each raw or with +T."""
-    raw = ["vanilla", "distilled", *_grid_names()]
+    raw = [*STUDENT_NAMES, *GRID_NAMES]
     return raw + [f"{m}+T" for m in raw]
 
 
@@ -318,7 +316,7 @@ def check_deployment(artifact, source="auto"):
     return evaluate_deployment(artifact, source)
 
 
-def best_arm(table, scenario, ece_cap=0.05):
+def best_arm(table, scenario, ece_cap=ECE_CAP):
     """The row of ``table`` (index = recipe) that best serves ``scenario``'s primary metric.
 
     A: highest macro_f1; B: lowest nll among rows with ece <= ece_cap (lowest

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import time
 
+from .course import N_CLASSES
+
 __all__ = ["measure", "LatencyUnavailable", "STUDENT", "WHY_SERVING_HARDWARE"]
 
 STUDENT = "answerdotai/ModernBERT-base"
@@ -39,7 +41,7 @@ def _check_int(name, value, lo):
 
 
 def measure(model=STUDENT, *, device=None, batch_sizes=(1, 64), seq_len=128, precision="fp16",
-            n_warmup=3, n_batches=20, num_labels=113):
+            n_warmup=3, n_batches=20, num_labels=N_CLASSES):
     """Milliseconds per example of ``model``'s forward pass on ``device`` -> DataFrame, one row per batch size.
 
     ``device`` defaults to CUDA and raises :class:`LatencyUnavailable` without it.  Pass

@@ -29,7 +29,7 @@ import pandas as pd
 from matplotlib.patches import Patch
 
 from . import metrics
-from .course import TIERS
+from .course import TIER_CLASS_COUNTS, TIERS
 from .inputs import check_labels, check_probs, check_tiers
 
 __all__ = ["reliability_diagram", "ece_nll_scatter", "tier_delta_bars", "coverage_curves",
@@ -380,7 +380,8 @@ def per_class_f1_plot(f1, train_counts, class_tiers=None, source=None):
     if class_tiers is None:
         ranks = np.empty(counts.size, dtype=np.int64)
         ranks[order] = np.arange(counts.size)
-        class_tiers = np.where(ranks < 20, "head", np.where(ranks < 60, "mid", "tail"))
+        n_head, n_mid = TIER_CLASS_COUNTS["head"], TIER_CLASS_COUNTS["mid"]
+        class_tiers = np.where(ranks < n_head, "head", np.where(ranks < n_head + n_mid, "mid", "tail"))
     ct = np.asarray(class_tiers).astype(str)
     if ct.shape != counts.shape:
         raise ValueError(f"class_tiers must give one tier per class ({counts.size}), got shape {ct.shape}.")

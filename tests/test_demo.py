@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from helpers.course import GRID_NAMES
 from helpers.tools import demo
 
 
@@ -27,7 +28,7 @@ def demo_run(tmp_path_factory):
 
 def test_prints_the_headline_table_for_every_model(demo_run):
     _, printed = demo_run
-    for model in ("teacher", "vanilla", "vanilla + T", "distilled", *demo.GRID):
+    for model in ("teacher", "vanilla", "vanilla + T", "distilled", *GRID_NAMES):
         assert model in printed
     assert "SYNTHETIC DATA" in printed
     assert "macro_f1" in printed and "f1_tail" in printed

@@ -16,9 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from .. import artifacts, bootstrap, calibration, metrics
+from ..course import GRID_NAMES, STUDENT_NAMES
 
-STUDENTS = ("vanilla", "distilled")
-GRID = tuple(f"grid_Td{t}_a{a}" for t in (1, 4, 8) for a in (70, 90))
 HEADLINE_COLUMNS = ["n", "macro_f1", "f1_head", "f1_mid", "f1_tail", "ece", "nll", "accuracy"]
 
 
@@ -30,7 +29,7 @@ def headline(sets: dict[str, artifacts.PredictionSet]) -> tuple[pd.DataFrame, fl
     logits = {"teacher": sets["teacher_val"].logits, "vanilla": sets["vanilla"].logits,
               "vanilla + T": calibration.apply_temperature(sets["vanilla"].logits, T),
               "distilled": sets["distilled"].logits}
-    logits.update({name: sets[name].logits for name in GRID if name in sets})
+    logits.update({name: sets[name].logits for name in GRID_NAMES if name in sets})
     rows = {name: metrics.evaluate(z[ev], labels[ev], tiers[ev]) for name, z in logits.items()}
     table = metrics.as_frame(rows)[HEADLINE_COLUMNS]
     probs = {name: metrics.softmax(z[ev]) for name, z in logits.items()}
@@ -51,7 +50,7 @@ def main(argv=None) -> int:
     matplotlib.use("Agg")
     from .. import plots
 
-    names = ("teacher_val", *STUDENTS, *GRID)
+    names = ("teacher_val", *STUDENT_NAMES, *GRID_NAMES)
     sets = {name: artifacts.load(name, source=args.source) for name in names}
     source = sets["vanilla"].source
     banner = ("  [SYNTHETIC DATA: the embedded stand-in, not the course's real artifacts]"

@@ -17,14 +17,17 @@ import numpy as np
 from .. import bootstrap, calibration, metrics
 from ..answers import FINE_THRESHOLDS, lowest_threshold_reaching
 from ..bootstrap import lift_pattern
-from ..course import WEEK1_BASELINE_F1
+from ..course import GRID_NAMES, WEEK1_BASELINE_F1
+from ..deploy import ECE_CAP
+from ..metrics import DEFAULT_THRESHOLDS
 
 __all__ = ["Facts", "compute_facts", "GRID", "THRESHOLDS", "ECE_CAP_B", "SOURCE_NOTE"]
 
-GRID = tuple(f"grid_Td{t}_a{a}" for t in (1, 4, 8) for a in (70, 90))
-THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
-#: Scenario B's hard constraint: ECE at most 0.05 on the eval half.
-ECE_CAP_B = 0.05
+GRID = GRID_NAMES
+#: The lab's coverage thresholds (coverage_table's defaults).
+THRESHOLDS = DEFAULT_THRESHOLDS
+#: Scenario B's hard constraint: ECE at most the cap on the eval half (the deployment check's).
+ECE_CAP_B = ECE_CAP
 SOURCE_NOTE = "(SYNTHETIC DATA: the lecture's real numbers differ.) "
 
 
