@@ -49,8 +49,38 @@ def _check_inputs(student_logits, teacher_logits, labels, T_d, alpha):
         raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}.")
 
 
-def kd_loss_terms(student_logits, teacher_logits, labels, T_d=4.0):
-    """Return the (soft KL term times T_d**2, hard CE term) pair, both float32 scalars."""
+def kd_loss_terms(student_logits: torch.Tensor, teacher_logits: torch.Tensor, labels: torch.Tensor,
+                  T_d: float = 4.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """The two terms of the KD loss, before they are weighted by ``alpha``.
+
+    Useful to watch each term during training, or to see how the soft term's
+    size depends on ``T_d``.  Inputs are not validated here; :func:`kd_loss` does that.
+
+    Parameters
+    ----------
+    student_logits : torch.Tensor
+        Student logits, shape (batch, n_classes), any float dtype.
+    teacher_logits : torch.Tensor
+        Teacher logits, same shape; treated as a fixed target (no gradient reaches the teacher).
+    labels : torch.Tensor
+        Integer class ids, shape (batch,).
+    T_d : float, default 4.0
+        Distillation temperature, > 0.
+
+    Returns
+    -------
+    tuple of torch.Tensor
+        ``(soft, hard)``: the soft term already multiplied by ``T_d**2``, and the
+        hard cross-entropy; both scalar float32 tensors.
+
+    Examples
+    --------
+    >>> import torch
+    >>> s, t = torch.zeros(2, 3), torch.zeros(2, 3)
+    >>> soft, hard = kd_loss_terms(s, t, torch.tensor([0, 2]))
+    >>> round(float(soft), 4), round(float(hard), 4)   # identical logits: no KL; CE of a uniform guess
+    (0.0, 1.0986)
+    """
     s = student_logits.float()
     # The teacher is a fixed target: no gradient may flow back into it.
     t = teacher_logits.detach().float()
@@ -60,12 +90,40 @@ def kd_loss_terms(student_logits, teacher_logits, labels, T_d=4.0):
     return kl * (T_d ** 2), ce
 
 
-def kd_loss(student_logits, teacher_logits, labels, T_d=4.0, alpha=0.7):
-    """The course's KD loss: a scalar float32 tensor that supports ``backward()``.
+def kd_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, labels: torch.Tensor,
+            T_d: float = 4.0, alpha: float = 0.7) -> torch.Tensor:
+    """The course's knowledge-distillation loss (the formula in this module's docstring).
 
-    Works on any device and with fp16/bf16 logits (the arithmetic is done in
-    float32, and the target is passed as log-probabilities so that large
-    logits at T_d = 8 stay finite).
+    Checks its inputs first (types, shapes, label range, ``T_d``, ``alpha``) and
+    says what to fix.  Works on any device and with fp16/bf16 logits: the
+    arithmetic is done in float32 and stays finite at large ``T_d``.
+
+    Parameters
+    ----------
+    student_logits : torch.Tensor
+        Student logits, shape (batch, n_classes).
+    teacher_logits : torch.Tensor
+        Teacher logits for the same rows, same shape as ``student_logits``.
+    labels : torch.Tensor
+        Integer class ids, shape (batch,), each in [0, n_classes).
+    T_d : float, default 4.0
+        Distillation temperature, a finite number > 0.
+    alpha : float, default 0.7
+        Weight of the soft (teacher) term, in [0, 1]; the hard term gets ``1 - alpha``.
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar (0-dimensional) float32 tensor that supports ``backward()``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> s = torch.zeros(4, 3, requires_grad=True)
+    >>> loss = kd_loss(s, torch.randn(4, 3), torch.tensor([0, 1, 2, 0]))
+    >>> loss.ndim, loss.dtype
+    (0, torch.float32)
+    >>> loss.backward()
     """
     _check_inputs(student_logits, teacher_logits, labels, T_d, alpha)
     soft, hard = kd_loss_terms(student_logits, teacher_logits, labels, T_d)
@@ -81,3 +139,38 @@ def colleague_kd_loss(student_logits, teacher_logits, labels, T_d=4.0, alpha=0.7
     kl = F.kl_div(soft_student, soft_teacher, reduction="batchmean")
     ce = F.cross_entropy(student_logits, labels)
     return (1 - alpha) * kl + alpha * ce
+
+
+# What help(colleague_kd_loss) shows.  Set here rather than in the def, so the source the lab
+# prints (and the answer key stores) stays the colleague's as committed.  It describes the
+# call only: judging the code is the student's job.
+colleague_kd_loss.__doc__ = """A colleague's KD loss, as committed to the team's training script.
+
+    Same call as :func:`kd_loss`; the lab's bug hunt reads its source
+    (``inspect.getsource(kd.colleague_kd_loss)``).
+
+    Parameters
+    ----------
+    student_logits : torch.Tensor
+        Student logits, shape (batch, n_classes).
+    teacher_logits : torch.Tensor
+        Teacher logits for the same rows, same shape.
+    labels : torch.Tensor
+        Integer class ids, shape (batch,).
+    T_d : float, default 4.0
+        Distillation temperature.
+    alpha : float, default 0.7
+        The mixing weight, as passed to :func:`kd_loss`.
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar loss tensor.
+
+    Examples
+    --------
+    >>> import torch
+    >>> loss = colleague_kd_loss(torch.randn(4, 3), torch.randn(4, 3), torch.tensor([0, 1, 2, 0]))
+    >>> loss.ndim
+    0
+    """
