@@ -35,7 +35,7 @@ import pandas as pd
 
 from .course import TIERS
 from .inputs import check_labels, check_positive_int, check_probs, check_tiers
-from .metrics import EPS, ece_bin_index
+from .metrics_calibration import EPS, ece_bin_index
 
 __all__ = ["paired_bootstrap", "paired_bootstrap_loop", "resample_indices", "METRICS", "lift_pattern"]
 

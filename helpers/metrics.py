@@ -9,180 +9,95 @@
 * Coverage at threshold T: share of rows with top-1 confidence >= T;
   accuracy on the covered rows (NaN when nothing is covered).
 
-Inputs are validated at the boundary by :mod:`helpers.inputs` (names, shapes, ranges), then the
-computation is plain numpy.  Nothing here imports torch or transformers.
+This is the one module to import: the label metrics (accuracy, F1) live in
+:mod:`helpers.metrics_f1` and the probability metrics (ECE, NLL, reliability
+bins) in :mod:`helpers.metrics_calibration`, and every name is re-exported here.
+Inputs are validated at the boundary by :mod:`helpers.inputs` (names, shapes,
+ranges), then the computation is plain numpy.  Nothing here imports torch or
+transformers.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
 from .course import TIERS
-from .inputs import check_labels, check_logits, check_positive_int, check_probs, check_tiers, check_vector
+from .inputs import check_labels, check_logits, check_probs, check_tiers
+from .metrics_calibration import (
+    EPS,
+    adaptive_ece,
+    ece,
+    ece_bin_index,
+    nll,
+    per_tier_ece,
+    per_tier_nll,
+    reliability_bins,
+)
+from .metrics_f1 import accuracy, macro_f1, per_class_f1, per_tier_f1, tier_labels
 
 __all__ = [
     "TIERS", "softmax", "ece", "adaptive_ece", "nll", "accuracy", "macro_f1",
     "per_class_f1", "per_tier_f1", "per_tier_ece", "per_tier_nll", "js_divergence",
     "per_tier_js", "coverage_table", "evaluate", "reliability_bins", "tier_labels",
+    "as_frame", "ece_bin_index", "EPS", "DEFAULT_THRESHOLDS",
 ]
 
-EPS = 1e-12
+#: The lab's confidence thresholds for a coverage table.
 DEFAULT_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
 
 
-# --------------------------------------------------------------------------- basics
-def softmax(logits, axis=-1):
-    """Numerically stable softmax in float64 (fp16 logits are upcast first)."""
+def softmax(logits: Iterable, axis: int = -1) -> np.ndarray:
+    """Numerically stable softmax in float64 (fp16 logits are upcast first).
+
+    Parameters
+    ----------
+    logits : array-like
+        Scores, e.g. shape (n_rows, n_classes).
+    axis : int, default -1
+        The axis that sums to 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        Probabilities (float64), same shape as ``logits``.
+
+    Examples
+    --------
+    >>> softmax([[0.0, 0.0], [1000.0, 0.0]]).round(3).tolist()
+    [[0.5, 0.5], [1.0, 0.0]]
+    """
     z = np.asarray(logits, dtype=np.float64)
     z = z - z.max(axis=axis, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=axis, keepdims=True)
 
 
-def ece_bin_index(confidence, n_bins=15):
-    """Bin of each confidence under the ``(lo, hi]`` convention; -1 for c <= 0."""
-    edges = np.linspace(0.0, 1.0, n_bins + 1)
-    return np.searchsorted(edges, confidence, side="left") - 1
-
-
-def reliability_bins(probs, labels, n_bins=15):
-    """Per-bin count, mean confidence and accuracy (a DataFrame, one row per bin)."""
-    p = check_probs(probs)
-    y = check_labels(labels, p.shape[0], p.shape[1])
-    conf = p.max(axis=1)
-    correct = (p.argmax(axis=1) == y).astype(np.float64)
-    b = ece_bin_index(conf, n_bins)
-    keep = b >= 0
-    count = np.bincount(b[keep], minlength=n_bins).astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        conf_mean = np.bincount(b[keep], conf[keep], minlength=n_bins) / count
-        acc = np.bincount(b[keep], correct[keep], minlength=n_bins) / count
-    edges = np.linspace(0.0, 1.0, n_bins + 1)
-    return pd.DataFrame({"lo": edges[:-1], "hi": edges[1:], "count": count.astype(int),
-                         "confidence": conf_mean, "accuracy": acc})
-
-
-def ece(probs, labels, n_bins=15):
-    """Expected calibration error (equal-width bins, ``(lo, hi]``)."""
-    p = check_probs(probs)
-    y = check_labels(labels, p.shape[0], p.shape[1])
-    check_positive_int(n_bins, "n_bins")
-    if y.size == 0:
-        return float("nan")
-    conf = p.max(axis=1)
-    correct = (p.argmax(axis=1) == y).astype(np.float64)
-    b = ece_bin_index(conf, n_bins)
-    keep = b >= 0
-    gap = np.bincount(b[keep], correct[keep] - conf[keep], minlength=n_bins)
-    return float(np.abs(gap).sum() / y.size)
-
-
-def adaptive_ece(probs, labels, n_bins=15):
-    """ECE with equal-mass bins (each bin holds about n / n_bins rows, sorted by confidence)."""
-    p = check_probs(probs)
-    y = check_labels(labels, p.shape[0], p.shape[1])
-    if y.size == 0:
-        return float("nan")
-    conf = p.max(axis=1)
-    correct = (p.argmax(axis=1) == y).astype(np.float64)
-    order = np.argsort(conf, kind="stable")
-    total = 0.0
-    for chunk in np.array_split(order, min(n_bins, y.size)):
-        total += abs(correct[chunk].sum() - conf[chunk].sum())
-    return float(total / y.size)
-
-
-def nll(probs, labels):
-    """Mean negative log-likelihood of the true class (probabilities clipped at 1e-12)."""
-    p = check_probs(probs)
-    y = check_labels(labels, p.shape[0], p.shape[1])
-    if y.size == 0:
-        return float("nan")
-    return float(-np.log(np.clip(p[np.arange(y.size), y], EPS, 1.0)).mean())
-
-
-def accuracy(labels, preds):
-    y = check_vector(labels, "labels", integer=True)
-    yhat = check_labels(preds, y.shape[0], name="preds")
-    return float((y == yhat).mean()) if y.size else float("nan")
-
-
-# --------------------------------------------------------------------------- F1
-def _f1_from_counts(tp, fp, fn):
-    denom = 2 * tp + fp + fn
-    with np.errstate(invalid="ignore", divide="ignore"):
-        f1 = np.where(denom > 0, 2 * tp / np.where(denom > 0, denom, 1), 0.0)
-    return f1
-
-
-def per_class_f1(labels, preds, classes=None):
-    """F1 of each class (``zero_division=0``) as a Series indexed by class id.
-
-    ``classes`` defaults to every class seen in labels or preds, like scikit-learn.
-    """
-    y = check_vector(labels, "labels", integer=True)
-    yhat = check_labels(preds, y.shape[0], name="preds")
-    for name, v in (("labels", y), ("preds", yhat)):
-        if v.size and v.min() < 0:
-            raise ValueError(f"{name} must be class ids >= 0, got a minimum of {v.min()}.")
-    if classes is None:
-        classes = np.union1d(y, yhat)
-    classes = np.asarray(classes, dtype=np.int64)
-    size = int(max(classes.max(initial=-1), y.max(initial=-1), yhat.max(initial=-1))) + 1
-    tp = np.bincount(y[y == yhat], minlength=size).astype(np.float64)
-    n_true = np.bincount(y, minlength=size).astype(np.float64)
-    n_pred = np.bincount(yhat, minlength=size).astype(np.float64)
-    f1 = _f1_from_counts(tp[classes], n_pred[classes] - tp[classes], n_true[classes] - tp[classes])
-    return pd.Series(f1, index=pd.Index(classes, name="class"), name="f1")
-
-
-def macro_f1(labels, preds, classes=None):
-    """Macro F1 (scikit-learn's ``average="macro"``, ``zero_division=0``)."""
-    f1 = per_class_f1(labels, preds, classes)
-    return float(f1.mean()) if len(f1) else 0.0
-
-
-def tier_labels(labels, tiers):
-    """Mapping tier -> sorted class ids whose rows carry that tier."""
-    y = check_vector(labels, "labels", integer=True)
-    t = check_tiers(tiers, y.shape[0])
-    return {tier: np.unique(y[t == tier]) for tier in TIERS if (t == tier).any()}
-
-
-def per_tier_f1(labels, preds, tiers):
-    """Mapping tier -> macro F1 over that tier's rows and label set."""
-    y = check_vector(labels, "labels", integer=True)
-    yhat = check_labels(preds, y.shape[0], name="preds")
-    t = check_tiers(tiers, y.shape[0])
-    out = {}
-    for tier, classes in tier_labels(y, t).items():
-        rows = t == tier
-        out[tier] = macro_f1(y[rows], yhat[rows], classes=classes)
-    return out
-
-
-def _per_tier(metric, probs, labels, tiers, **kwargs):
-    p = check_probs(probs)
-    y = check_labels(labels, p.shape[0], p.shape[1])
-    t = check_tiers(tiers, y.shape[0])
-    return {tier: metric(p[t == tier], y[t == tier], **kwargs) for tier in TIERS if (t == tier).any()}
-
-
-def per_tier_ece(probs, labels, tiers, n_bins=15):
-    """Mapping tier -> ECE over that tier's rows."""
-    return _per_tier(ece, probs, labels, tiers, n_bins=n_bins)
-
-
-def per_tier_nll(probs, labels, tiers):
-    """Mapping tier -> NLL over that tier's rows."""
-    return _per_tier(nll, probs, labels, tiers)
-
-
 # --------------------------------------------------------------------------- divergence
-def js_divergence(p, q):
-    """Mean Jensen-Shannon divergence between rows of p and q (natural log, in [0, ln 2])."""
+def js_divergence(p: Iterable, q: Iterable) -> float:
+    """Mean Jensen-Shannon divergence between the rows of ``p`` and ``q``.
+
+    Symmetric, natural log, so each row's value lies in [0, ln 2];
+    probabilities are clipped at 1e-12 before the log.
+
+    Parameters
+    ----------
+    p, q : array-like, shape (n_rows, n_classes)
+        Two probability distributions per row (e.g. teacher and student).
+
+    Returns
+    -------
+    float
+        The mean over rows; NaN when there are no rows.
+
+    Examples
+    --------
+    >>> js_divergence([[1.0, 0.0]], [[1.0, 0.0]])
+    0.0
+    >>> round(js_divergence([[1.0, 0.0]], [[0.0, 1.0]]), 4)   # disjoint: ln 2
+    0.6931
+    """
     p = check_probs(p, "p")
     q = check_probs(q, "q")
     if p.shape != q.shape:
@@ -194,8 +109,26 @@ def js_divergence(p, q):
     return float(js.mean()) if js.size else float("nan")
 
 
-def per_tier_js(p, q, tiers):
-    """Mapping tier -> mean JS divergence between p and q over that tier's rows."""
+def per_tier_js(p: Iterable, q: Iterable, tiers: Iterable) -> dict[str, float]:
+    """Mean JS divergence between ``p`` and ``q`` on each tier's rows.
+
+    Parameters
+    ----------
+    p, q : array-like, shape (n_rows, n_classes)
+        Two probability distributions per row.
+    tiers : array-like of str, shape (n_rows,)
+        Each row's tier, one of ``"head"``, ``"mid"``, ``"tail"``.
+
+    Returns
+    -------
+    dict of str to float
+        Tier -> mean JS divergence, in head/mid/tail order, for the tiers present.
+
+    Examples
+    --------
+    >>> per_tier_js([[0.5, 0.5], [1.0, 0.0]], [[0.5, 0.5], [1.0, 0.0]], ["head", "tail"])
+    {'head': 0.0, 'tail': 0.0}
+    """
     p = check_probs(p, "p")
     q = check_probs(q, "q")
     if p.shape != q.shape:
@@ -205,11 +138,29 @@ def per_tier_js(p, q, tiers):
 
 
 # --------------------------------------------------------------------------- coverage
-def coverage_table(probs, labels, thresholds=DEFAULT_THRESHOLDS):
+def coverage_table(probs: Iterable, labels: Iterable,
+                   thresholds: Iterable[float] = DEFAULT_THRESHOLDS) -> pd.DataFrame:
     """Coverage and accuracy when only predictions with confidence >= threshold are kept.
 
-    Returns a DataFrame with columns threshold, coverage, accuracy, n_covered.
-    Accuracy is NaN (not 0) when a threshold covers nothing.
+    Parameters
+    ----------
+    probs : array-like, shape (n_rows, n_classes)
+        Predicted probabilities.
+    labels : array-like of int, shape (n_rows,)
+        True class ids.
+    thresholds : sequence of float, default (0.5, 0.6, 0.7, 0.8, 0.9)
+        Confidence thresholds in [0, 1].
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per threshold: ``threshold``, ``coverage`` (share of rows kept),
+        ``accuracy`` (on the kept rows; NaN, not 0, when nothing is kept) and ``n_covered``.
+
+    Examples
+    --------
+    >>> coverage_table([[0.9, 0.1], [0.4, 0.6]], [0, 0], thresholds=[0.5, 0.95]).to_dict("list")
+    {'threshold': [0.5, 0.95], 'coverage': [1.0, 0.0], 'accuracy': [0.5, nan], 'n_covered': [2, 0]}
     """
     p = check_probs(probs)
     y = check_labels(labels, p.shape[0], p.shape[1])
@@ -230,11 +181,31 @@ def coverage_table(probs, labels, thresholds=DEFAULT_THRESHOLDS):
 
 
 # --------------------------------------------------------------------------- one row
-def evaluate(logits, labels, tiers, n_bins=15):
+def evaluate(logits: Iterable, labels: Iterable, tiers: Iterable, n_bins: int = 15) -> dict[str, float]:
     """Every headline metric of one model as a flat dict (one table row).
 
-    Keys: n, accuracy, macro_f1, f1_head/mid/tail, ece, ece_head/mid/tail,
-    nll, nll_head/mid/tail, adaptive_ece.
+    Parameters
+    ----------
+    logits : array-like, shape (n_rows, n_classes)
+        The model's logits (softmax is applied here).
+    labels : array-like of int, shape (n_rows,)
+        True class ids.
+    tiers : array-like of str, shape (n_rows,)
+        Each row's tier, one of ``"head"``, ``"mid"``, ``"tail"``.
+    n_bins : int, default 15
+        ECE bins.
+
+    Returns
+    -------
+    dict of str to float
+        Keys ``n``, ``accuracy``, ``macro_f1``, ``f1_<tier>``, ``ece``,
+        ``ece_<tier>``, ``nll``, ``nll_<tier>``, ``adaptive_ece`` (tiers present only).
+
+    Examples
+    --------
+    >>> row = evaluate([[2.0, 0.0], [0.0, 2.0], [2.0, 0.0]], [0, 1, 1], ["head", "head", "tail"])
+    >>> row["n"], round(row["accuracy"], 3), sorted(k for k in row if k.startswith("f1_"))
+    (3, 0.667, ['f1_head', 'f1_tail'])
     """
     z = check_logits(logits)
     probs = softmax(z)
@@ -251,8 +222,26 @@ def evaluate(logits, labels, tiers, n_bins=15):
     return row
 
 
-def as_frame(rows: Mapping[str, Mapping[str, float]] | Sequence, index_name="model"):
-    """A DataFrame from {name: evaluate(...)} rows, in insertion order."""
+def as_frame(rows: Mapping[str, Mapping[str, float]], index_name: str = "model") -> pd.DataFrame:
+    """A table with one row per model, from ``{name: evaluate(...)}``, in insertion order.
+
+    Parameters
+    ----------
+    rows : mapping of str to mapping
+        Model name -> its metrics (e.g. the dict :func:`evaluate` returns).
+    index_name : str, default "model"
+        Name of the index.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by model name, one column per metric.
+
+    Examples
+    --------
+    >>> as_frame({"a": {"ece": 0.1}, "b": {"ece": 0.2}}).to_dict()
+    {'ece': {'a': 0.1, 'b': 0.2}}
+    """
     df = pd.DataFrame.from_dict(dict(rows), orient="index")
     df.index.name = index_name
     return df
