@@ -14,102 +14,39 @@ Nothing here calls ``plt.show``; pyplot is used only to create the figure, so
 the functions behave the same in a notebook, a script or a test on Agg.  A
 model keeps one color in every figure (``model_color``), so the reader can
 follow "vanilla" from the reliability diagram to the scatter without a legend.
-Figures made from the embedded synthetic data say so in every title.
+Figures made from the embedded synthetic data say so in every title.  What the
+figures share (colors, those labels, input checks) is in :mod:`helpers.plot_parts`.
 """
 from __future__ import annotations
 
-import re
-import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
 
 from . import metrics
 from .course import TIER_CLASS_COUNTS, TIERS
-from .inputs import check_labels, check_probs, check_tiers
+from .inputs import check_labels, check_tiers
+from .plot_parts import (
+    COLORS,
+    SYNTHETIC_BANNER,
+    TIER_SHADES,
+    ci_frame,
+    finish,
+    model_color,
+    model_probs,
+    new_figure,
+    scatter_points,
+    title,
+)
 
 __all__ = ["reliability_diagram", "ece_nll_scatter", "tier_delta_bars", "coverage_curves",
            "per_class_f1_plot", "save", "model_color", "COLORS", "SYNTHETIC_BANNER"]
 
-SYNTHETIC_BANNER = "SYNTHETIC DATA"
 DEFAULT_COVERAGE_THRESHOLDS = np.linspace(0.3, 0.95, 14)
 DIAGONAL_LABEL = "perfect calibration"
-
-# Keys are names with everything but letters and digits removed, lower-cased,
-# so "vanilla + T", "vanilla+T" and "vanilla_T" share a color.
-COLORS = {
-    "teacher": "#2ca02c", "teacherval": "#2ca02c",
-    "vanilla": "#d62728",
-    "vanillat": "#1f77b4", "vanillatemperature": "#1f77b4", "vanillatscaled": "#1f77b4",
-    "distilled": "#ff7f0e", "kd": "#ff7f0e",
-    "gridtd1a70": "#9467bd", "gridtd1a90": "#8c564b",
-    "gridtd4a70": "#e377c2", "gridtd4a90": "#7f7f7f",
-    "gridtd8a70": "#bcbd22", "gridtd8a90": "#17becf",
-}
-# For names the course does not know: picked by a stable hash of the name
-# (not Python's salted hash), so a name gets the same color in every process.
-_FALLBACK = ("#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd",
-             "#e6550d", "#31a354", "#756bb1", "#636363", "#a55194", "#6b6ecf")
-TIER_SHADES = {"head": "#f0f0f0", "mid": "#dcdcdc", "tail": "#c4c4c4"}
-
-
-def _key(name) -> str:
-    return re.sub(r"[^a-z0-9]", "", str(name).lower())
-
-
-def model_color(name) -> str:
-    """The color a model or recipe gets in every figure."""
-    key = _key(name)
-    if key in COLORS:
-        return COLORS[key]
-    return _FALLBACK[zlib.crc32(key.encode()) % len(_FALLBACK)]
-
-
-# --------------------------------------------------------------------------- labelling
-def _is_synthetic(source) -> bool:
-    source = getattr(source, "source", source)  # a PredictionSet works too
-    return isinstance(source, str) and "synthetic" in source.lower()
-
-
-def _title(text: str, source) -> str:
-    return f"{SYNTHETIC_BANNER}: {text}" if _is_synthetic(source) else text
-
-
-def _finish(fig, suptitle, source) -> None:
-    """Figure title (``None``: none unless synthetic); on synthetic data a red
-    banner title and a faint watermark, so a screenshot cannot lose the warning."""
-    if _is_synthetic(source):
-        text = f"{SYNTHETIC_BANNER}: {suptitle}" if suptitle else \
-            f"{SYNTHETIC_BANNER}: the embedded stand-in, not the course's results"
-        fig.suptitle(text, color="#b00000", fontweight="bold")
-        fig.text(0.5, 0.5, SYNTHETIC_BANNER, transform=fig.transFigure, ha="center", va="center",
-                 fontsize=48, color="#b00000", alpha=0.08, rotation=20, zorder=0, gid="watermark")
-    elif suptitle:
-        fig.suptitle(suptitle)
-
-
-def _new_figure(figsize):
-    return plt.figure(figsize=figsize, layout="constrained")
-
-
-# --------------------------------------------------------------------------- inputs
-def _models(models, what="models"):
-    if not isinstance(models, Mapping) or len(models) == 0:
-        raise TypeError(f"{what} must be a non-empty mapping name -> probabilities (n_rows, n_classes), "
-                        f"got {type(models).__name__}.")
-    out = {}
-    for name, probs in models.items():
-        p = check_probs(probs, name=f"{what}[{name!r}]")
-        out[str(name)] = p
-    shapes = {p.shape[0] for p in out.values()}
-    if len(shapes) != 1:
-        raise ValueError(f"every model must score the same rows; got row counts "
-                         f"{ {k: v.shape[0] for k, v in out.items()} }.")
-    return out
 
 
 # --------------------------------------------------------------------------- reliability
@@ -126,7 +63,7 @@ def reliability_diagram(models, labels, tiers=None, n_bins=15, source=None):
     The panel axes carry the label ``"reliability:<panel>"`` and the strips
     ``"counts:<panel>"`` (``ax.get_label()``), panel in overall/head/mid/tail.
     """
-    probs = _models(models)
+    probs = model_probs(models)
     n_rows = next(iter(probs.values())).shape[0]
     n_classes = next(iter(probs.values())).shape[1]
     y = check_labels(labels, n_rows, n_classes)
@@ -136,7 +73,7 @@ def reliability_diagram(models, labels, tiers=None, n_bins=15, source=None):
         panels += [(tier, t == tier) for tier in TIERS if (t == tier).any()]
 
     edges = np.linspace(0.0, 1.0, n_bins + 1)
-    fig = _new_figure((4.2 * len(panels), 5.4))
+    fig = new_figure((4.2 * len(panels), 5.4))
     grid = fig.add_gridspec(2, len(panels), height_ratios=[4, 1])
     first = None
     for col, (panel, rows) in enumerate(panels):
@@ -162,7 +99,7 @@ def reliability_diagram(models, labels, tiers=None, n_bins=15, source=None):
         if col == 0:
             ax.set_ylabel("accuracy")
             strip.set_ylabel("rows per bin\n(log scale)", fontsize="small")
-        ax.set_title(_title(f"{panel} (n = {int(rows.sum()):,})", source))
+        ax.set_title(title(f"{panel} (n = {int(rows.sum()):,})", source))
         ax.legend(loc="upper left", fontsize="small", frameon=False)
         ax.grid(True, alpha=0.25)
         # Log-like scale: the head piles thousands of rows into the top bin,
@@ -171,36 +108,11 @@ def reliability_diagram(models, labels, tiers=None, n_bins=15, source=None):
         strip.set_ylim(bottom=0)
         strip.grid(True, axis="y", alpha=0.25)
         strip.tick_params(labelsize="small")
-    _finish(fig, f"Reliability diagram ({n_bins} equal-width bins)", source)
+    finish(fig, f"Reliability diagram ({n_bins} equal-width bins)", source)
     return fig
 
 
 # --------------------------------------------------------------------------- ECE vs NLL
-def _points(points) -> pd.DataFrame:
-    if isinstance(points, pd.DataFrame):
-        missing = {"nll", "ece"} - set(points.columns)
-        if missing:
-            raise ValueError(f"points needs columns 'nll' and 'ece' (indexed by model name); "
-                             f"missing {sorted(missing)}, got {list(points.columns)}.")
-        df = points[["nll", "ece"]]
-    elif isinstance(points, Mapping):
-        try:
-            df = pd.DataFrame.from_dict({k: tuple(v) for k, v in points.items()}, orient="index",
-                                        columns=["nll", "ece"])
-        except (TypeError, ValueError) as err:
-            raise ValueError("points must map a name to a pair (nll, ece).") from err
-    else:
-        raise TypeError(f"points must be a DataFrame with columns nll and ece, or a mapping "
-                        f"name -> (nll, ece); got {type(points).__name__}.")
-    if len(df) == 0:
-        raise ValueError("points is empty: nothing to plot.")
-    df = df.astype(np.float64)
-    if not np.isfinite(df.to_numpy()).all():
-        bad = df.index[~np.isfinite(df.to_numpy()).all(axis=1)].tolist()
-        raise ValueError(f"points must be finite numbers; not so for {bad}.")
-    return df
-
-
 def ece_nll_scatter(points, source=None, arrows_from=None):
     """ECE (y) against NLL (x), one labelled point per model or recipe.
 
@@ -212,8 +124,8 @@ def ece_nll_scatter(points, source=None, arrows_from=None):
 
     Each point is its own scatter collection, labelled with the name.
     """
-    df = _points(points)
-    fig = _new_figure((6.4, 4.8))
+    df = scatter_points(points)
+    fig = new_figure((6.4, 4.8))
     ax = fig.add_subplot()
     for name, row in df.iterrows():
         ax.scatter([row["nll"]], [row["ece"]], s=60, color=model_color(name), zorder=3,
@@ -240,33 +152,12 @@ def ece_nll_scatter(points, source=None, arrows_from=None):
     ax.set_xlabel("NLL (lower is better)")
     ax.set_ylabel("ECE (lower is better)")
     ax.grid(True, alpha=0.25)
-    ax.set_title(_title("ECE vs NLL: one point per recipe", source))
-    _finish(fig, None, source)
+    ax.set_title(title("ECE vs NLL: one point per recipe", source))
+    finish(fig, None, source)
     return fig
 
 
 # --------------------------------------------------------------------------- CI bars
-def _ci_table(ci_table) -> pd.DataFrame:
-    if isinstance(ci_table, Mapping):
-        ci_table = pd.DataFrame.from_dict(dict(ci_table), orient="index")
-    if not isinstance(ci_table, pd.DataFrame):
-        raise TypeError(f"ci_table must be a DataFrame indexed by tier (helpers.bootstrap.paired_bootstrap "
-                        f"output) or a mapping tier -> dict; got {type(ci_table).__name__}.")
-    missing = {"median", "ci_low", "ci_high"} - set(ci_table.columns)
-    if missing:
-        raise ValueError(f"ci_table needs columns median, ci_low, ci_high; missing {sorted(missing)}.")
-    if len(ci_table) == 0:
-        raise ValueError("ci_table is empty: nothing to plot.")
-    df = ci_table.copy()
-    if "excludes_zero" not in df.columns:
-        df["excludes_zero"] = (df["ci_low"] > 0) | (df["ci_high"] < 0)
-    if ((df["ci_low"] > df["median"]) | (df["median"] > df["ci_high"])).any():
-        raise ValueError("ci_table rows must satisfy ci_low <= median <= ci_high.")
-    # Tiers in head, mid, tail order; anything else ("all") after them.
-    order = [t for t in TIERS if t in df.index] + [t for t in df.index if t not in TIERS]
-    return df.loc[order]
-
-
 def tier_delta_bars(ci_table, metric_name="macro F1", source=None, comparison=None):
     """Per-tier bootstrap delta: a bar at the median, whiskers at the 95% CI.
 
@@ -278,13 +169,13 @@ def tier_delta_bars(ci_table, metric_name="macro F1", source=None, comparison=No
 
     The whiskers are one ``ax.errorbar`` (gid ``"ci"``), one whisker per tier.
     """
-    df = _ci_table(ci_table)
+    df = ci_frame(ci_table)
     x = np.arange(len(df))
     med = df["median"].to_numpy(np.float64)
     lo, hi = df["ci_low"].to_numpy(np.float64), df["ci_high"].to_numpy(np.float64)
     real = df["excludes_zero"].to_numpy(bool)
 
-    fig = _new_figure((1.6 * len(df) + 3.2, 4.4))
+    fig = new_figure((1.6 * len(df) + 3.2, 4.4))
     ax = fig.add_subplot()
     ax.axhline(0.0, color="black", linewidth=1, zorder=1)
     bars = ax.bar(x, med, width=0.6, zorder=2,
@@ -309,8 +200,8 @@ def tier_delta_bars(ci_table, metric_name="macro F1", source=None, comparison=No
                        Patch(facecolor="#d9d9d9", edgecolor="0.45", hatch="//", label="95% CI includes 0")],
               loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize="small", frameon=False)
     ax.grid(True, axis="y", alpha=0.25)
-    ax.set_title(_title(f"{delta} by tier\n(paired bootstrap: median, 95% CI)", source))
-    _finish(fig, None, source)
+    ax.set_title(title(f"{delta} by tier\n(paired bootstrap: median, 95% CI)", source))
+    finish(fig, None, source)
     return fig
 
 
@@ -326,10 +217,10 @@ def coverage_curves(models, labels, thresholds=DEFAULT_COVERAGE_THRESHOLDS, sour
 
     Each model's curve is one Line2D labelled with the model's name.
     """
-    probs = _models(models)
+    probs = model_probs(models)
     n_rows = next(iter(probs.values())).shape[0]
     y = check_labels(labels, n_rows, next(iter(probs.values())).shape[1])
-    fig = _new_figure((6.8, 4.8))
+    fig = new_figure((6.8, 4.8))
     ax = fig.add_subplot()
     for name, p in probs.items():
         table = metrics.coverage_table(p, y, thresholds)
@@ -351,8 +242,8 @@ def coverage_curves(models, labels, thresholds=DEFAULT_COVERAGE_THRESHOLDS, sour
     ax.legend(loc="lower left", fontsize="small", frameon=False, title="numbers on points: threshold",
               title_fontsize="x-small")
     ax.grid(True, alpha=0.25)
-    ax.set_title(_title("Coverage vs accuracy as the confidence threshold rises", source))
-    _finish(fig, None, source)
+    ax.set_title(title("Coverage vs accuracy as the confidence threshold rises", source))
+    finish(fig, None, source)
     return fig
 
 
@@ -386,7 +277,7 @@ def per_class_f1_plot(f1, train_counts, class_tiers=None, source=None):
     if ct.shape != counts.shape:
         raise ValueError(f"class_tiers must give one tier per class ({counts.size}), got shape {ct.shape}.")
 
-    fig = _new_figure((11, 4.4))
+    fig = new_figure((11, 4.4))
     ax = fig.add_subplot()
     x = np.arange(counts.size)
     sorted_tiers = ct[order]
@@ -404,8 +295,8 @@ def per_class_f1_plot(f1, train_counts, class_tiers=None, source=None):
     ax.set_xlabel("class, by training frequency rank (most frequent left)")
     ax.set_ylabel("F1")
     ax.legend(loc="upper right", fontsize="small", frameon=False)
-    ax.set_title(_title("Per-class F1 along the long tail", source), pad=18)
-    _finish(fig, None, source)
+    ax.set_title(title("Per-class F1 along the long tail", source), pad=18)
+    finish(fig, None, source)
     return fig
 
 
