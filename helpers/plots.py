@@ -15,32 +15,23 @@ the functions behave the same in a notebook, a script or a test on Agg.  A
 model keeps one color in every figure (``model_color``), so the reader can
 follow "vanilla" from the reliability diagram to the scatter without a legend.
 Figures made from the embedded synthetic data say so in every title.  What the
-figures share (colors, those labels, input checks) is in :mod:`helpers.plot_parts`.
+figures share (colors, those labels, input checks) is in :mod:`helpers.plot_parts`; the two
+per-tier figures are defined in :mod:`helpers.plots_tiers` and re-exported here.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.patches import Patch
+from matplotlib.figure import Figure
 
 from . import metrics
-from .course import TIER_CLASS_COUNTS, TIERS
+from .course import TIERS
 from .inputs import check_labels, check_tiers
-from .plot_parts import (
-    COLORS,
-    SYNTHETIC_BANNER,
-    TIER_SHADES,
-    ci_frame,
-    finish,
-    model_color,
-    model_probs,
-    new_figure,
-    scatter_points,
-    title,
-)
+from .plot_parts import COLORS, SYNTHETIC_BANNER, finish, model_color, model_probs, new_figure, scatter_points, title
+from .plots_tiers import per_class_f1_plot, tier_delta_bars
 
 __all__ = ["reliability_diagram", "ece_nll_scatter", "tier_delta_bars", "coverage_curves",
            "per_class_f1_plot", "save", "model_color", "COLORS", "SYNTHETIC_BANNER"]
@@ -50,18 +41,43 @@ DIAGONAL_LABEL = "perfect calibration"
 
 
 # --------------------------------------------------------------------------- reliability
-def reliability_diagram(models, labels, tiers=None, n_bins=15, source=None):
+def reliability_diagram(models: Mapping[str, Iterable], labels: Iterable, tiers: Iterable | None = None,
+                        n_bins: int = 15, source: object = None) -> Figure:
     """Reliability diagram: per-bin accuracy against per-bin mean confidence.
 
-    ``models`` maps a name to probabilities (n_rows, n_classes), all on the
-    same rows.  With ``tiers`` there is one panel for all rows plus one per
-    tier present (head, mid, tail), side by side.  Each panel overlays every
-    model (legend: ``"name (ECE 0.131)"``, ECE from ``helpers.metrics.ece``
-    on that panel's rows) and the diagonal; under it a strip shows how many
-    rows each model put in each bin.  Empty bins are left out of the curve.
+    With ``tiers`` there is one panel for all rows plus one per tier present
+    (head, mid, tail), side by side.  Each panel overlays every model (legend:
+    ``"name (ECE 0.131)"``, ECE from ``helpers.metrics.ece`` on that panel's
+    rows) and the diagonal; under it a strip shows how many rows each model
+    put in each bin.  Empty bins are left out of the curve.  The panel axes
+    carry the label ``"reliability:<panel>"`` and the strips ``"counts:<panel>"``
+    (``ax.get_label()``), panel in overall/head/mid/tail.
 
-    The panel axes carry the label ``"reliability:<panel>"`` and the strips
-    ``"counts:<panel>"`` (``ax.get_label()``), panel in overall/head/mid/tail.
+    Parameters
+    ----------
+    models : mapping of str to array-like
+        Model name -> probabilities (n_rows, n_classes), all on the same rows.
+    labels : array-like of int, shape (n_rows,)
+        True class ids.
+    tiers : array-like of str, shape (n_rows,), optional
+        Each row's tier; adds one panel per tier.
+    n_bins : int, default 15
+        Equal-width confidence bins.
+    source : str or PredictionSet, optional
+        Where the data came from; ``"synthetic"`` labels every title as such.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (not shown; display it in a notebook or :func:`save` it).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> probs = {"vanilla": np.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8]])}
+    >>> fig = reliability_diagram(probs, [0, 1, 1], tiers=["head", "tail", "tail"], n_bins=5)
+    >>> [ax.get_label() for ax in fig.axes if ax.get_label().startswith("reliability")]
+    ['reliability:overall', 'reliability:head', 'reliability:tail']
     """
     probs = model_probs(models)
     n_rows = next(iter(probs.values())).shape[0]
@@ -113,16 +129,34 @@ def reliability_diagram(models, labels, tiers=None, n_bins=15, source=None):
 
 
 # --------------------------------------------------------------------------- ECE vs NLL
-def ece_nll_scatter(points, source=None, arrows_from=None):
+def ece_nll_scatter(points: pd.DataFrame | Mapping, source: object = None,
+                    arrows_from: str | None = None) -> Figure:
     """ECE (y) against NLL (x), one labelled point per model or recipe.
 
-    ``points`` is a DataFrame indexed by name with columns ``nll`` and ``ece``
-    (``helpers.metrics.as_frame`` output works), or a mapping name -> (nll, ece).
-    Lower is better on both axes, so the best recipes sit lower-left.  With
-    ``arrows_from="vanilla"`` an arrow runs from that point to every other
-    one: the direction each fix moves you.
+    Lower is better on both axes, so the best recipes sit lower-left.  Each
+    point is its own scatter collection, labelled with the name.
 
-    Each point is its own scatter collection, labelled with the name.
+    Parameters
+    ----------
+    points : pandas.DataFrame or mapping
+        A DataFrame indexed by name with columns ``nll`` and ``ece``
+        (``helpers.metrics.as_frame`` output works), or a mapping name -> (nll, ece).
+    source : str or PredictionSet, optional
+        ``"synthetic"`` labels the title as such.
+    arrows_from : str, optional
+        A point's name: an arrow runs from it to every other point (the
+        direction each fix moves you).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+
+    Examples
+    --------
+    >>> fig = ece_nll_scatter({"vanilla": (1.9, 0.12), "vanilla + T": (1.7, 0.03)}, arrows_from="vanilla")
+    >>> [c.get_label() for c in fig.axes[0].collections]
+    ['vanilla', 'vanilla + T']
     """
     df = scatter_points(points)
     fig = new_figure((6.4, 4.8))
@@ -157,65 +191,43 @@ def ece_nll_scatter(points, source=None, arrows_from=None):
     return fig
 
 
-# --------------------------------------------------------------------------- CI bars
-def tier_delta_bars(ci_table, metric_name="macro F1", source=None, comparison=None):
-    """Per-tier bootstrap delta: a bar at the median, whiskers at the 95% CI.
-
-    ``ci_table`` is ``helpers.bootstrap.paired_bootstrap`` output (indexed by
-    tier; columns median, ci_low, ci_high, excludes_zero) or the lab's
-    mapping tier -> dict with the same keys.  Bars whose CI excludes zero are
-    solid; the others are pale and hatched, with "CI includes 0" written on
-    them.  ``comparison`` (e.g. ``"distilled - vanilla"``) names the delta.
-
-    The whiskers are one ``ax.errorbar`` (gid ``"ci"``), one whisker per tier.
-    """
-    df = ci_frame(ci_table)
-    x = np.arange(len(df))
-    med = df["median"].to_numpy(np.float64)
-    lo, hi = df["ci_low"].to_numpy(np.float64), df["ci_high"].to_numpy(np.float64)
-    real = df["excludes_zero"].to_numpy(bool)
-
-    fig = new_figure((1.6 * len(df) + 3.2, 4.4))
-    ax = fig.add_subplot()
-    ax.axhline(0.0, color="black", linewidth=1, zorder=1)
-    bars = ax.bar(x, med, width=0.6, zorder=2,
-                  color=["#1f77b4" if r else "#d9d9d9" for r in real],
-                  edgecolor=["#1f77b4" if r else "0.45" for r in real])
-    for bar, r in zip(bars, real):
-        bar.set_hatch("" if r else "//")
-        bar.set_gid("excludes-zero" if r else "includes-zero")
-    ax.errorbar(x, med, yerr=np.vstack([med - lo, hi - med]), fmt="none", ecolor="black",
-                elinewidth=1.4, capsize=6, zorder=3, gid="ci")
-    span = max(np.max(np.abs(np.concatenate([lo, hi]))), 1e-9)
-    for xi, m, h, r in zip(x, med, hi, real):
-        ax.annotate(f"{m:+.3f}" + ("" if r else "\nCI includes 0"), (xi, h), xytext=(0, 4),
-                    textcoords="offset points", ha="center", va="bottom", fontsize="small")
-    ax.set_ylim(min(lo.min(), 0) - 0.15 * span, max(hi.max(), 0) + 0.35 * span)
-    labels = [f"{t}\n(n = {int(n):,})" if "n" in df.columns and pd.notna(n) else str(t)
-              for t, n in zip(df.index, df["n"] if "n" in df.columns else [None] * len(df))]
-    ax.set_xticks(x, labels)
-    delta = f"delta {metric_name}" + (f" ({comparison})" if comparison else "")
-    ax.set_ylabel(delta)
-    ax.legend(handles=[Patch(facecolor="#1f77b4", label="95% CI excludes 0"),
-                       Patch(facecolor="#d9d9d9", edgecolor="0.45", hatch="//", label="95% CI includes 0")],
-              loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize="small", frameon=False)
-    ax.grid(True, axis="y", alpha=0.25)
-    ax.set_title(title(f"{delta} by tier\n(paired bootstrap: median, 95% CI)", source))
-    finish(fig, None, source)
-    return fig
-
-
 # --------------------------------------------------------------------------- coverage
-def coverage_curves(models, labels, thresholds=DEFAULT_COVERAGE_THRESHOLDS, source=None,
-                    target_accuracy=None, annotate_every=3):
+def coverage_curves(models: Mapping[str, Iterable], labels: Iterable,
+                    thresholds: Iterable[float] = DEFAULT_COVERAGE_THRESHOLDS, source: object = None,
+                    target_accuracy: float | None = None, annotate_every: int = 3) -> Figure:
     """Accuracy on the covered rows (y) against coverage (x) as the threshold rises.
 
     One curve per model from ``helpers.metrics.coverage_table``; thresholds
-    that cover nothing (accuracy NaN) are left out.  Every ``annotate_every``-th
-    point (and the last) is labelled with its threshold.  ``target_accuracy``
-    draws a horizontal line, e.g. 0.95 for "the lowest threshold reaching 95%".
+    that cover nothing (accuracy NaN) are left out.  Each model's curve is
+    one Line2D labelled with the model's name.
 
-    Each model's curve is one Line2D labelled with the model's name.
+    Parameters
+    ----------
+    models : mapping of str to array-like
+        Model name -> probabilities (n_rows, n_classes), all on the same rows.
+    labels : array-like of int, shape (n_rows,)
+        True class ids.
+    thresholds : sequence of float, default 14 steps from 0.3 to 0.95
+        Confidence thresholds, one point each.
+    source : str or PredictionSet, optional
+        ``"synthetic"`` labels the title as such.
+    target_accuracy : float, optional
+        Draws a horizontal line, e.g. 0.95 for "the lowest threshold reaching 95%".
+    annotate_every : int, default 3
+        Every n-th point (and the last) is labelled with its threshold.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> probs = {"vanilla": np.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8]])}
+    >>> fig = coverage_curves(probs, [0, 1, 1], thresholds=[0.5, 0.7, 0.9], target_accuracy=0.95)
+    >>> fig.axes[0].get_lines()[0].get_label()
+    'vanilla'
     """
     probs = model_probs(models)
     n_rows = next(iter(probs.values())).shape[0]
@@ -247,62 +259,31 @@ def coverage_curves(models, labels, thresholds=DEFAULT_COVERAGE_THRESHOLDS, sour
     return fig
 
 
-# --------------------------------------------------------------------------- per-class F1
-def per_class_f1_plot(f1, train_counts, class_tiers=None, source=None):
-    """F1 of every class, classes sorted by training frequency (most frequent left).
-
-    ``f1`` maps a model name to per-class F1 (n_classes,) (a single array is
-    drawn as "model").  ``class_tiers`` gives each class's tier; without it,
-    tiers follow the course's ranks: top 20 head, next 40 mid, the rest tail.
-    The background is shaded per tier.  Each model is one Line2D.
-    """
-    if not isinstance(f1, Mapping):
-        f1 = {"model": f1}
-    counts = np.asarray(train_counts, dtype=np.float64)
-    if counts.ndim != 1:
-        raise ValueError(f"train_counts must be 1-D (one count per class), got shape {counts.shape}.")
-    series = {}
-    for name, v in f1.items():
-        a = np.asarray(v, dtype=np.float64)
-        if a.shape != counts.shape:
-            raise ValueError(f"f1[{name!r}] must have one value per class ({counts.size}), got shape {a.shape}.")
-        series[str(name)] = a
-    order = np.argsort(-counts, kind="stable")
-    if class_tiers is None:
-        ranks = np.empty(counts.size, dtype=np.int64)
-        ranks[order] = np.arange(counts.size)
-        n_head, n_mid = TIER_CLASS_COUNTS["head"], TIER_CLASS_COUNTS["mid"]
-        class_tiers = np.where(ranks < n_head, "head", np.where(ranks < n_head + n_mid, "mid", "tail"))
-    ct = np.asarray(class_tiers).astype(str)
-    if ct.shape != counts.shape:
-        raise ValueError(f"class_tiers must give one tier per class ({counts.size}), got shape {ct.shape}.")
-
-    fig = new_figure((11, 4.4))
-    ax = fig.add_subplot()
-    x = np.arange(counts.size)
-    sorted_tiers = ct[order]
-    for tier in TIERS:
-        where = np.flatnonzero(sorted_tiers == tier)
-        if where.size:
-            ax.axvspan(where.min() - 0.5, where.max() + 0.5, color=TIER_SHADES[tier], zorder=0, gid=f"tier:{tier}")
-            ax.text((where.min() + where.max()) / 2, 1.02, f"{tier} ({where.size})", ha="center", va="bottom",
-                    fontsize="small", transform=ax.get_xaxis_transform())
-    for name, a in series.items():
-        ax.plot(x, a[order], marker="o", markersize=2.5, linewidth=0.9, color=model_color(name),
-                label=f"{name} (macro {a.mean():.3f})")
-    ax.set_xlim(-0.5, counts.size - 0.5)
-    ax.set_ylim(0, 1.0)
-    ax.set_xlabel("class, by training frequency rank (most frequent left)")
-    ax.set_ylabel("F1")
-    ax.legend(loc="upper right", fontsize="small", frameon=False)
-    ax.set_title(title("Per-class F1 along the long tail", source), pad=18)
-    finish(fig, None, source)
-    return fig
-
-
 # --------------------------------------------------------------------------- output
-def save(fig, path, dpi=110) -> Path:
-    """Write ``fig`` as PNG at ``path`` (parent folders created); returns the path."""
+def save(fig: Figure, path: str | Path, dpi: int = 110) -> Path:
+    """Write ``fig`` as PNG at ``path``, creating parent folders.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        A figure from this module (or any other).
+    path : str or pathlib.Path
+        Where to write the PNG.
+    dpi : int, default 110
+        Resolution.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> fig = ece_nll_scatter({"vanilla": (1.9, 0.12)})
+    >>> save(fig, Path(tempfile.mkdtemp()) / "figs" / "scatter.png").name
+    'scatter.png'
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi, format="png")
