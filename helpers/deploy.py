@@ -73,14 +73,26 @@ MATCH_TOL = 0.005
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d+|\.\d+|\d+)(%?)")
 
 
-def deployable_models():
-    """Every arm a student may ship: the two students, the grid, each raw or with +T."""
+def deployable_models() -> list[str]:
+    """Every arm a student may ship: the two students, the grid, each raw or with +T.
+
+    Examples
+    --------
+    >>> deployable_models()[:2], len(deployable_models())
+    (['vanilla', 'distilled'], 16)
+    """
     raw = [*STUDENT_NAMES, *GRID_NAMES]
     return raw + [f"{m}+T" for m in raw]
 
 
-def canonical_model(name):
-    """'Vanilla + T' -> 'vanilla+T'; None when the name is not a deployable arm."""
+def canonical_model(name: object) -> str | None:
+    """'Vanilla + T' -> 'vanilla+T'; None when the name is not a deployable arm.
+
+    Examples
+    --------
+    >>> canonical_model("Vanilla + T"), canonical_model("teacher")
+    ('vanilla+T', None)
+    """
     if not isinstance(name, str):
         return None
     key = re.sub(r"[\s_-]+", "", name).lower()
@@ -106,7 +118,7 @@ def _eval_arm(model, source):
     return probs, labels[eval_idx], tiers[eval_idx]
 
 
-def arm_facts(model, threshold=None, source="auto"):
+def arm_facts(model: str, threshold: float | None = None, source: str = "auto") -> dict:
     """What ``model`` does on the eval half: coverage/accuracy/n_covered at ``threshold``
     (None: every row) and its ECE, NLL, macro F1, tail F1 and accuracy."""
     from . import metrics
@@ -125,7 +137,7 @@ def arm_facts(model, threshold=None, source="auto"):
             "overall_accuracy": float((preds == labels).mean())}
 
 
-def scenario_rule(scenario, facts, baseline):
+def scenario_rule(scenario: str, facts: Mapping, baseline: Mapping) -> tuple[bool, str]:
     """(ok, sentence) for the scenario's rule; ``baseline`` is raw vanilla's facts."""
     if scenario == "A":
         ok = facts["macro_f1"] >= baseline["macro_f1"] - 1e-12
@@ -159,7 +171,7 @@ def _matches(given, actual):
     return any(abs(v - actual) <= MATCH_TOL for v in (g, g / 100.0))
 
 
-def cited_numbers(text):
+def cited_numbers(text: str | None) -> list[tuple[float, int, bool]]:
     """(value, decimals, is_percent) for each number in ``text`` with a decimal point or a percent sign."""
     out = []
     for m in _NUMBER.finditer(text or ""):
@@ -224,7 +236,7 @@ class DeploymentReport:
 RULES = ("numbers_match_model", "scenario_rule", "justification_cites_model", "constraint_switch_alternative")
 
 
-def evaluate_deployment(artifact, source="auto"):
+def evaluate_deployment(artifact: object, source: str = "auto") -> DeploymentReport:
     """The four rules of the module docstring, recomputed from the artifacts -> :class:`DeploymentReport`."""
     report = DeploymentReport()
     if not isinstance(artifact, Mapping):
@@ -311,16 +323,63 @@ def evaluate_deployment(artifact, source="auto"):
     return report
 
 
-def check_deployment(artifact, source="auto"):
-    """The notebook's self-check: the autograder's four rules, with the recomputed numbers shown."""
+def check_deployment(artifact: object, source: str = "auto") -> DeploymentReport:
+    """The notebook's self-check: the autograder's four rules, with the recomputed numbers shown.
+
+    The numbers are recomputed from the artifacts (eval half of validation),
+    never taken from your own tables; whether the decision is wise is read by
+    a person.
+
+    Parameters
+    ----------
+    artifact : dict
+        Your deployment decision, with the keys in :data:`FIELDS` (see this
+        module's docstring for an example).
+    source : {"auto", "hub", "synthetic"}, default "auto"
+        Which artifacts to recompute from (the notebook's own source).
+
+    Returns
+    -------
+    DeploymentReport
+        One line per rule (``PASS``/``FAIL`` and what to fix); ``.ok`` is True
+        when all four hold, ``.to_frame()`` gives a table.
+
+    Examples
+    --------
+    >>> report = check_deployment("vanilla+T")
+    >>> report.ok, [r.rule for r in report.rules][:2]
+    (False, ['numbers_match_model', 'scenario_rule'])
+    """
     return evaluate_deployment(artifact, source)
 
 
-def best_arm(table, scenario, ece_cap=ECE_CAP):
+def best_arm(table: pd.DataFrame, scenario: str, ece_cap: float = ECE_CAP) -> object:
     """The row of ``table`` (index = recipe) that best serves ``scenario``'s primary metric.
 
     A: highest macro_f1; B: lowest nll among rows with ece <= ece_cap (lowest
     ece if none qualifies); C: highest f1_tail.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per recipe (e.g. ``helpers.metrics.as_frame`` of
+        ``evaluate`` rows), with the columns the scenario reads.
+    scenario : {"A", "B", "C"}
+        The deployment scenario (:data:`SCENARIOS`).
+    ece_cap : float, default ECE_CAP (0.05)
+        Scenario B's calibration cap.
+
+    Returns
+    -------
+    object
+        The index label of the best row.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"ece": [0.09, 0.03], "nll": [1.2, 1.4]}, index=["x", "y"])
+    >>> best_arm(table, "B")
+    'y'
     """
     if scenario not in SCENARIOS:
         raise ValueError(f"scenario must be one of {sorted(SCENARIOS)}, got {scenario!r}.")

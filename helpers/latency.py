@@ -15,8 +15,13 @@ no GPU.  It never reports a number it did not measure.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from .course import N_CLASSES
+
+if TYPE_CHECKING:  # pandas is imported when measuring, not when the module loads
+    import pandas as pd
 
 __all__ = ["measure", "LatencyUnavailable", "STUDENT", "WHY_SERVING_HARDWARE"]
 
@@ -35,17 +40,49 @@ class LatencyUnavailable(RuntimeError):
     """No GPU to measure on: the message says what to measure and why."""
 
 
-def _check_int(name, value, lo):
+def _check_int(name: str, value: object, lo: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < lo:
         raise ValueError(f"{name} must be an int >= {lo}, got {value!r}.")
 
 
-def measure(model=STUDENT, *, device=None, batch_sizes=(1, 64), seq_len=128, precision="fp16",
-            n_warmup=3, n_batches=20, num_labels=N_CLASSES):
-    """Milliseconds per example of ``model``'s forward pass on ``device`` -> DataFrame, one row per batch size.
+def measure(model: str = STUDENT, *, device: str | None = None, batch_sizes: Iterable[int] = (1, 64),
+            seq_len: int = 128, precision: str = "fp16", n_warmup: int = 3, n_batches: int = 20,
+            num_labels: int = N_CLASSES) -> pd.DataFrame:
+    """Milliseconds per example of ``model``'s forward pass on ``device``, one row per batch size.
 
-    ``device`` defaults to CUDA and raises :class:`LatencyUnavailable` without it.  Pass
-    ``device="cpu"`` only to time a CPU deployment (the row says so).
+    Parameters
+    ----------
+    model : str, default STUDENT
+        Hub id of the architecture to time (ModernBERT-base, the student's).
+    device : str, optional
+        Default CUDA; raises :class:`LatencyUnavailable` where there is none.
+        Pass ``"cpu"`` only to time a CPU deployment (the row says so).
+    batch_sizes : sequence of int, default (1, 64)
+        Batch sizes to time.
+    seq_len : int, default 128
+        Tokens per input (the student's padded length).
+    precision : {"fp16", "fp32"}, default "fp16"
+        fp16 needs a GPU.
+    n_warmup : int, default 3
+        Untimed batches first.
+    n_batches : int, default 20
+        Timed batches per batch size.
+    num_labels : int, default 113
+        Size of the classification head.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by batch size: model, device, precision, seq_len,
+        ms_per_example, examples_per_s.
+
+    Examples
+    --------
+    >>> try:
+    ...     measure(device="cpu", precision="fp16")
+    ... except ValueError as err:
+    ...     print(err)
+    precision='fp16' needs a GPU; pass precision='fp32' to time a CPU deployment.
     """
     import pandas as pd
     import torch
