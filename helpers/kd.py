@@ -146,8 +146,8 @@ def colleague_kd_loss(student_logits, teacher_logits, labels, T_d=4.0, alpha=0.7
 # call only: judging the code is the student's job.
 colleague_kd_loss.__doc__ = """A colleague's KD loss, as committed to the team's training script.
 
-    Same call as :func:`kd_loss`; the lab's bug hunt reads its source
-    (``inspect.getsource(kd.colleague_kd_loss)``).
+    Same call as :func:`kd_loss`; the lab reads its source with
+    ``inspect.getsource(kd.colleague_kd_loss)``.
 
     Parameters
     ----------
