@@ -209,13 +209,13 @@ class DeploymentReport:
     rules: list = field(default_factory=list)
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return all(r.ok for r in self.rules)
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([{"rule": r.rule, "ok": r.ok, "detail": r.detail or r.message} for r in self.rules])
 
-    def __str__(self):
+    def __str__(self) -> str:
         lines = [f"[{'PASS' if r.ok else 'FAIL'}] {r.rule}: {r.detail or r.message}" for r in self.rules]
         verdict = ("All rules hold." if self.ok
                    else "Fix the FAIL lines above; these rules are graded, the reasoning is read by a person.")
@@ -223,7 +223,7 @@ class DeploymentReport:
 
     __repr__ = __str__
 
-    def _repr_html_(self):
+    def _repr_html_(self) -> str:
         import html
         rows = "".join(
             f"<tr><td>{'&#10004;' if r.ok else '&#10008;'}</td><td>{html.escape(r.rule)}</td>"

@@ -36,7 +36,8 @@ def headline(sets: dict[str, artifacts.PredictionSet]) -> tuple[pd.DataFrame, fl
     return table, T, probs
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
+    """``python -m helpers demo``: print the headline table and the F1 lift, write the plots (and the notebooks)."""
     parser = argparse.ArgumentParser(prog="python -m helpers demo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the plots (default: out/)")

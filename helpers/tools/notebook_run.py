@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # nbformat is imported when a notebook runs
+    from nbformat import NotebookNode
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = {
@@ -17,7 +22,7 @@ NOTEBOOKS = {
 }
 
 
-def execute(path, timeout=300, append=()):
+def execute(path: str | Path, timeout: int = 300, append: Iterable[str] = ()) -> tuple[NotebookNode, float]:
     """Run the notebook at ``path``; return (executed notebook, seconds).
 
     ``append``: code sources run as extra cells after the notebook's own (tests use one to
@@ -51,7 +56,7 @@ def execute(path, timeout=300, append=()):
             os.environ["PYTHONPATH"] = before
 
 
-def write_html(nb, out_path):
+def write_html(nb: NotebookNode, out_path: str | Path) -> Path:
     """Write an executed notebook as a standalone HTML page."""
     from nbconvert import HTMLExporter
 

@@ -8,7 +8,7 @@ of :func:`helpers.tools.reveal_facts.compute_facts`.  A contradicted claim stops
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .. import metrics
@@ -102,7 +102,7 @@ CLAIMS: dict[str, Claim] = {
 }
 
 
-def check_claims(names, facts):
+def check_claims(names: Iterable[str], facts: Facts) -> None:
     """Raise :class:`ClaimError` naming every claim in ``names`` that the facts contradict."""
     unknown = sorted(set(names) - set(CLAIMS))
     if unknown:

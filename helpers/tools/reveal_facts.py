@@ -34,7 +34,7 @@ SOURCE_NOTE = "(SYNTHETIC DATA: the lecture's real numbers differ.) "
 class Facts(dict):
     """name -> number or string, plus the ``source`` they were computed from."""
 
-    def __init__(self, source, *args, **kwargs):
+    def __init__(self, source: str, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.source = source
 
@@ -45,7 +45,7 @@ def _default_loader(name, source):
     return artifacts.load(name, source=source)
 
 
-def compute_facts(source="synthetic", loader: Callable | None = None):
+def compute_facts(source: str = "synthetic", loader: Callable | None = None) -> Facts:
     """Every number the reveals print, computed from the artifacts of ``source``.
 
     ``loader(name, source)`` returns a prediction set (logits, labels, tiers);

@@ -28,11 +28,15 @@ import math
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .reveal_claims import CLAIMS, Claim, ClaimError, check_claims
 from .reveal_facts import Facts, compute_facts
+
+if TYPE_CHECKING:  # nbformat is imported when a notebook is read
+    import nbformat
 
 # compute_facts, Facts and the claims are re-exported: TAs and the notebook builder use this one module.
 __all__ = ["compute_facts", "render", "render_text_file", "check_claims", "claims_in", "main", "CLAIMS", "Claim",
@@ -50,7 +54,8 @@ CLAIM = re.compile(r"<!-- claim:(?P<name>[A-Za-z0-9_]+) -->")
 
 
 # --------------------------------------------------------------------------- rendering
-def format_value(value, fmt=None):
+def format_value(value: object, fmt: str | None = None) -> str:
+    """How a fact prints in a span: yes/no, strings as is, ``fmt`` when given, ints with commas, else 3 decimals."""
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
     if isinstance(value, str):
@@ -86,7 +91,7 @@ def _write_text(nb):
     return nbformat.writes(nb) + "\n"
 
 
-def claims_in(nb):
+def claims_in(nb: nbformat.NotebookNode | str | Path) -> list[str]:
     """Claims a notebook (its markdown cells) or the reveal file (a path or its text) makes."""
     if isinstance(nb, (str, Path)):
         text = Path(nb).read_text(encoding="utf-8") if isinstance(nb, Path) else nb
@@ -95,7 +100,7 @@ def claims_in(nb):
                    for m in CLAIM.finditer(c.source)})
 
 
-def render_text_file(path, facts, write=True):
+def render_text_file(path: str | Path, facts: Facts, write: bool = True) -> list[tuple]:
     """Re-render the spans of the reveal file (``helpers/reveal_text.md``) from ``facts``.
 
     Same contract as :func:`render`: claims first (nothing written on a contradiction), then
@@ -123,7 +128,7 @@ def render_text_file(path, facts, write=True):
     return changes
 
 
-def render(notebook_path, facts, write=True):
+def render(notebook_path: str | Path, facts: Facts, write: bool = True) -> list[tuple]:
     """Re-render the reveal spans of one notebook from ``facts``.
 
     Checks the notebook's claims first (raises :class:`ClaimError`, writing
@@ -156,7 +161,9 @@ def render(notebook_path, facts, write=True):
     return changes
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
+    """``python -m helpers reveals``; exit status 0 current or rendered, 1 stale (``--check``),
+    2 an unknown fact or a missing file, 3 a contradicted claim (nothing written)."""
     parser = argparse.ArgumentParser(
         prog="python -m helpers reveals",
         description="Re-render the reveal numbers in the week's notebooks from the artifacts.")
