@@ -13,7 +13,7 @@ machinery: this trainer's length-grouped batches, padding to a multiple of 8,
 fused AdamW and one host sync per step, against the Trainer's defaults with
 dynamic padding (``DataCollatorWithPadding``) over randomly ordered batches.
 
-Data: the synthetic corpus from ``helpers.corpus`` (the real complaints are not
+Data: the synthetic corpus from ``helpers.training.corpus`` (the real complaints are not
 reachable offline); ``--max-words`` sets the length spread.
 """
 from __future__ import annotations
@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def write_data(directory: Path, n_train, n_val, n_classes, max_words, seed=0):
-    from helpers.corpus import make_corpus
+    from helpers.training.corpus import make_corpus
     directory.mkdir(parents=True, exist_ok=True)
     paths = {}
     for name, n, s in (("train", n_train, seed), ("val", n_val, seed + 1)):

@@ -9,8 +9,8 @@ import importlib
 import sys
 
 COMMANDS = {
-    "data": ("helpers.data_cli", "pin, verify and fetch the course artifacts (data lock / fetch / verify)"),
-    "synthetic": ("helpers.synthetic", "write the embedded synthetic course data"),
+    "data": ("helpers.data.cli", "pin, verify and fetch the course artifacts (data lock / fetch / verify)"),
+    "synthetic": ("helpers.data.synthetic", "write the embedded synthetic course data"),
     "reveals": ("helpers.reveals", "re-render the notebooks' reveal numbers from the artifacts"),
     "train": ("helpers.training.cli", "train a vanilla or distilled student (and the T_d x alpha grid)"),
     "demo": ("helpers.demo", "the main job: headline table and plots from the course data"),

@@ -33,8 +33,8 @@ npz, is moved out of the cache (to ``<cache>/quarantine/``) so that it is
 never served again.
 
 This module is the entry point: ``load``, ``PredictionSet`` and the choice of
-the ``auto`` source.  Hub access and integrity live in ``helpers.hub``, npz
-reading and schema validation in ``helpers.validation``; their public names
+the ``auto`` source.  Hub access and integrity live in ``helpers.data.hub``, npz
+reading and schema validation in ``helpers.data.validation``; their public names
 are re-exported here.
 """
 from __future__ import annotations
@@ -50,8 +50,8 @@ from pathlib import Path
 import numpy as np
 
 # Re-exported (noqa: F401) so that ``artifacts.<name>`` keeps working.  The retry
-# policy and ``_sleep`` are read from ``helpers.hub`` at call time: patch them there.
-from helpers.hub import (  # noqa: F401
+# policy and ``_sleep`` are read from ``helpers.data.hub`` at call time: patch them there.
+from helpers.data.hub import (  # noqa: F401
     BACKOFF_MAX_S,
     BACKOFF_S,
     CACHE_ENV,
@@ -69,8 +69,8 @@ from helpers.hub import (  # noqa: F401
     verify_file,
     with_retries,
 )
-from helpers.manifest import ArtifactError, Entry, Manifest, load_manifest
-from helpers.validation import read_arrays, validate_arrays  # noqa: F401
+from helpers.data.manifest import ArtifactError, Entry, Manifest, load_manifest
+from helpers.data.validation import read_arrays, validate_arrays  # noqa: F401
 
 __all__ = [
     "ArtifactError", "PredictionSet", "SyntheticDataWarning", "load", "fetch", "verify_file",
@@ -244,7 +244,7 @@ def synthetic_path(name: str, cache=None) -> Path:
     """``<cache>/synthetic/<name>.npz``, generated (all artifacts at once) when missing or stale."""
     import importlib
 
-    synthetic = importlib.import_module("helpers.synthetic")
+    synthetic = importlib.import_module("helpers.data.synthetic")
     folder = cache_dir(cache) / "synthetic"
     target = folder / f"{name}.npz"
     stamp = folder / ".stamp"

@@ -22,15 +22,16 @@ from fakehub import (
     reset_hub_session,
 )
 
-from helpers import artifacts, data_cli
+from helpers import artifacts
 from helpers.artifacts import ArtifactError, load
-from helpers.manifest import load_manifest
+from helpers.data import cli as data_cli
+from helpers.data.manifest import load_manifest
 
 
 @pytest.fixture
 def sleeps(monkeypatch):
     waits = []
-    monkeypatch.setattr("helpers.hub._sleep", waits.append)  # with_retries lives in helpers.hub
+    monkeypatch.setattr("helpers.data.hub._sleep", waits.append)  # with_retries lives in helpers.data.hub
     return waits
 
 
@@ -301,9 +302,9 @@ def _fake_generator(monkeypatch):
             np.savez(p, **course_arrays(n, seed=1))
         return paths
 
-    module = types.ModuleType("helpers.synthetic")
+    module = types.ModuleType("helpers.data.synthetic")
     module.SEED, module.write_all = 1, write_all
-    monkeypatch.setitem(sys.modules, "helpers.synthetic", module)
+    monkeypatch.setitem(sys.modules, "helpers.data.synthetic", module)
 
 
 def test_auto_falls_back_to_synthetic_when_the_hub_is_unreachable(online, monkeypatch, capsys):

@@ -3,7 +3,7 @@ import subprocess
 import sys
 
 ANALYSIS = ["helpers.metrics", "helpers.calibration", "helpers.bootstrap", "helpers.kd", "helpers.artifacts",
-            "helpers.manifest", "helpers.synthetic", "helpers.plots", "helpers.predict", "helpers.reveals",
+            "helpers.data", "helpers.data.manifest", "helpers.synthetic", "helpers.plots", "helpers.predict", "helpers.reveals",
             "helpers.deploy", "helpers.setup_env", "helpers.demo"]
 
 

@@ -23,7 +23,7 @@ pq = pytest.importorskip("pyarrow.parquet")
 
 from fakehub import FakeHub, npz_bytes, point_hub_clients_at, reset_hub_session  # noqa: E402
 
-from helpers.manifest import ManifestError, load_manifest  # noqa: E402
+from helpers.data.manifest import ManifestError, load_manifest  # noqa: E402
 from helpers.training import cli  # noqa: E402
 from helpers.training.config import TrainConfig  # noqa: E402
 from helpers.training.data import load_training_data  # noqa: E402
@@ -141,7 +141,7 @@ def course(tmp_path, monkeypatch):
         (split / name).write_text(json.dumps(obj))
 
     point_hub_clients_at(hub, monkeypatch, tmp_path, manifest)
-    monkeypatch.setattr("helpers.hub._sleep", lambda s: None)
+    monkeypatch.setattr("helpers.data.hub._sleep", lambda s: None)
     yield type("Course", (), {"hub": hub, "commit": commit, "manifest": manifest, "split": split, "tmp": tmp_path,
                               "out": tmp_path / "prepared"})
     hub.stop()

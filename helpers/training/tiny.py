@@ -51,12 +51,12 @@ def build_tiny_model_dir(path, texts, n_classes, *, hidden=32, layers=2, heads=2
 
 
 def write_corpus_files(directory, n_train=400, n_val=120, n_classes=8, seed=0, *, teacher_digest=True):
-    """train.jsonl, val.jsonl and teacher.npz from ``helpers.corpus.make_corpus``; returns their paths."""
+    """train.jsonl, val.jsonl and teacher.npz from ``helpers.training.corpus.make_corpus``; returns their paths."""
     import json
 
     import numpy as np
 
-    from helpers.corpus import make_corpus
+    from helpers.training.corpus import make_corpus
 
     from .data import texts_digest
 

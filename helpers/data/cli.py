@@ -13,8 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from helpers import hub, validation
-from helpers.manifest import ArtifactError, Entry, Manifest, load_manifest
+from helpers.data import hub, validation
+from helpers.data.manifest import ArtifactError, Entry, Manifest, load_manifest
 
 __all__ = ["main", "lock", "fetch", "verify"]
 

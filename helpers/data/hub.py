@@ -7,7 +7,7 @@ cache), ``fetch`` and ``cached_hub_path``, the ``HEAD`` probe, ``with_retries``
 Hub errors into actionable ``ArtifactError`` messages, and the integrity side:
 ``sha256_of``, ``verify_file`` and moving bad files to ``<cache>/quarantine/``.
 
-Reading the arrays is ``helpers.validation``; the public entry point is
+Reading the arrays is ``helpers.data.validation``; the public entry point is
 ``helpers.artifacts.load``.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from helpers.manifest import ArtifactError, Entry
+from helpers.data.manifest import ArtifactError, Entry
 
 __all__ = ["cache_dir", "cached_hub_path", "fetch", "with_retries", "sha256_of", "verify_file",
            "CACHE_ENV", "DEFAULT_CACHE", "RETRIES", "BACKOFF_S", "BACKOFF_MAX_S", "PROBE_TIMEOUT_S"]

@@ -6,7 +6,7 @@ named, not later as a confusing download or shape error.
 
 Where it is found: ``$COURSE_MANIFEST`` if set, else ``data_manifest.yaml``
 in the directory that holds the ``helpers`` package (the repository root in a
-checkout or an editable install).
+checkout or an editable install), else the copy inside the package.
 
 Besides the artifacts (npz files with an array schema), an optional top-level
 ``datasets`` section names whole Hub datasets read by file pattern (kind
@@ -196,11 +196,16 @@ def manifest_path(path: str | os.PathLike | None = None) -> Path:
     env = os.environ.get(MANIFEST_ENV)
     if env:
         return Path(env).expanduser()
-    package = Path(__file__).resolve().parent
+    package = _package()
     for candidate in (package.parent / MANIFEST_NAME, package / MANIFEST_NAME):
         if candidate.is_file():
             return candidate
     return package.parent / MANIFEST_NAME
+
+
+def _package() -> Path:
+    # helpers/ (this file is helpers/data/manifest.py); its parent is the checkout's root.
+    return Path(__file__).resolve().parents[1]
 
 
 def load_manifest(path: str | os.PathLike | None = None) -> Manifest:
@@ -208,7 +213,7 @@ def load_manifest(path: str | os.PathLike | None = None) -> Manifest:
     p = manifest_path(path)
     if not p.is_file():
         hint = (f" (from ${MANIFEST_ENV})" if path is None and os.environ.get(MANIFEST_ENV)
-                else f" (nor inside the package, {Path(__file__).resolve().parent / MANIFEST_NAME})"
+                else f" (nor inside the package, {_package() / MANIFEST_NAME})"
                 if path is None else "")
         raise ManifestError(f"manifest not found at {p}{hint}. Set ${MANIFEST_ENV} to the path of "
                             f"{MANIFEST_NAME}, or run from a checkout of the course repository.")
@@ -447,6 +452,6 @@ def _dump(manifest: Manifest) -> str:
                      "files": dict(d.files), "text_column": d.text_column, "label_column": d.label_column,
                      "used_by": list(d.used_by)}
             for d in manifest.datasets.values()}
-    header = ("# Course artifacts (see helpers/manifest.py). Rewritten by `python -m helpers data lock`;\n"
+    header = ("# Course artifacts (see helpers/data/manifest.py). Rewritten by `python -m helpers data lock`;\n"
               "# the original comments could not be kept.\n")
     return header + yaml.safe_dump(data, sort_keys=False, default_flow_style=None)

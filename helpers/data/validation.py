@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.hub import _quarantine
-from helpers.manifest import ArrayField, ArtifactError, Entry, Manifest
+from helpers.data.hub import _quarantine
+from helpers.data.manifest import ArrayField, ArtifactError, Entry, Manifest
 
 __all__ = ["read_arrays", "validate_arrays"]
 
