@@ -346,3 +346,15 @@ def point_hub_clients_at(hub: FakeHub, monkeypatch, tmp_path, manifest) -> None:
     monkeypatch.setenv("COURSE_MANIFEST", str(manifest))
     reset_hub_session()
 
+
+
+def set_offline(monkeypatch, on: bool) -> None:
+    """Turn huggingface_hub's offline mode on or off for one test, as a fresh process would see it.
+
+    The Hub client reads ``HF_HUB_OFFLINE`` once, at import, into
+    ``huggingface_hub.constants``; the course reads that constant, so both are set.
+    """
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1" if on else "0")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", on)

@@ -21,7 +21,7 @@ import yaml
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
-from fakehub import FakeHub, npz_bytes, point_hub_clients_at, reset_hub_session  # noqa: E402
+from fakehub import FakeHub, npz_bytes, point_hub_clients_at, reset_hub_session, set_offline  # noqa: E402
 
 from helpers.data.manifest import ManifestError, load_manifest  # noqa: E402
 from helpers.training import cli  # noqa: E402
@@ -32,6 +32,7 @@ from helpers.training.prepare import PrepareError, course_config  # noqa: E402
 REPO = "course/complaints"
 TEXT, LABEL = "Consumer Complaint", "Issue"
 LABELS = ["Mortgage", "Card", "Loan", "Fees"]             # class id = position (not sorted on purpose)
+N_LABELS = len(LABELS)
 MERGE = {"_comment": "old label -> canonical; keys starting with _ are notes", "Credit card": "Card",
          "Old loan": "Loan"}
 RAW_TRAIN = ["Loan"] * 10 + ["Old loan"] * 4 + ["Card"] * 6 + ["Credit card"] * 3 + ["Mortgage"] * 8 \
@@ -75,7 +76,7 @@ def parquet(pairs) -> bytes:
     return buf.getvalue()
 
 
-def manifest_text(n_train_test, n_val, n_classes=len(LABELS), train_pattern="data/train-*.parquet"):
+def manifest_text(n_train_test, n_val, n_classes=N_LABELS, train_pattern="data/train-*.parquet"):
     return f"""\
 version: 1
 dims:
@@ -109,7 +110,7 @@ datasets:
 """
 
 
-def teacher_logits(n_rows, n_classes=len(LABELS)):
+def teacher_logits(n_rows, n_classes=N_LABELS):
     train_test, _, _ = expected()
     rng = np.random.default_rng(0)
     logits = rng.normal(size=(n_rows, n_classes))
@@ -141,7 +142,7 @@ def course(tmp_path, monkeypatch):
         (split / name).write_text(json.dumps(obj))
 
     point_hub_clients_at(hub, monkeypatch, tmp_path, manifest)
-    monkeypatch.setattr("helpers.data.hub._sleep", lambda s: None)
+    monkeypatch.setattr("helpers.data.hub.sleep", lambda s: None)
     yield type("Course", (), {"hub": hub, "commit": commit, "manifest": manifest, "split": split, "tmp": tmp_path,
                               "out": tmp_path / "prepared"})
     hub.stop()
@@ -194,7 +195,7 @@ def test_offline_rerun_uses_the_hub_cache_and_gives_identical_files(course, monk
     assert run(course)[0] == 0
     first = json.loads((course.out / "prepare_card.json").read_text())["outputs"]
     course.hub.requests.clear()
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    set_offline(monkeypatch, True)
     course.out = course.tmp / "again"
     assert run(course)[0] == 0
     assert json.loads((course.out / "prepare_card.json").read_text())["outputs"] == first
@@ -202,7 +203,7 @@ def test_offline_rerun_uses_the_hub_cache_and_gives_identical_files(course, monk
 
 
 def test_offline_without_a_cache_says_how_to_fix(course, monkeypatch, capsys):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    set_offline(monkeypatch, True)
     rc, err = run(course, capsys=capsys)
     assert rc == 1
     assert "offline mode is on (HF_HUB_OFFLINE=1)" in err and REPO in err and "unset HF_HUB_OFFLINE" in err

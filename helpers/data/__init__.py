@@ -4,7 +4,10 @@ The student-facing entry point is :func:`helpers.artifacts.load`; this package
 is what it stands on, grouped one job per module:
 
 ``manifest``    ``data_manifest.yaml`` read into frozen dataclasses, validated field by field
-``hub``         downloads from the Hugging Face Hub: cache locations, retries, the ``HEAD`` probe
+``settings``    cache locations, the Hub endpoint and offline mode, read at call time
+``hub``         downloads from the Hugging Face Hub: the ``HEAD`` probe, retries with backoff
+``errors``      a Hub failure sorted by huggingface_hub's typed errors into a message with the fix
+``integrity``   size and sha256 against the manifest; quarantine for a file that fails
 ``validation``  an artifact's npz read and checked against the manifest's array schema
 ``synthetic``   the embedded course data, generated deterministically in the same schema
 ``cli``         ``python -m helpers data {lock,fetch,verify,list}``
@@ -13,19 +16,18 @@ Other modules import the names below, never a ``_private`` one.
 """
 from __future__ import annotations
 
+from helpers.data.errors import classify, summary
 from helpers.data.hub import (
     BACKOFF_MAX_S,
     BACKOFF_S,
-    DEFAULT_CACHE,
     PROBE_TIMEOUT_S,
     RETRIES,
-    cache_dir,
     cached_hub_path,
     fetch,
-    sha256_of,
-    verify_file,
+    retrying,
     with_retries,
 )
+from helpers.data.integrity import quarantine, sha256_of, verify_file
 from helpers.data.manifest import (
     ArrayField,
     ArtifactError,
@@ -36,11 +38,13 @@ from helpers.data.manifest import (
     load_manifest,
     manifest_path,
 )
+from helpers.data.settings import DEFAULT_CACHE, cache_dir, endpoint, hf_cache, is_commit, offline
 from helpers.data.validation import read_arrays, validate_arrays
 
 __all__ = [
     "ArtifactError", "ManifestError", "Manifest", "Entry", "ArrayField", "DatasetFiles", "load_manifest",
-    "manifest_path", "fetch", "cached_hub_path", "with_retries", "sha256_of", "verify_file", "cache_dir",
-    "read_arrays", "validate_arrays", "DEFAULT_CACHE", "RETRIES", "BACKOFF_S", "BACKOFF_MAX_S",
-    "PROBE_TIMEOUT_S",
+    "manifest_path", "fetch", "cached_hub_path", "retrying", "with_retries", "classify", "summary",
+    "sha256_of", "verify_file", "quarantine", "read_arrays", "validate_arrays",
+    "cache_dir", "endpoint", "hf_cache", "offline", "is_commit",
+    "DEFAULT_CACHE", "RETRIES", "BACKOFF_S", "BACKOFF_MAX_S", "PROBE_TIMEOUT_S",
 ]

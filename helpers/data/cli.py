@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from helpers.data import hub, validation
+from helpers.data import hub, integrity, settings, validation
 from helpers.data.manifest import ArtifactError, Entry, Manifest, load_manifest
 
 __all__ = ["main", "lock", "fetch", "verify"]
@@ -31,11 +31,11 @@ def lock(manifest: Manifest, names: list[str], *, revision: str | None = None, o
     out = out or sys.stdout  # looked up at call time (tests capture stdout)
     from huggingface_hub import HfApi
 
-    if hub._offline():
+    if settings.offline():
         raise ArtifactError("data lock asks the Hub for each file's commit, sha256 and size, but offline mode "
                             "is on (HF_HUB_OFFLINE=1). Run it online: HF_HUB_OFFLINE=0 python -m helpers "
                             "data lock")
-    api = HfApi(endpoint=hub._endpoint())
+    api = HfApi(endpoint=settings.endpoint())
     infos: dict[tuple[str, str, str], object] = {}  # one API call per repo and revision
     for name in _names(manifest, names):
         entry = manifest.entry(name)
@@ -59,7 +59,7 @@ def lock(manifest: Manifest, names: list[str], *, revision: str | None = None, o
             # Not LFS: the Hub reports only a git sha1, so download at the commit and hash it here.
             pinned = _replace(entry, revision=info.sha, sha256=None, size=None)
             path = hub.fetch(pinned)
-            sha256, size = hub.sha256_of(path), path.stat().st_size
+            sha256, size = integrity.sha256_of(path), path.stat().st_size
         manifest.pin(name, revision=info.sha, sha256=sha256, size=size)
         print(f"locked {name:<20} {entry.repo_id}@{info.sha[:12]}  {size:>12,d} B  sha256 {sha256[:16]}…",
               file=out)
@@ -93,7 +93,7 @@ def verify(manifest: Manifest, names: list[str], *, out=None) -> int:
         if path is None:
             print(f"{name:<20} not cached  (python -m helpers data fetch {name})", file=out)
             continue
-        actual = hub.sha256_of(path)
+        actual = integrity.sha256_of(path)
         size = path.stat().st_size
         if entry.sha256 is None:
             print(f"{name:<20} UNPINNED    sha256 {actual}  size {size}  (python -m helpers data lock {name})",

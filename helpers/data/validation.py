@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.data.hub import _quarantine
+from helpers.data.integrity import quarantine
 from helpers.data.manifest import ArrayField, ArtifactError, Entry, Manifest
 
 __all__ = ["read_arrays", "validate_arrays"]
@@ -58,7 +58,7 @@ def _read_npz(path: Path, entry: Entry, *, origin: str, trusted: bool, cache) ->
                 f"`python -m helpers data lock {entry.name}`.") from None
         reason = str(err) if isinstance(err, _Corrupt) else f"truncated or corrupt npz ({type(err).__name__}: {err})"
         if origin == "hub":
-            moved = _quarantine(path, entry.name, cache)
+            moved = quarantine(path, entry.name, cache)
             fix = (f"It was moved out of the cache{f' to {moved}' if moved else ''}. Re-download it with "
                    f"`python -m helpers data fetch {entry.name} --force`.")
         else:

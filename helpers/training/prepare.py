@@ -143,11 +143,11 @@ def read_split_files(split_dir) -> dict:
 
 # ----------------------------------------------------------------------------- the dataset files
 def _hub_error(ds, what: str, err: BaseException) -> PrepareError:
-    from helpers.data import hub
+    from helpers.data import errors, hub, settings
 
-    kind = hub._classify(err)
+    kind = errors.classify(err)
     where = f"{ds.repo_type} {ds.repo_id} at revision {ds.revision!r}"
-    endpoint = hub._endpoint() or "https://huggingface.co"
+    endpoint = settings.endpoint() or "https://huggingface.co"
     if kind == "missing":
         fix = (f"check repo_id, repo_type and revision of datasets.{ds.name} in data_manifest.yaml (a pinned "
                f"revision must be a commit of that repository); if it is gated, log in (`hf auth login`).")
@@ -156,23 +156,23 @@ def _hub_error(ds, what: str, err: BaseException) -> PrepareError:
     else:
         fix = "check the connection and run the command again; files already downloaded are kept."
     return PrepareError(f"--source hub: could not {what} {where} from {endpoint}: "
-                        f"{hub._summary(err).rstrip('.')}. "
+                        f"{errors.summary(err).rstrip('.')}. "
                         f"To fix: {fix}")
 
 
 def _retrying(fn, ds, what):
-    from helpers.data import hub
+    from helpers.data import errors, hub, settings
 
     for attempt in range(_ATTEMPTS):
         try:
             return fn()
         except Exception as err:  # classified: only transient failures are retried
-            if hub._classify(err) != "transient" or attempt == _ATTEMPTS - 1:
+            if errors.classify(err) != "transient" or attempt == _ATTEMPTS - 1:
                 raise _hub_error(ds, what, err) from None
             wait = min(hub.BACKOFF_MAX_S, hub.BACKOFF_S * 2 ** attempt)
-            print(f"[prepare] {what}: {hub._summary(err)}; retry {attempt + 1}/{_ATTEMPTS - 1} in {wait:g}s",
+            print(f"[prepare] {what}: {errors.summary(err)}; retry {attempt + 1}/{_ATTEMPTS - 1} in {wait:g}s",
                   file=sys.stderr)
-            hub._sleep(wait)
+            hub.sleep(wait)
 
 
 def _match(ds, names, commit) -> dict[str, list[str]]:
@@ -191,14 +191,14 @@ def _match(ds, names, commit) -> dict[str, list[str]]:
 
 def _download(ds) -> tuple[str, dict[str, list[Path]], dict[str, list[str]]]:
     """(commit, split -> local paths, split -> repo paths) for the dataset's files at its revision."""
-    from helpers.data import hub
+    from helpers.data import errors, hub, settings
 
-    cache = hub._hf_cache()
-    if hub._offline():
+    cache = settings.hf_cache()
+    if settings.offline():
         return _from_cache(ds, cache)
     from huggingface_hub import HfApi, hf_hub_download
 
-    endpoint = hub._endpoint()
+    endpoint = settings.endpoint()
     info = _retrying(lambda: HfApi(endpoint=endpoint).repo_info(ds.repo_id, repo_type=ds.repo_type,
                                                                 revision=ds.revision), ds, "list the files of")
     commit = info.sha
@@ -263,7 +263,7 @@ def _read_parquet(paths, ds, split) -> tuple[list, list]:
 def _teacher_rows(spec, manifest) -> tuple[str, tuple[int, ...], str]:
     """(path, logits shape, sha256) of the teacher file named by --teacher-logits (a path, or `hub`)."""
     if spec == "hub":
-        from helpers.data import hub
+        from helpers.data import errors, hub, settings
         try:
             path = hub.fetch(manifest.entry("teacher_train_test"))
         except Exception as err:
@@ -473,7 +473,7 @@ def course_config(cfg, prepared=None):
     teacher = cfg.teacher_logits
     if teacher is None and cfg.recipe == "kd":
         try:
-            from helpers.data import hub
+            from helpers.data import errors, hub, settings
             from helpers.data.manifest import load_manifest
             teacher = str(hub.fetch(load_manifest().entry("teacher_train_test")))
         except Exception as err:
