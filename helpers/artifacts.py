@@ -40,7 +40,6 @@ are re-exported here.
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import sys
 import warnings
@@ -52,6 +51,7 @@ import numpy as np
 # Re-exported so that ``artifacts.<name>`` keeps working (see __all__).  The retry
 # policy and ``sleep`` are read from ``helpers.data.hub`` at call time: patch them there.
 from helpers.course import CACHE_ENV, SOURCE_ENV
+from helpers.data.cache import synthetic_path
 from helpers.data.errors import summary
 from helpers.data.hub import (
     BACKOFF_MAX_S,
@@ -233,36 +233,3 @@ def _announce(choice: str, reason: str) -> None:
     else:
         print(f"[helpers.artifacts] Using the course artifacts from the Hugging Face Hub ({reason}).",
               file=sys.stderr)
-
-
-# --------------------------------------------------------------------------- synthetic
-def synthetic_path(name: str, cache=None) -> Path:
-    """``<cache>/synthetic/<name>.npz``, generated (all artifacts at once) when missing or stale."""
-    import importlib
-
-    synthetic = importlib.import_module("helpers.data.synthetic")
-    folder = cache_dir(cache) / "synthetic"
-    target = folder / f"{name}.npz"
-    stamp = folder / ".stamp"
-    key = _generator_key(synthetic)
-    if target.is_file() and stamp.is_file() and stamp.read_text() == key:
-        return target
-    try:
-        paths = synthetic.write_all(folder)
-    except Exception as err:  # the generator is ours; say where it failed
-        raise ArtifactError(f"writing the synthetic course data to {folder} failed: {summary(err)}. "
-                            f"Check that the folder is writable or set ${CACHE_ENV}.") from err
-    stamp.write_text(key)
-    path = Path(paths.get(name, target))
-    if not path.is_file():
-        raise ArtifactError(f"the synthetic generator has no artifact {name!r} (it wrote {sorted(paths)}).")
-    return path
-
-
-def _generator_key(module) -> str:
-    """Changes whenever the generator's code or seed changes, so stale copies are rewritten."""
-    h = hashlib.sha256(repr(getattr(module, "SEED", None)).encode())
-    src = getattr(module, "__file__", None)
-    if src and os.path.isfile(src):
-        h.update(Path(src).read_bytes())
-    return h.hexdigest()

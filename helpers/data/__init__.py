@@ -9,6 +9,7 @@ is what it stands on, grouped one job per module:
 ``errors``      a Hub failure sorted by huggingface_hub's typed errors into a message with the fix
 ``integrity``   size and sha256 against the manifest; quarantine for a file that fails
 ``validation``  an artifact's npz read and checked against the manifest's array schema
+``cache``       the synthetic copy in the course cache: atomic files under a lock, regenerated when stale
 ``synthetic``   the embedded course data, generated deterministically in the same schema
 ``cli``         ``python -m helpers data {lock,fetch,verify,list}``
 
@@ -16,6 +17,7 @@ Other modules import the names below, never a ``_private`` one.
 """
 from __future__ import annotations
 
+from helpers.data.cache import cache_lock, synthetic_dir, synthetic_path
 from helpers.data.errors import classify, summary
 from helpers.data.hub import (
     BACKOFF_MAX_S,
@@ -45,6 +47,7 @@ __all__ = [
     "ArtifactError", "ManifestError", "Manifest", "Entry", "ArrayField", "DatasetFiles", "load_manifest",
     "manifest_path", "fetch", "cached_hub_path", "retrying", "with_retries", "classify", "summary",
     "sha256_of", "verify_file", "quarantine", "read_arrays", "validate_arrays",
+    "synthetic_path", "synthetic_dir", "cache_lock",
     "cache_dir", "endpoint", "hf_cache", "offline", "is_commit",
     "DEFAULT_CACHE", "RETRIES", "BACKOFF_S", "BACKOFF_MAX_S", "PROBE_TIMEOUT_S",
 ]

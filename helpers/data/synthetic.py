@@ -40,6 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.fileio import atomic_write
+
 __all__ = ["SEED", "NAMES", "GRID", "arrays", "write_all", "train_class_counts", "main"]
 
 SEED = 6  # week 6
@@ -331,7 +333,8 @@ def write_all(directory, seed=SEED):
     paths = {}
     for name in NAMES:
         path = out / f"{name}.npz"
-        _save_npz(path, arrays(name, seed))
+        with atomic_write(path) as tmp:  # a reader in another process never sees half a file
+            _save_npz(tmp, arrays(name, seed))
         paths[name] = path
     return paths
 
