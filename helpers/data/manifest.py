@@ -30,6 +30,8 @@ from typing import Any
 
 import yaml
 
+from helpers.fileio import atomic_write_text
+
 __all__ = [
     "ArtifactError", "ManifestError", "Manifest", "Entry", "ArrayField", "DatasetFiles",
     "load_manifest", "manifest_path", "REPO_TYPES", "ROLES", "DTYPES", "USED_BY",
@@ -177,9 +179,7 @@ class Manifest:
         new_text = _edit_pins(text, self._pins) if text is not None else None
         if new_text is None or not _same_data(new_text, self):
             new_text = _dump(self)
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(new_text)
-        os.replace(tmp, target)  # atomic: a crash never leaves half a manifest
+        atomic_write_text(target, new_text)  # a crash never leaves half a manifest
         self._pins.clear()
         return target
 

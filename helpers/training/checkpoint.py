@@ -1,40 +1,26 @@
 """Checkpoints that survive a killed session.
 
-One file, ``<out>/checkpoint/state.pt``, written to a temporary name and
-moved into place with ``os.replace``: a kill in the middle of a save leaves
-the previous complete checkpoint untouched, never a torn one.
+One file, ``<out>/checkpoint/state.pt``, written with ``helpers.fileio.atomic_write``
+(a temporary name, flushed, then ``os.replace``): a kill in the middle of a
+save leaves the previous complete checkpoint untouched, never a torn one.
 """
 from __future__ import annotations
 
-import os
 import random
 from pathlib import Path
 
 import numpy as np
 import torch
 
-__all__ = ["checkpoint_path", "save_checkpoint", "load_checkpoint", "rng_state", "set_rng_state", "atomic_write"]
+from helpers.fileio import atomic_write
+
+__all__ = ["checkpoint_path", "save_checkpoint", "load_checkpoint", "rng_state", "set_rng_state"]
 
 FORMAT = 1
 
 
 def checkpoint_path(out_dir) -> Path:
     return Path(out_dir) / "checkpoint" / "state.pt"
-
-
-def atomic_write(path, write):
-    """Call ``write(tmp_path)``, flush it to disk, then move it over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def rng_state() -> dict:
@@ -54,7 +40,8 @@ def set_rng_state(state: dict):
 
 def save_checkpoint(out_dir, state: dict) -> Path:
     path = checkpoint_path(out_dir)
-    atomic_write(path, lambda tmp: torch.save({"format": FORMAT, **state}, tmp))
+    with atomic_write(path) as tmp:
+        torch.save({"format": FORMAT, **state}, tmp)
     return path
 
 

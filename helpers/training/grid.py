@@ -11,7 +11,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .checkpoint import atomic_write, checkpoint_path
+from helpers.fileio import atomic_write
+
+from .checkpoint import checkpoint_path
 from .config import GRID, TrainConfig, grid_name
 from .dist import DistEnv, barrier
 from .trainer import train
@@ -49,7 +51,8 @@ def run_grid(base: TrainConfig, out, env: DistEnv, only=None, log=print) -> dict
         cfg = base.replace(recipe="kd", T_d=float(T_d), alpha=float(alpha), out=str(run_dir))
         train(cfg, resume=True, env=env)
         if env.is_main:
-            atomic_write(final, lambda tmp: shutil.copyfile(run_dir / "val_predictions.npz", tmp))
+            with atomic_write(final) as tmp:
+                shutil.copyfile(run_dir / "val_predictions.npz", tmp)
         barrier(env)
         status[name] = "resumed" if resuming else "trained"
     return status

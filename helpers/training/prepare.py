@@ -143,7 +143,7 @@ def read_split_files(split_dir) -> dict:
 
 # ----------------------------------------------------------------------------- the dataset files
 def _hub_error(ds, what: str, err: BaseException) -> PrepareError:
-    from helpers.data import errors, hub, settings
+    from helpers.data import errors, settings
 
     kind = errors.classify(err)
     where = f"{ds.repo_type} {ds.repo_id} at revision {ds.revision!r}"
@@ -161,7 +161,7 @@ def _hub_error(ds, what: str, err: BaseException) -> PrepareError:
 
 
 def _retrying(fn, ds, what):
-    from helpers.data import errors, hub, settings
+    from helpers.data import errors, hub
 
     for attempt in range(_ATTEMPTS):
         try:
@@ -191,7 +191,7 @@ def _match(ds, names, commit) -> dict[str, list[str]]:
 
 def _download(ds) -> tuple[str, dict[str, list[Path]], dict[str, list[str]]]:
     """(commit, split -> local paths, split -> repo paths) for the dataset's files at its revision."""
-    from helpers.data import errors, hub, settings
+    from helpers.data import settings
 
     cache = settings.hf_cache()
     if settings.offline():
@@ -263,7 +263,7 @@ def _read_parquet(paths, ds, split) -> tuple[list, list]:
 def _teacher_rows(spec, manifest) -> tuple[str, tuple[int, ...], str]:
     """(path, logits shape, sha256) of the teacher file named by --teacher-logits (a path, or `hub`)."""
     if spec == "hub":
-        from helpers.data import errors, hub, settings
+        from helpers.data import hub
         try:
             path = hub.fetch(manifest.entry("teacher_train_test"))
         except Exception as err:
@@ -473,7 +473,7 @@ def course_config(cfg, prepared=None):
     teacher = cfg.teacher_logits
     if teacher is None and cfg.recipe == "kd":
         try:
-            from helpers.data import errors, hub, settings
+            from helpers.data import hub
             from helpers.data.manifest import load_manifest
             teacher = str(hub.fetch(load_manifest().entry("teacher_train_test")))
         except Exception as err:

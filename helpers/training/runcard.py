@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .checkpoint import atomic_write
+from helpers.fileio import atomic_write, atomic_write_text
 
 __all__ = ["write_predictions", "write_json", "code_version", "library_versions", "PREDICTION_KEYS"]
 
@@ -29,16 +29,14 @@ def write_predictions(path, logits, labels, tiers) -> Path:
     arrays = {"logits": logits, "preds": logits.argmax(axis=1).astype(np.int64), "labels": labels,
               "val_tiers": tiers}
 
-    def write(tmp):
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-    atomic_write(path, write)
+    with atomic_write(path) as tmp, open(tmp, "wb") as f:  # a file object: np.savez adds no suffix
+        np.savez(f, **arrays)
     return Path(path)
 
 
 def write_json(path, obj) -> Path:
     text = json.dumps(obj, indent=2, sort_keys=False, default=_jsonable) + "\n"
-    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    atomic_write_text(path, text)
     return Path(path)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from helpers.fileio import atomic_write, atomic_write_text
+
 __all__ = ["train_tokenizer", "build_tiny_model_dir", "write_corpus_files"]
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
@@ -65,11 +67,11 @@ def write_corpus_files(directory, n_train=400, n_val=120, n_classes=8, seed=0, *
     tr_texts, tr_labels, tr_teacher = make_corpus(n_train, seed, n_classes)
     va_texts, va_labels, _ = make_corpus(n_val, seed + 1, n_classes)
     for name, texts, labels in (("train", tr_texts, tr_labels), ("val", va_texts, va_labels)):
-        with open(directory / f"{name}.jsonl", "w", encoding="utf-8") as f:
-            for t, y in zip(texts, labels):
-                f.write(json.dumps({"text": t, "label": int(y)}) + "\n")
+        atomic_write_text(directory / f"{name}.jsonl",
+                          "".join(json.dumps({"text": t, "label": int(y)}) + "\n" for t, y in zip(texts, labels)))
     extra = {"text_sha256": np.array(texts_digest(tr_texts))} if teacher_digest else {}
-    np.savez(directory / "teacher.npz", logits=tr_teacher, **extra)
+    with atomic_write(directory / "teacher.npz") as tmp:
+        np.savez(tmp, logits=tr_teacher, **extra)
     return {"train_file": str(directory / "train.jsonl"), "val_file": str(directory / "val.jsonl"),
             "teacher_logits": str(directory / "teacher.npz"), "texts": tr_texts}
 
@@ -86,5 +88,5 @@ def ensure_tiny_setup(directory, n_train=400, n_val=120, n_classes=8, seed=0) ->
     files = write_corpus_files(directory / "data", n_train, n_val, n_classes, seed)
     build_tiny_model_dir(directory / "model", files.pop("texts"), n_classes, seed=seed)
     info = {**files, "model": str(directory / "model"), "n_classes": n_classes, "n_train": n_train, "n_val": n_val}
-    done.write_text(json.dumps(info))
+    atomic_write_text(done, json.dumps(info))  # last: its presence means the rest is complete
     return info
