@@ -27,7 +27,8 @@ from helpers.data.manifest import ManifestError, load_manifest  # noqa: E402
 from helpers.training import cli  # noqa: E402
 from helpers.training.config import TrainConfig  # noqa: E402
 from helpers.training.data import load_training_data  # noqa: E402
-from helpers.training.prepare import PrepareError, course_config  # noqa: E402
+from helpers.training.course_data import course_config  # noqa: E402
+from helpers.training.prepare import PrepareError  # noqa: E402
 
 REPO = "course/complaints"
 TEXT, LABEL = "Consumer Complaint", "Issue"
@@ -359,6 +360,30 @@ def test_data_course_reads_the_prepared_folder(course):
     assert vanilla.teacher_logits is None
 
 
+def test_a_library_caller_reads_the_folder_it_names_as_the_cli_does(course):
+    """``--data course`` is resolved in one place: ``load_training_data`` (what ``train(cfg)`` calls) reads
+    ``cfg.prepared``, not the default folder, and gets what the command line's resolution gets."""
+    assert run(course)[0] == 0
+    cfg = TrainConfig(data="course", recipe="kd", prepared=str(course.out)).validate()
+    library = load_training_data(cfg)
+    cli_side = load_training_data(course_config(cfg))
+    assert library.digests == cli_side.digests and library.label_names == LABELS
+    assert library.train_texts == [t for t, _ in expected()[0]]
+    with pytest.raises(PrepareError.__mro__[1], match=r"--prepared: .*elsewhere holds no prepare_card.json"):
+        load_training_data(TrainConfig(data="course", recipe="vanilla", prepared=str(course.tmp / "elsewhere")))
+
+
+def test_train_prepared_is_a_config_key(course, tmp_path):
+    """``--prepared`` reaches the config (so a run's run_config.json and a --config file can carry it)."""
+    from helpers.training.cli import resolve_config
+
+    cfg = resolve_config({"data": "course", "prepared": str(course.out), "out": str(tmp_path / "r")},
+                         grid=False, resume=False)
+    assert cfg.prepared == str(course.out)
+    with pytest.raises(ValueError, match="prepared must be the folder"):
+        TrainConfig(data="course", prepared="").validate()
+
+
 def test_data_course_refuses_a_missing_or_edited_folder(course, capsys):
     with pytest.raises(PrepareError.__mro__[1], match=r"--prepared: .* holds no prepare_card.json"):
         course_config(TrainConfig(data="course"), str(course.tmp / "nothing"))
@@ -388,3 +413,13 @@ def test_prepare_then_train_end_to_end(course, capsys):
         np.testing.assert_array_equal(z["labels"], [y for _, y in val])
     saved = json.loads((out / "run_config.json").read_text())
     assert saved["train_file"] == str(course.out / "train_test.jsonl") and saved["label_column"] == "label"
+
+    # the library path: train(cfg) with data="course" reads the same folder and predicts the same rows
+    from helpers.training.trainer import train
+
+    lib = course.tmp / "run_lib"
+    train(TrainConfig(data="course", prepared=str(course.out), model=str(model), recipe="kd", max_steps=2,
+                      batch_size=8, epochs=1, out=str(lib), progress=False, save_model=False, precision="fp32"))
+    with np.load(lib / "val_predictions.npz") as z, np.load(out / "val_predictions.npz") as c:
+        np.testing.assert_array_equal(z["labels"], c["labels"])
+        np.testing.assert_allclose(z["logits"], c["logits"], rtol=1e-4, atol=1e-5)

@@ -6,8 +6,10 @@ given here.  Under ``torchrun --nproc_per_node N`` the same command trains
 with DDP.
 
 ``python -m helpers train prepare ...`` (``prepare.py``) builds the folder that
-``--data course --prepared DIR`` trains on; ``--data course`` is resolved here
-into that folder's files (and the manifest's teacher logits) before training.
+``--data course --prepared DIR`` trains on; ``--data course`` is resolved by
+``course_data.course_config`` (the one place, which a library call of
+``train(cfg)`` goes through too) into that folder's files and the manifest's
+teacher logits, here before training so that a bad folder fails at once.
 """
 from __future__ import annotations
 
@@ -116,8 +118,7 @@ def main(argv=None) -> int:
         argv = argv[1:]
     args = vars(build_parser(grid).parse_args(argv))
     resume = bool(args.get("resume", False))
-    prepared = args.pop("prepared", None)  # not a recipe key: resolved into file paths below
-    if prepared is not None:
+    if "prepared" in args:  # the folder is a config key; naming it means the course data
         if args.get("data", "course") != "course":
             print("error: --prepared goes with --data course (it names the folder `train prepare` wrote), "
                   "got --data files.", file=sys.stderr)
@@ -137,9 +138,9 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if cfg.data == "course":
-        from .prepare import course_config
+        from .course_data import course_config
         try:
-            cfg = course_config(cfg, prepared).validate()
+            cfg = course_config(cfg).validate()
         except (DataError, ValueError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1

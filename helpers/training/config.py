@@ -11,7 +11,10 @@ import json
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-__all__ = ["TrainConfig", "load_config_file", "normalize_key", "RECIPE_FIELDS", "grid_name", "GRID"]
+__all__ = ["TrainConfig", "load_config_file", "normalize_key", "RECIPE_FIELDS", "grid_name", "GRID",
+           "DEFAULT_PREPARED"]
+
+DEFAULT_PREPARED = "out/course_data"  # where `train prepare` writes, and `--data course` reads, by default
 
 # The homework grid: T_d x alpha.
 GRID = tuple((t, a) for t in (1, 4, 8) for a in (0.7, 0.9))
@@ -45,6 +48,7 @@ class TrainConfig:
 
     # Data: local files, or the course data as `train prepare` wrote it ("course").
     data: str = "files"                      # files | course
+    prepared: str = DEFAULT_PREPARED         # with data=course: the folder `train prepare` wrote
     train_file: str | None = None
     val_file: str | None = None
     teacher_logits: str | None = None        # npz with `logits` (n_train, n_classes)
@@ -86,6 +90,8 @@ class TrainConfig:
             bad("precision", "auto, fp32, fp16 or bf16")
         if self.data not in ("files", "course"):
             bad("data", '"files" or "course"')
+        if self.data == "course" and not (isinstance(self.prepared, str) and self.prepared.strip()):
+            bad("prepared", "the folder `python -m helpers train prepare` wrote (with data=course)")
         if self.data == "files":
             for name in ("train_file", "val_file"):
                 if not getattr(self, name):

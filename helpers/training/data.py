@@ -16,6 +16,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .course_data import course_config
+from .errors import DataError, TeacherAlignmentError
+
 __all__ = [
     "DataError", "TeacherAlignmentError", "Split", "TrainingData", "texts_digest", "read_split",
     "load_teacher", "check_teacher_alignment", "assign_tiers", "load_training_data", "tokenize",
@@ -23,14 +26,6 @@ __all__ = [
 ]
 
 TIER_NAMES = ("head", "mid", "tail")
-
-
-class DataError(ValueError):
-    """The training data cannot be used as given; the message says why and what to do."""
-
-
-class TeacherAlignmentError(DataError):
-    """The teacher logits do not line up row for row with the training texts."""
 
 
 def texts_digest(texts) -> str:
@@ -241,8 +236,7 @@ class TrainingData:
 
 
 def load_training_data(cfg) -> TrainingData:
-    if cfg.data == "course":  # the folder `train prepare` wrote (default out/course_data)
-        from .prepare import course_config
+    if cfg.data == "course":  # the folder cfg.prepared names, resolved as the command line does
         cfg = course_config(cfg)
     train = read_split(cfg.train_file, cfg.text_column, cfg.label_column, cfg.tier_column, what="train_file")
     val = read_split(cfg.val_file, cfg.text_column, cfg.label_column, cfg.tier_column, what="val_file")

@@ -128,8 +128,8 @@ class Trainer:
 
     def _recipe(self) -> dict:
         full = self.cfg.to_dict()
-        return {k: full[k] for k in RECIPE_FIELDS if k not in ("data", "train_file", "val_file", "teacher_logits",
-                                                                "label_list")}
+        return {k: full[k] for k in RECIPE_FIELDS if k not in ("data", "prepared", "train_file", "val_file",
+                                                                "teacher_logits", "label_list")}
 
     def _load_resume_state(self):
         state = ckpt.load_checkpoint(self.out) if self.resume else None
