@@ -108,7 +108,9 @@ def main(argv=None) -> int:
     args.steps = args.steps or (40 if args.tiny else 300)
     args.max_words = args.max_words or (60 if args.tiny else 160)
 
-    n_classes = 8 if args.tiny else 113
+    from helpers.course import N_CLASSES
+
+    n_classes = 8 if args.tiny else N_CLASSES
     n_train = args.steps * args.batch_size
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from helpers.course import MANIFEST_ENV
 from helpers.fileio import atomic_write_text
 
 __all__ = [
@@ -37,7 +38,6 @@ __all__ = [
     "load_manifest", "manifest_path", "REPO_TYPES", "ROLES", "DTYPES", "USED_BY",
 ]
 
-MANIFEST_ENV = "COURSE_MANIFEST"
 MANIFEST_NAME = "data_manifest.yaml"
 
 REPO_TYPES = ("dataset", "model")

@@ -40,20 +40,21 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers import course
 from helpers.fileio import atomic_write
 
 __all__ = ["SEED", "NAMES", "GRID", "arrays", "write_all", "train_class_counts", "main"]
 
-SEED = 6  # week 6
-N_CLASSES = 113
+SEED = course.SEED  # week 6
+N_CLASSES = course.N_CLASSES
 N_VAL = 6430
 N_TRAIN = 79278  # train + test, what teacher and students trained on
-TIERS = ("head", "mid", "tail")
-TIER_CLASSES = {"head": 20, "mid": 40, "tail": 53}  # by training-frequency rank
+TIERS = course.TIERS
+TIER_CLASSES = course.TIER_CLASS_COUNTS  # by training-frequency rank
 TIER_VAL_ROWS = {"head": 5155, "mid": 1065, "tail": 210}
-GRID = tuple((td, a) for td in (1, 4, 8) for a in (70, 90))
-NAMES = ("teacher_val", "teacher_train_test", "vanilla", "distilled",
-         *(f"grid_Td{td}_a{a}" for td, a in GRID))
+# The grid with alpha in percent, as the artifact names spell it: ((1, 70), (1, 90), (4, 70), ...).
+GRID = tuple((td, int(round(100 * a))) for td, a in course.GRID)
+NAMES = course.ARTIFACT_NAMES  # teachers, the two students, then the grid in GRID's order
 
 # Training support by frequency rank: piecewise log-linear through these
 # anchors.  Rank 1 / rank 113 = 13,330 / 5 (the published ~2,666:1 ratio;

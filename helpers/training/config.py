@@ -11,19 +11,13 @@ import json
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+# The homework grid, T_d x alpha, and its cells' artifact names are the course's (re-exported here).
+from helpers.course import GRID, grid_name
+
 __all__ = ["TrainConfig", "load_config_file", "normalize_key", "RECIPE_FIELDS", "grid_name", "GRID",
            "DEFAULT_PREPARED"]
 
 DEFAULT_PREPARED = "out/course_data"  # where `train prepare` writes, and `--data course` reads, by default
-
-# The homework grid: T_d x alpha.
-GRID = tuple((t, a) for t in (1, 4, 8) for a in (0.7, 0.9))
-
-
-def grid_name(T_d: float, alpha: float) -> str:
-    """``grid_Td4_a70`` for (4, 0.7): the manifest's entry name for that grid cell."""
-    t = int(T_d) if float(T_d).is_integer() else T_d
-    return f"grid_Td{t}_a{int(round(alpha * 100))}"
 
 
 @dataclass

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from helpers.course import N_CLASSES
+
 __all__ = ["make_corpus", "FILLER_WORDS"]
 
 FILLER_WORDS = (
@@ -48,7 +50,7 @@ def _class_words(n_classes: int) -> list[list[str]]:
     return [own + [words[(c + 1) % n_classes][0]] for c, own in enumerate(words)]
 
 
-def make_corpus(n_rows: int, seed: int = 0, n_classes: int = 113, *, min_words: int = 6,
+def make_corpus(n_rows: int, seed: int = 0, n_classes: int = N_CLASSES, *, min_words: int = 6,
                 max_words: int = 60, keyword_rate: float = 0.3, teacher_error_rate: float = 0.15):
     """Return ``(texts, labels, teacher_logits_fp16)`` for ``n_rows`` synthetic complaints.
 

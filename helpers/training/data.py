@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from helpers.course import N_CLASSES, TIER_CLASS_COUNTS, TIERS
+
 from .course_data import course_config
 from .errors import DataError, TeacherAlignmentError
 
@@ -25,7 +27,7 @@ __all__ = [
     "length_grouped_batches", "shard_batch", "collate", "eval_shard",
 ]
 
-TIER_NAMES = ("head", "mid", "tail")
+TIER_NAMES = TIERS
 
 
 def texts_digest(texts) -> str:
@@ -146,11 +148,11 @@ def encode_labels(train_raw, val_raw, n_classes_hint=None, label_list=None):
 
 def assign_tiers(train_labels, n_classes):
     """Tier of every class by training frequency rank: the course's 20 / 40 / 53 split of
-    113 classes (head = top 20, mid = next 40, tail = the rest), scaled to ``n_classes``."""
+    113 classes (head = top 20, mid = next 40, tail = the rest; ``helpers.course``), scaled to ``n_classes``."""
     counts = np.bincount(np.asarray(train_labels), minlength=n_classes)
     order = np.lexsort((np.arange(n_classes), -counts))  # most frequent first, ties by id
-    n_head = max(1, int(round(n_classes * 20 / 113)))
-    n_mid = max(1, int(round(n_classes * 40 / 113)))
+    n_head = max(1, int(round(n_classes * TIER_CLASS_COUNTS["head"] / N_CLASSES)))
+    n_mid = max(1, int(round(n_classes * TIER_CLASS_COUNTS["mid"] / N_CLASSES)))
     tier = np.empty(n_classes, dtype="<U4")
     tier[order[:n_head]] = "head"
     tier[order[n_head:n_head + n_mid]] = "mid"
