@@ -84,7 +84,8 @@ def baseline(args, model, paths, out) -> float:
     targs = TrainingArguments(
         output_dir=str(out), per_device_train_batch_size=args.batch_size, max_steps=args.steps,
         learning_rate=args.lr, warmup_steps=math.ceil(0.1 * args.steps), weight_decay=0.01,
-        fp16=cuda and not bf16, bf16=bf16, use_cpu=not cuda, save_strategy="no", report_to=[], logging_steps=10**6, seed=args.seed,
+        fp16=cuda and not bf16, bf16=bf16, use_cpu=not cuda, save_strategy="no", report_to=[], logging_steps=10**6,
+        seed=args.seed,
         dataloader_num_workers=0, disable_tqdm=True)
     trainer = Trainer(model=net, args=targs, train_dataset=dataset, data_collator=DataCollatorWithPadding(tok))
     t0 = time.perf_counter()

@@ -13,9 +13,9 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from helpers.training.corpus import make_corpus  # noqa: E402
 from helpers.training import cli  # noqa: E402
 from helpers.training.config import TrainConfig, grid_name  # noqa: E402
+from helpers.training.corpus import make_corpus  # noqa: E402
 from helpers.training.data import (  # noqa: E402
     TeacherAlignmentError,
     assign_tiers,

@@ -26,8 +26,8 @@ from fakehub import FakeHub, npz_bytes, point_hub_clients_at, reset_hub_session,
 from helpers.data.manifest import ManifestError, load_manifest  # noqa: E402
 from helpers.training import cli  # noqa: E402
 from helpers.training.config import TrainConfig  # noqa: E402
-from helpers.training.data import load_training_data  # noqa: E402
 from helpers.training.course_data import course_config  # noqa: E402
+from helpers.training.data import load_training_data  # noqa: E402
 from helpers.training.prepare import PrepareError  # noqa: E402
 
 REPO = "course/complaints"

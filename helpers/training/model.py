@@ -29,7 +29,7 @@ def resolve_precision(precision: str, device: torch.device):
     """
     if device.type != "cuda":
         if precision in ("fp16", "bf16"):
-            warnings.warn(f"precision {precision} asked for on {device.type}; training in fp32 there.")
+            warnings.warn(f"precision {precision} asked for on {device.type}; training in fp32 there.", stacklevel=2)
         return None, False
     if precision == "auto":
         precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
@@ -65,7 +65,7 @@ def _attention_pre_hook(module, args, kwargs):
 def guard_fully_masked_rows(model) -> int:
     """Install the fully-masked-row guard on every attention module; return how many."""
     n = 0
-    for name, module in model.named_modules():
+    for module in model.modules():
         if type(module).__name__.endswith("Attention") and not getattr(module, "_kd_mask_guard", False):
             module.register_forward_pre_hook(_attention_pre_hook, with_kwargs=True)
             module._kd_mask_guard = True
@@ -96,7 +96,7 @@ def build_model(name_or_path, num_labels, label_names=None):
     except (ValueError, ImportError) as exc:
         if "sdpa" not in str(exc).lower():
             raise
-        warnings.warn(f"{name_or_path}: SDPA attention unavailable ({exc}); using eager attention.")
+        warnings.warn(f"{name_or_path}: SDPA attention unavailable ({exc}); using eager attention.", stacklevel=2)
         model = AutoModelForSequenceClassification.from_pretrained(
             name_or_path, config=config, attn_implementation="eager", ignore_mismatched_sizes=True)
     guard_fully_masked_rows(model)
