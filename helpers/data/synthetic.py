@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import sys
 import zipfile
 from dataclasses import dataclass
@@ -176,7 +177,7 @@ def _structure(seed):
     return {"train": train, "val": val_rank[by_class], "tier": tier_rank[by_class], "support": s}
 
 
-def train_class_counts(seed=SEED):
+def train_class_counts(seed: int = SEED) -> np.ndarray:
     """Training support (train + test) of each class id: shape (113,), sums to 79,278."""
     return _structure(_check_seed(seed))["train"].copy()
 
@@ -298,7 +299,7 @@ def _parse_grid(name):
     raise ValueError(f"name must be one of {list(NAMES)}, got {name!r}.")
 
 
-def arrays(name, seed=SEED):
+def arrays(name: str, seed: int = SEED) -> dict[str, np.ndarray]:
     """The arrays of one artifact, keyed as in the published npz file."""
     if name not in NAMES:
         raise ValueError(f"name must be one of {list(NAMES)}, got {name!r}.")
@@ -324,7 +325,7 @@ def _save_npz(path, arrs):
                 np.lib.format.write_array(fid, np.asanyarray(val), allow_pickle=False)
 
 
-def write_all(directory, seed=SEED):
+def write_all(directory: str | os.PathLike, seed: int = SEED) -> dict[str, Path]:
     """Write every artifact to ``<directory>/<name>.npz``; returns {name: path}."""
     seed = _check_seed(seed)
     out = Path(directory)
@@ -340,7 +341,8 @@ def write_all(directory, seed=SEED):
     return paths
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
+    """``python -m helpers synthetic --out DIR [--seed N]``; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m helpers synthetic",
                                      description="Write the embedded synthetic course data "
                                                  "(same schema and sizes as the Hub artifacts).")

@@ -9,6 +9,7 @@ logits to float32 and ids to int64.  Every failure is an ``ArtifactError``.
 """
 from __future__ import annotations
 
+import os
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -25,7 +26,7 @@ _STRING_KINDS = "US"
 
 
 def read_arrays(path: Path, entry: Entry, manifest: Manifest, *, origin: str, trusted: bool = False,
-                cache=None) -> dict[str, np.ndarray]:
+                cache: str | os.PathLike | None = None) -> dict[str, np.ndarray]:
     """Read the npz once and return {role: array}, validated and cast (logits float32, ids int64)."""
     raw = _read_npz(path, entry, origin=origin, trusted=trusted, cache=cache)
     return validate_arrays(raw, entry, manifest, where=f"{entry.name!r} ({path})")

@@ -6,6 +6,7 @@ save leaves the previous complete checkpoint untouched, never a torn one.
 """
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 
@@ -19,7 +20,8 @@ __all__ = ["checkpoint_path", "save_checkpoint", "load_checkpoint", "rng_state",
 FORMAT = 1
 
 
-def checkpoint_path(out_dir) -> Path:
+def checkpoint_path(out_dir: str | os.PathLike) -> Path:
+    """``<out>/checkpoint/state.pt``: the one checkpoint file of a run."""
     return Path(out_dir) / "checkpoint" / "state.pt"
 
 
@@ -30,7 +32,7 @@ def rng_state() -> dict:
     return state
 
 
-def set_rng_state(state: dict):
+def set_rng_state(state: dict) -> None:
     random.setstate(state["python"])
     np.random.set_state(state["numpy"])
     torch.set_rng_state(state["torch"])
@@ -38,14 +40,16 @@ def set_rng_state(state: dict):
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def save_checkpoint(out_dir, state: dict) -> Path:
+def save_checkpoint(out_dir: str | os.PathLike, state: dict) -> Path:
+    """Write the run's state atomically (a kill mid-save keeps the previous checkpoint)."""
     path = checkpoint_path(out_dir)
     with atomic_write(path) as tmp:
         torch.save({"format": FORMAT, **state}, tmp)
     return path
 
 
-def load_checkpoint(out_dir, map_location="cpu") -> dict | None:
+def load_checkpoint(out_dir: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict | None:
+    """The saved state, or None when the run has no checkpoint."""
     path = checkpoint_path(out_dir)
     if not path.is_file():
         return None

@@ -17,6 +17,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .config import TrainConfig
 
 __all__ = ["main", "build_parser"]
 
@@ -82,7 +86,8 @@ def build_parser(grid: bool = False) -> argparse.ArgumentParser:
     return p
 
 
-def resolve_config(args: dict, *, grid: bool, resume: bool):
+def resolve_config(args: dict, *, grid: bool, resume: bool) -> TrainConfig:
+    """Defaults, then the saved run_config.json (resume), then --config, then the flags."""
     from .config import TrainConfig
 
     values = {}
@@ -108,7 +113,8 @@ def _file_values(path) -> dict:
     return {k: parsed[k] for k in map(normalize_key, raw)}
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
+    """``python -m helpers train [grid|prepare] ...``; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "prepare":
         from .prepare import main as prepare_main

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -125,7 +126,7 @@ MECHANICS = {"out", "checkpoint_every", "keep_checkpoint", "save_model", "log_ev
 RECIPE_FIELDS = tuple(f.name for f in fields(TrainConfig) if f.name not in MECHANICS)
 
 
-def load_config_file(path) -> dict:
+def load_config_file(path: str | os.PathLike) -> dict:
     """Read a flat mapping of config keys from ``.yaml``/``.yml`` or ``.json``."""
     path = Path(path)
     if not path.is_file():

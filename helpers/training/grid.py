@@ -8,7 +8,9 @@ resumes the interrupted one from its checkpoint.
 """
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from helpers.fileio import atomic_write
@@ -21,7 +23,8 @@ from .trainer import train
 __all__ = ["run_grid", "grid_cells"]
 
 
-def grid_cells(only=None):
+def grid_cells(only: list[str] | None = None) -> list[tuple[int, float, str]]:
+    """(T_d, alpha, name) of each cell, or of the ``--configs`` subset (``Td4_a70`` or ``grid_Td4_a70``)."""
     cells = [(t, a, grid_name(t, a)) for t, a in GRID]
     if only:
         wanted = {w if w.startswith("grid_") else f"grid_{w}" for w in only}
@@ -33,7 +36,8 @@ def grid_cells(only=None):
     return cells
 
 
-def run_grid(base: TrainConfig, out, env: DistEnv, only=None, log=print) -> dict:
+def run_grid(base: TrainConfig, out: str | os.PathLike, env: DistEnv, only: list[str] | None = None,
+             log: Callable[[str], object] = print) -> dict:
     """Train every unfinished cell; return {name: "skipped" | "trained" | "resumed"}."""
     out = Path(out)
     status = {}

@@ -366,7 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         prepare(args.split_dir, args.out, source=args.source, manifest=args.manifest,

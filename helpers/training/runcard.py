@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -16,7 +17,7 @@ __all__ = ["write_predictions", "write_json", "code_version", "library_versions"
 PREDICTION_KEYS = ("logits", "preds", "labels", "val_tiers")
 
 
-def write_predictions(path, logits, labels, tiers) -> Path:
+def write_predictions(path: str | os.PathLike, logits: np.ndarray, labels: np.ndarray, tiers: np.ndarray) -> Path:
     """``val_predictions.npz`` as the notebooks read it: logits float32, preds, labels, val_tiers."""
     logits = np.asarray(logits, dtype=np.float32)
     labels = np.asarray(labels, dtype=np.int64)
@@ -34,7 +35,8 @@ def write_predictions(path, logits, labels, tiers) -> Path:
     return Path(path)
 
 
-def write_json(path, obj) -> Path:
+def write_json(path: str | os.PathLike, obj: object) -> Path:
+    """``obj`` as indented JSON, atomically (numpy values and paths made plain)."""
     text = json.dumps(obj, indent=2, sort_keys=False, default=_jsonable) + "\n"
     atomic_write_text(path, text)
     return Path(path)

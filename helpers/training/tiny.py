@@ -8,6 +8,7 @@ the trainer loads them exactly as it loads ``answerdotai/ModernBERT-base``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from helpers.fileio import atomic_write, atomic_write_text
 
@@ -16,7 +17,8 @@ __all__ = ["train_tokenizer", "build_tiny_model_dir", "write_corpus_files"]
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 
-def train_tokenizer(texts, vocab_size=1000):
+def train_tokenizer(texts: list[str], vocab_size: int = 1000) -> Any:
+    """A small word-level tokenizer trained on ``texts`` (no download), wrapped for transformers."""
     from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -30,8 +32,8 @@ def train_tokenizer(texts, vocab_size=1000):
                                    sep_token="[SEP]", mask_token="[MASK]", model_max_length=512)
 
 
-def build_tiny_model_dir(path, texts, n_classes, *, hidden=32, layers=2, heads=2, local_attention=16,
-                         vocab_size=1000, seed=0) -> Path:
+def build_tiny_model_dir(path: str | Path, texts: list[str], n_classes: int, *, hidden: int = 32, layers: int = 2,
+                         heads: int = 2, local_attention: int = 16, vocab_size: int = 1000, seed: int = 0) -> Path:
     """Save a randomly initialised tiny ModernBERT classifier and its tokenizer to ``path``."""
     import torch
     from transformers import ModernBertConfig, ModernBertForSequenceClassification
@@ -52,7 +54,8 @@ def build_tiny_model_dir(path, texts, n_classes, *, hidden=32, layers=2, heads=2
     return path
 
 
-def write_corpus_files(directory, n_train=400, n_val=120, n_classes=8, seed=0, *, teacher_digest=True):
+def write_corpus_files(directory: str | Path, n_train: int = 400, n_val: int = 120, n_classes: int = 8,
+                       seed: int = 0, *, teacher_digest: bool = True) -> dict:
     """train.jsonl, val.jsonl and teacher.npz from ``helpers.training.corpus.make_corpus``; returns their paths."""
     import json
 
@@ -76,7 +79,8 @@ def write_corpus_files(directory, n_train=400, n_val=120, n_classes=8, seed=0, *
             "teacher_logits": str(directory / "teacher.npz"), "texts": tr_texts}
 
 
-def ensure_tiny_setup(directory, n_train=400, n_val=120, n_classes=8, seed=0) -> dict:
+def ensure_tiny_setup(directory: str | Path, n_train: int = 400, n_val: int = 120, n_classes: int = 8,
+                      seed: int = 0) -> dict:
     """Corpus files plus a tiny model folder under ``directory``, built once and reused
     (several test modules share one pytest session's temporary folder)."""
     import json

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import signal
 import sys
@@ -46,7 +47,7 @@ class ResumeError(ValueError):
     """The checkpoint in the output folder belongs to a different recipe or data."""
 
 
-def seed_everything(seed: int):
+def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -409,7 +410,7 @@ class Trainer:
             torch.cuda.empty_cache()
 
 
-def train(cfg: TrainConfig, *, resume=False, env: DistEnv | None = None) -> dict:
+def train(cfg: TrainConfig, *, resume: bool = False, env: DistEnv | None = None) -> dict:
     """Train one student as ``cfg`` says; return {"out", "steps", "metrics", "run_card"} (the last two on rank 0)."""
     trainer = Trainer(cfg, env, resume=resume)
     try:
@@ -418,6 +419,7 @@ def train(cfg: TrainConfig, *, resume=False, env: DistEnv | None = None) -> dict
         trainer.close()
 
 
-def read_run_card(out_dir) -> dict | None:
+def read_run_card(out_dir: str | os.PathLike) -> dict | None:
+    """A finished run's card, or None when the run has not finished."""
     path = Path(out_dir) / "run_card.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
