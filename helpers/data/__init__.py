@@ -3,7 +3,8 @@
 The student-facing entry point is :func:`helpers.artifacts.load`; this package
 is what it stands on, grouped one job per module:
 
-``manifest``    ``data_manifest.yaml`` read into frozen dataclasses, validated field by field
+``manifest``    ``data_manifest.yaml`` read (and re-pinned by ``data lock``) into a ``Manifest``
+``schema``      its records (``Entry``, ``ArrayField``, ``DatasetFiles``), validated field by field
 ``settings``    cache locations, the Hub endpoint and offline mode, read at call time
 ``hub``         downloads from the Hugging Face Hub: the ``HEAD`` probe, retries with backoff
 ``errors``      a Hub failure sorted by huggingface_hub's typed errors into a message with the fix

@@ -1,8 +1,9 @@
 """``data_manifest.yaml``: what the course artifacts are and where they live.
 
 The manifest is read once into frozen dataclasses and validated field by
-field, so that a typo in it fails at load time with the entry and the field
-named, not later as a confusing download or shape error.
+field (the records' rules are ``helpers.data.schema``), so that a typo in it
+fails at load time with the entry and the field named, not later as a
+confusing download or shape error.
 
 Where it is found: ``$COURSE_MANIFEST`` if set, else ``data_manifest.yaml``
 in the directory that holds the ``helpers`` package (the repository root in a
@@ -31,100 +32,31 @@ from typing import Any
 import yaml
 
 from helpers.course import MANIFEST_ENV
+from helpers.data.schema import (
+    DTYPES,
+    REPO_TYPES,
+    ROLES,
+    USED_BY,
+    ArrayField,
+    ArtifactError,
+    DatasetFiles,
+    Entry,
+    ManifestError,
+    check_revision,
+    check_sha256,
+    check_size,
+    is_identifier,
+    parse_dataset,
+    parse_entry,
+)
 from helpers.fileio import atomic_write_text
 
-__all__ = [
+__all__ = [  # the record types are re-exported: every caller imports them from here
     "ArtifactError", "ManifestError", "Manifest", "Entry", "ArrayField", "DatasetFiles",
-    "load_manifest", "manifest_path", "REPO_TYPES", "ROLES", "DTYPES", "USED_BY",
+    "load_manifest", "manifest_path", "parse_manifest", "REPO_TYPES", "ROLES", "DTYPES", "USED_BY",
 ]
 
 MANIFEST_NAME = "data_manifest.yaml"
-
-REPO_TYPES = ("dataset", "model")
-ROLES = ("logits", "labels", "tiers", "preds")
-# Families accept any width of that kind; exact names must match exactly.
-DTYPE_FAMILIES = ("float", "int", "str")
-DTYPES = DTYPE_FAMILIES + ("float16", "float32", "float64", "int8", "int16", "int32", "int64",
-                           "uint8", "uint16", "uint32", "uint64")
-USED_BY = ("lab", "homework", "training")
-
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-_COMMIT = re.compile(r"[0-9a-f]{40}")
-_REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_ENTRY_KEYS = ("repo_id", "repo_type", "revision", "filename", "sha256", "size", "used_by", "schema")
-_FIELD_KEYS = ("key", "dtype", "shape", "values", "classes")
-DATASET_KINDS = ("dataset_files",)
-_DATASET_KEYS = ("kind", "repo_id", "repo_type", "revision", "files", "text_column", "label_column", "used_by")
-
-
-class ArtifactError(ValueError):
-    """A course artifact (or its manifest) cannot be used; the message says how to fix it.
-
-    Defined here rather than in ``helpers.artifacts`` so that manifest errors
-    are artifact errors too; ``helpers.artifacts.ArtifactError`` is this class.
-    """
-
-
-class ManifestError(ArtifactError):
-    """``data_manifest.yaml`` is malformed: the message names the entry and the field."""
-
-
-@dataclass(frozen=True)
-class ArrayField:
-    """One array of an artifact: its key in the npz and what it must look like."""
-
-    role: str                      # logits / labels / tiers / preds: what the loader returns
-    key: str                       # name inside the npz file
-    dtype: str                     # exact dtype name or a family (float, int, str)
-    shape: tuple[str | int, ...]   # named dims (or literal ints)
-    values: tuple[str, ...] | None = None  # allowed strings (tiers)
-    classes: str | None = None     # dim name: values are class ids in [0, dims[classes])
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One artifact: a file in a Hub repo at a revision, and its array schema."""
-
-    name: str
-    repo_id: str
-    repo_type: str
-    revision: str
-    filename: str
-    sha256: str | None
-    size: int | None
-    used_by: tuple[str, ...]
-    schema: dict[str, ArrayField]
-
-    @property
-    def is_pinned(self) -> bool:
-        """Revision is a commit and the file's sha256 and size are recorded."""
-        return bool(_COMMIT.fullmatch(self.revision)) and self.sha256 is not None and self.size is not None
-
-    @property
-    def hub_url(self) -> str:
-        prefix = "datasets/" if self.repo_type == "dataset" else ""
-        return f"https://huggingface.co/{prefix}{self.repo_id}/blob/{self.revision}/{self.filename}"
-
-
-@dataclass(frozen=True)
-class DatasetFiles:
-    """A Hub dataset read as files: one glob pattern per split, each matching exactly one file."""
-
-    name: str
-    kind: str                      # dataset_files
-    repo_id: str
-    repo_type: str
-    revision: str                  # a branch, or a 40-hex commit once pinned
-    files: dict[str, str]          # split -> glob pattern inside the repo, e.g. data/train-*.parquet
-    text_column: str
-    label_column: str
-    used_by: tuple[str, ...]
-
-    @property
-    def hub_url(self) -> str:
-        prefix = "datasets/" if self.repo_type == "dataset" else ""
-        return f"https://huggingface.co/{prefix}{self.repo_id}/tree/{self.revision}"
 
 
 @dataclass
@@ -161,9 +93,9 @@ class Manifest:
         """Record a commit, sha256 and size for one entry (in memory; ``save()`` writes)."""
         old = self.entry(name)
         where = f"{name} (pin)"
-        _check_revision(where, revision)
-        _check_sha256(where, sha256)
-        _check_size(where, size)
+        check_revision(where, revision)
+        check_sha256(where, sha256)
+        check_size(where, size)
         new = dataclasses.replace(old, revision=revision, sha256=sha256, size=int(size))
         self.entries[name] = new
         self._pins[name] = {"revision": revision, "sha256": sha256, "size": int(size)}
@@ -225,6 +157,7 @@ def load_manifest(path: str | os.PathLike | None = None) -> Manifest:
 
 
 def parse_manifest(raw: Any, path: Path | None = None) -> Manifest:
+    """Validate a parsed YAML document (``path`` only names it in messages) into a ``Manifest``."""
     where = str(path) if path is not None else "manifest"
     if not isinstance(raw, dict):
         raise ManifestError(f"{where}: expected a mapping at the top level, got {type(raw).__name__}.")
@@ -239,7 +172,7 @@ def parse_manifest(raw: Any, path: Path | None = None) -> Manifest:
     if not isinstance(dims, dict) or not dims:
         raise ManifestError(f"{where}: field 'dims' must be a mapping of name -> positive int.")
     for d, n in dims.items():
-        if not isinstance(d, str) or not _NAME.fullmatch(d):
+        if not is_identifier(d):
             raise ManifestError(f"{where}: dims: name {d!r} is not an identifier.")
         if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
             raise ManifestError(f"{where}: dims.{d} must be a positive int, got {n!r}.")
@@ -251,150 +184,18 @@ def parse_manifest(raw: Any, path: Path | None = None) -> Manifest:
     arts = raw["artifacts"]
     if not isinstance(arts, dict) or not arts:
         raise ManifestError(f"{where}: field 'artifacts' must be a non-empty mapping of name -> entry.")
-    entries = {name: _parse_entry(name, body, dims, where) for name, body in arts.items()}
+    entries = {name: parse_entry(name, body, dims, where) for name, body in arts.items()}
     sets = raw.get("datasets")
     if sets is None:
         sets = {}
     if not isinstance(sets, dict):
         raise ManifestError(f"{where}: field 'datasets' must be a mapping of name -> dataset, got {sets!r}.")
-    datasets = {name: _parse_dataset(name, body, where) for name, body in sets.items()}
+    datasets = {name: parse_dataset(name, body, where) for name, body in sets.items()}
     clash = sorted(set(datasets) & set(entries))
     if clash:
         raise ManifestError(f"{where}: name(s) {clash} used both under 'artifacts' and 'datasets'.")
     return Manifest(path=path, version=version, dims=dict(dims), tiers=tuple(tiers), entries=entries,
                     datasets=datasets)
-
-
-def _check_common(what, name, body, where, keys, missing_hint=""):
-    """Checks every manifest record shares: its name, its fields, repo_id, repo_type, used_by.
-
-    Returns (location prefix for messages, repo_id, used_by as a tuple).
-    """
-    at = f"{where}: {what} {name!r}"
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise ManifestError(f"{where}: {what} name {name!r} is not an identifier.")
-    if not isinstance(body, dict):
-        raise ManifestError(f"{at}: expected a mapping of fields, got {type(body).__name__}.")
-    for key in keys:
-        if key not in body:
-            raise ManifestError(f"{at}: missing field {key!r}" + (missing_hint.format(key=key)) + ".")
-    unknown = sorted(set(body) - set(keys))
-    if unknown:
-        raise ManifestError(f"{at}: unknown field(s) {unknown}; expected {list(keys)}.")
-    repo_id = _str(at, "repo_id", body["repo_id"])
-    if not _REPO_ID.fullmatch(repo_id):
-        raise ManifestError(f"{at}: field 'repo_id' must look like 'owner/name', got {repo_id!r}.")
-    if body["repo_type"] not in REPO_TYPES:
-        raise ManifestError(f"{at}: field 'repo_type' must be one of {list(REPO_TYPES)}, "
-                            f"got {body['repo_type']!r}.")
-    used_by = body["used_by"]
-    if isinstance(used_by, str):
-        used_by = [used_by]
-    if not (isinstance(used_by, list) and used_by and all(u in USED_BY for u in used_by)):
-        raise ManifestError(f"{at}: field 'used_by' must be a list drawn from {list(USED_BY)}, got {used_by!r}.")
-    return at, repo_id, tuple(used_by)
-
-
-def _parse_dataset(name, body, where) -> DatasetFiles:
-    at, repo_id, used_by = _check_common("dataset", name, body, where, _DATASET_KEYS)
-    if body["kind"] not in DATASET_KINDS:
-        raise ManifestError(f"{at}: field 'kind' must be one of {list(DATASET_KINDS)}, got {body['kind']!r}.")
-    files = body["files"]
-    if not (isinstance(files, dict) and files):
-        raise ManifestError(f"{at}: field 'files' must be a mapping of split -> file pattern, got {files!r}.")
-    for split, pattern in files.items():
-        _str(at, f"files.{split}", pattern)
-        if pattern.startswith("/") or ".." in pattern.split("/"):
-            raise ManifestError(f"{at}: field 'files.{split}' must be a path inside the repo, got {pattern!r}.")
-    return DatasetFiles(name=name, kind=body["kind"], repo_id=repo_id, repo_type=body["repo_type"],
-                        revision=_str(at, "revision", body["revision"]), files={str(k): v for k, v in files.items()},
-                        text_column=_str(at, "text_column", body["text_column"]),
-                        label_column=_str(at, "label_column", body["label_column"]), used_by=used_by)
-
-
-def _parse_entry(name, body, dims, where) -> Entry:
-    at, repo_id, used_by = _check_common("entry", name, body, where, _ENTRY_KEYS,
-                                         missing_hint=" (write `{key}: null` if not yet known)")
-    repo_type = body["repo_type"]
-    revision = _str(at, "revision", body["revision"])
-    filename = _str(at, "filename", body["filename"])
-    if filename.startswith("/") or ".." in filename.split("/"):
-        raise ManifestError(f"{at}: field 'filename' must be a path inside the repo, got {filename!r}.")
-    sha256 = body["sha256"]
-    if sha256 is not None:
-        _check_sha256(at, sha256)
-    size = body["size"]
-    if size is not None:
-        _check_size(at, size)
-
-    schema = body["schema"]
-    if not isinstance(schema, dict) or "logits" not in schema:
-        raise ManifestError(f"{at}: field 'schema' must be a mapping of role -> array spec "
-                            f"with at least 'logits'; got {schema!r}.")
-    fields = {}
-    for role, spec in schema.items():
-        fields[role] = _parse_field(f"{at}: field 'schema.{role}'", role, spec, dims)
-    keys = [f.key for f in fields.values()]
-    if len(set(keys)) != len(keys):
-        raise ManifestError(f"{at}: field 'schema' maps two roles to the same npz key: {keys}.")
-    return Entry(name=name, repo_id=repo_id, repo_type=repo_type, revision=revision, filename=filename,
-                 sha256=sha256, size=size, used_by=tuple(used_by), schema=fields)
-
-
-def _parse_field(at, role, spec, dims) -> ArrayField:
-    if role not in ROLES:
-        raise ManifestError(f"{at}: unknown role {role!r}; expected one of {list(ROLES)}.")
-    if not isinstance(spec, dict):
-        raise ManifestError(f"{at}: expected a mapping with key, dtype and shape, got {spec!r}.")
-    for key in ("key", "dtype", "shape"):
-        if key not in spec:
-            raise ManifestError(f"{at}: missing {key!r}.")
-    unknown = sorted(set(spec) - set(_FIELD_KEYS))
-    if unknown:
-        raise ManifestError(f"{at}: unknown key(s) {unknown}; expected {list(_FIELD_KEYS)}.")
-    key = _str(at, "key", spec["key"])
-    dtype = spec["dtype"]
-    if dtype not in DTYPES:
-        raise ManifestError(f"{at}: 'dtype' must be one of {list(DTYPES)}, got {dtype!r}.")
-    shape = spec["shape"]
-    if not isinstance(shape, list) or not shape:
-        raise ManifestError(f"{at}: 'shape' must be a non-empty list of dim names, got {shape!r}.")
-    for d in shape:
-        if isinstance(d, str):
-            if d not in dims:
-                raise ManifestError(f"{at}: 'shape' uses unknown dim name {d!r}; known dims: {list(dims)}.")
-        elif not (isinstance(d, int) and not isinstance(d, bool) and d > 0):
-            raise ManifestError(f"{at}: 'shape' entries must be dim names or positive ints, got {d!r}.")
-    values = spec.get("values")
-    if values is not None:
-        if not (isinstance(values, list) and values and all(isinstance(v, str) for v in values)):
-            raise ManifestError(f"{at}: 'values' must be a non-empty list of strings, got {values!r}.")
-        values = tuple(values)
-    classes = spec.get("classes")
-    if classes is not None and classes not in dims:
-        raise ManifestError(f"{at}: 'classes' must name a dim ({list(dims)}), got {classes!r}.")
-    return ArrayField(role=role, key=key, dtype=dtype, shape=tuple(shape), values=values, classes=classes)
-
-
-def _str(at, name, value) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ManifestError(f"{at}: field {name!r} must be a non-empty string, got {value!r}.")
-    return value
-
-
-def _check_sha256(at, value):
-    if not isinstance(value, str) or not _SHA256.fullmatch(value):
-        raise ManifestError(f"{at}: field 'sha256' must be 64 lowercase hex characters or null, got {value!r}.")
-
-
-def _check_size(at, value):
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ManifestError(f"{at}: field 'size' must be a positive int (bytes) or null, got {value!r}.")
-
-
-def _check_revision(at, value):
-    if not isinstance(value, str) or not _COMMIT.fullmatch(value):
-        raise ManifestError(f"{at}: revision must be a 40-hex commit sha, got {value!r}.")
 
 
 # --------------------------------------------------------------------------- writing
