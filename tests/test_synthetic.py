@@ -126,8 +126,7 @@ def test_tiers_follow_training_rank(val):
 
 # --------------------------------------------------------------------------- files
 def _clear_caches():
-    synthetic._structure.cache_clear()
-    synthetic._val_latents.cache_clear()
+    synthetic.clear_caches()
 
 
 def test_write_all_is_byte_identical_and_loads(tmp_path, data):
