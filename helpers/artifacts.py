@@ -33,9 +33,11 @@ npz, is moved out of the cache (to ``<cache>/quarantine/``) so that it is
 never served again.
 
 This module is the entry point: ``load``, ``PredictionSet`` and the choice of
-the ``auto`` source.  Hub access and integrity live in ``helpers.data.hub``, npz
-reading and schema validation in ``helpers.data.validation``; their public names
-are re-exported here.
+the ``auto`` source.  The plumbing is the ``helpers.data`` package: Hub access
+in ``helpers.data.hub``, checksums and quarantine in ``helpers.data.integrity``,
+npz reading and schema validation in ``helpers.data.validation``, the
+synthetic copy (written atomically, under a lock) in ``helpers.data.cache``;
+their public names are re-exported here.
 """
 from __future__ import annotations
 
