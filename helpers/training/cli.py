@@ -131,9 +131,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         args["data"] = "course"
 
-    from .data import DataError
     from .dist import setup, teardown
-    from .trainer import INTERRUPTED_EXIT_CODE, Interrupted, ResumeError, TrainingDiverged
+    from .errors import INTERRUPTED_EXIT_CODE, DataError, Interrupted, ResumeError, TrainingDiverged
 
     try:
         cfg = resolve_config(args, grid=grid, resume=resume)

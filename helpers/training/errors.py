@@ -1,4 +1,4 @@
-"""The training data's errors, apart from the code that raises them.
+"""The training package's errors, apart from the code that raises them.
 
 ``data`` (reading, alignment), ``course_data`` (the prepared folder) and
 ``prepare`` (building it) all raise these; keeping them here is what lets
@@ -7,7 +7,10 @@
 """
 from __future__ import annotations
 
-__all__ = ["DataError", "TeacherAlignmentError", "PrepareError"]
+__all__ = ["DataError", "TeacherAlignmentError", "PrepareError", "TrainingDiverged", "Interrupted", "ResumeError",
+           "INTERRUPTED_EXIT_CODE"]
+
+INTERRUPTED_EXIT_CODE = 143  # 128 + SIGTERM, what a shell reports for a terminated process
 
 
 class DataError(ValueError):
@@ -20,3 +23,15 @@ class TeacherAlignmentError(DataError):
 
 class PrepareError(DataError):
     """The course data cannot be prepared as given; the message names the input, what was expected and the fix."""
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss (or the gradient) stopped being a finite number."""
+
+
+class Interrupted(Exception):
+    """SIGTERM arrived; a checkpoint was written and the run can be resumed."""
+
+
+class ResumeError(ValueError):
+    """The checkpoint in the output folder belongs to a different recipe or data."""

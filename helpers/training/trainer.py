@@ -26,25 +26,14 @@ from . import checkpoint as ckpt
 from .config import RECIPE_FIELDS, TrainConfig
 from .data import collate, eval_shard, length_grouped_batches, load_training_data, shard_batch, tokenize
 from .dist import DistEnv, barrier, gather_predictions, setup
+from .errors import INTERRUPTED_EXIT_CODE, Interrupted, ResumeError, TrainingDiverged
 from .model import build_model, load_tokenizer, resolve_precision, unwrap
 from .runcard import code_version, library_versions, write_json, write_predictions
 
+# The run's exceptions live in errors.py (the CLI catches them without importing the loop); re-exported here.
 __all__ = ["Trainer", "TrainingDiverged", "Interrupted", "ResumeError", "train", "INTERRUPTED_EXIT_CODE"]
 
-INTERRUPTED_EXIT_CODE = 143  # 128 + SIGTERM, what a shell reports for a terminated process
 MAX_SKIPPED_FP16_STEPS = 25
-
-
-class TrainingDiverged(RuntimeError):
-    """The loss (or the gradient) stopped being a finite number."""
-
-
-class Interrupted(Exception):
-    """SIGTERM arrived; a checkpoint was written and the run can be resumed."""
-
-
-class ResumeError(ValueError):
-    """The checkpoint in the output folder belongs to a different recipe or data."""
 
 
 def seed_everything(seed: int) -> None:
