@@ -3,7 +3,8 @@
 Run: python benchmarks/synthetic.py   (prints times; asserts nothing)
 
 Each measurement starts from cold caches, so it includes the shared latents
-that `helpers.synthetic` computes once per seed and reuses across artifacts.
+that the generator (`helpers.data.synthetic`, which `helpers.synthetic` re-exports) computes once per seed and
+reuses across artifacts.
 """
 from __future__ import annotations
 
@@ -15,12 +16,11 @@ import time
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
 
-from helpers import synthetic  # noqa: E402
+from helpers.data import synthetic  # noqa: E402
 
 
 def cold():
-    synthetic._structure.cache_clear()
-    synthetic._val_latents.cache_clear()
+    synthetic.clear_caches()
 
 
 def main():

@@ -13,7 +13,7 @@ machinery: this trainer's length-grouped batches, padding to a multiple of 8,
 fused AdamW and one host sync per step, against the Trainer's defaults with
 dynamic padding (``DataCollatorWithPadding``) over randomly ordered batches.
 
-Data: the synthetic corpus from ``helpers.corpus`` (the real complaints are not
+Data: the synthetic corpus from ``helpers.training.corpus`` (the real complaints are not
 reachable offline); ``--max-words`` sets the length spread.
 """
 from __future__ import annotations
@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def write_data(directory: Path, n_train, n_val, n_classes, max_words, seed=0):
-    from helpers.corpus import make_corpus
+    from helpers.training.corpus import make_corpus
     directory.mkdir(parents=True, exist_ok=True)
     paths = {}
     for name, n, s in (("train", n_train, seed), ("val", n_val, seed + 1)):
@@ -84,7 +84,8 @@ def baseline(args, model, paths, out) -> float:
     targs = TrainingArguments(
         output_dir=str(out), per_device_train_batch_size=args.batch_size, max_steps=args.steps,
         learning_rate=args.lr, warmup_steps=math.ceil(0.1 * args.steps), weight_decay=0.01,
-        fp16=cuda and not bf16, bf16=bf16, use_cpu=not cuda, save_strategy="no", report_to=[], logging_steps=10**6, seed=args.seed,
+        fp16=cuda and not bf16, bf16=bf16, use_cpu=not cuda, save_strategy="no", report_to=[], logging_steps=10**6,
+        seed=args.seed,
         dataloader_num_workers=0, disable_tqdm=True)
     trainer = Trainer(model=net, args=targs, train_dataset=dataset, data_collator=DataCollatorWithPadding(tok))
     t0 = time.perf_counter()
@@ -108,7 +109,9 @@ def main(argv=None) -> int:
     args.steps = args.steps or (40 if args.tiny else 300)
     args.max_words = args.max_words or (60 if args.tiny else 160)
 
-    n_classes = 8 if args.tiny else 113
+    from helpers.course import N_CLASSES
+
+    n_classes = 8 if args.tiny else N_CLASSES
     n_train = args.steps * args.batch_size
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -9,8 +9,8 @@ import importlib
 import sys
 
 COMMANDS = {
-    "data": ("helpers.data_cli", "pin, verify and fetch the course artifacts (data lock / fetch / verify)"),
-    "synthetic": ("helpers.synthetic", "write the embedded synthetic course data"),
+    "data": ("helpers.data.cli", "pin, verify and fetch the course artifacts (data lock / fetch / verify)"),
+    "synthetic": ("helpers.data.synthetic", "write the embedded synthetic course data"),
     "reveals": ("helpers.tools.reveals", "re-render the notebooks' reveal numbers from the artifacts"),
     "train": ("helpers.training.cli", "train a vanilla or distilled student (and the T_d x alpha grid)"),
     "demo": ("helpers.tools.demo", "the main job: headline table and plots from the course data"),
@@ -24,7 +24,7 @@ def usage() -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
         print(usage())

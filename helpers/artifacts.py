@@ -33,14 +33,15 @@ npz, is moved out of the cache (to ``<cache>/quarantine/``) so that it is
 never served again.
 
 This module is the entry point: ``load``, ``PredictionSet`` and the choice of
-the ``auto`` source.  Hub access and integrity live in ``helpers.hub``, npz
-reading and schema validation in ``helpers.validation``; their public names
-are re-exported here.
+the ``auto`` source.  The plumbing is the ``helpers.data`` package: Hub access
+in ``helpers.data.hub``, checksums and quarantine in ``helpers.data.integrity``,
+npz reading and schema validation in ``helpers.data.validation``, the
+synthetic copy (written atomically, under a lock) in ``helpers.data.cache``;
+their public names are re-exported here.
 """
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import sys
 import warnings
@@ -49,37 +50,34 @@ from pathlib import Path
 
 import numpy as np
 
-# Re-exported (noqa: F401) so that ``artifacts.<name>`` keeps working.  The retry
-# policy and ``_sleep`` are read from ``helpers.hub`` at call time: patch them there.
-from helpers.hub import (  # noqa: F401
+# Re-exported so that ``artifacts.<name>`` keeps working (see __all__).  The retry
+# policy and ``sleep`` are read from ``helpers.data.hub`` at call time: patch them there.
+from helpers.course import CACHE_ENV, SOURCE_ENV
+from helpers.data.cache import synthetic_path
+from helpers.data.errors import summary
+from helpers.data.hub import (
     BACKOFF_MAX_S,
     BACKOFF_S,
-    CACHE_ENV,
-    DEFAULT_CACHE,
     PROBE_TIMEOUT_S,
     RETRIES,
-    _endpoint,
-    _head,
-    _offline,
-    _summary,
-    cache_dir,
     cached_hub_path,
     fetch,
-    sha256_of,
-    verify_file,
+    head,
     with_retries,
 )
-from helpers.manifest import ArtifactError, Entry, Manifest, load_manifest
-from helpers.validation import read_arrays, validate_arrays  # noqa: F401
+from helpers.data.integrity import sha256_of, verify_file
+from helpers.data.manifest import ArtifactError, Entry, Manifest, load_manifest
+from helpers.data.settings import DEFAULT_CACHE, DEFAULT_ENDPOINT, cache_dir, endpoint, offline
+from helpers.data.validation import read_arrays, validate_arrays
 
 __all__ = [
     "ArtifactError", "PredictionSet", "SyntheticDataWarning", "load", "fetch", "verify_file",
     "cached_hub_path", "synthetic_path", "sha256_of", "cache_dir", "read_arrays", "validate_arrays",
-    "with_retries", "auto_source", "reset_auto_source", "SOURCES",
+    "with_retries", "auto_source", "reset_auto_source", "SOURCES", "SOURCE_ENV", "CACHE_ENV", "DEFAULT_CACHE",
+    "RETRIES", "BACKOFF_S", "BACKOFF_MAX_S", "PROBE_TIMEOUT_S",
 ]
 
 SOURCES = ("auto", "hub", "synthetic")
-SOURCE_ENV = "COURSE_DATA_SOURCE"
 
 
 class SyntheticDataWarning(UserWarning):
@@ -211,18 +209,18 @@ def _probe(entry: Entry, manifest: Manifest) -> tuple[str, str]:
     # "hub" must hold for the whole notebook, not just this first file.
     wanted = [e for e in manifest.entries.values() if set(e.used_by) & {"lab", "homework"}] or [entry]
     missing = [e.name for e in wanted if cached_hub_path(e) is None]
-    if _offline():
+    if offline():
         if not missing:
             return "hub", "offline, from the Hub cache"
         return "synthetic", (f"HF_HUB_OFFLINE is set and {len(missing)} of the notebook artifacts are not "
                              f"in the Hub cache (e.g. {missing[0]})")
     try:
-        _head(entry)
+        head(entry)
     except Exception as err:  # any failure to reach the file means: use what is cached, else the embedded copy
         if not missing:
-            return "hub", f"the Hub did not answer ({_summary(err)}), but every notebook artifact is cached"
-        return "synthetic", f"the Hub did not answer for {entry.repo_id} ({_summary(err)})"
-    return "hub", f"{_endpoint() or 'https://huggingface.co'} answered for {entry.repo_id}"
+            return "hub", f"the Hub did not answer ({summary(err)}), but every notebook artifact is cached"
+        return "synthetic", f"the Hub did not answer for {entry.repo_id} ({summary(err)})"
+    return "hub", f"{endpoint() or DEFAULT_ENDPOINT} answered for {entry.repo_id}"
 
 
 def _announce(choice: str, reason: str) -> None:
@@ -237,36 +235,3 @@ def _announce(choice: str, reason: str) -> None:
     else:
         print(f"[helpers.artifacts] Using the course artifacts from the Hugging Face Hub ({reason}).",
               file=sys.stderr)
-
-
-# --------------------------------------------------------------------------- synthetic
-def synthetic_path(name: str, cache=None) -> Path:
-    """``<cache>/synthetic/<name>.npz``, generated (all artifacts at once) when missing or stale."""
-    import importlib
-
-    synthetic = importlib.import_module("helpers.synthetic")
-    folder = cache_dir(cache) / "synthetic"
-    target = folder / f"{name}.npz"
-    stamp = folder / ".stamp"
-    key = _generator_key(synthetic)
-    if target.is_file() and stamp.is_file() and stamp.read_text() == key:
-        return target
-    try:
-        paths = synthetic.write_all(folder)
-    except Exception as err:  # the generator is ours; say where it failed
-        raise ArtifactError(f"writing the synthetic course data to {folder} failed: {_summary(err)}. "
-                            f"Check that the folder is writable or set ${CACHE_ENV}.") from err
-    stamp.write_text(key)
-    path = Path(paths.get(name, target))
-    if not path.is_file():
-        raise ArtifactError(f"the synthetic generator has no artifact {name!r} (it wrote {sorted(paths)}).")
-    return path
-
-
-def _generator_key(module) -> str:
-    """Changes whenever the generator's code or seed changes, so stale copies are rewritten."""
-    h = hashlib.sha256(repr(getattr(module, "SEED", None)).encode())
-    src = getattr(module, "__file__", None)
-    if src and os.path.isfile(src):
-        h.update(Path(src).read_bytes())
-    return h.hexdigest()

@@ -179,15 +179,25 @@ class FakeHub:
         return self._send(h, method, status, body, headers)
 
     def _api(self, h, method, path):
-        # /api/{models|datasets}/{owner}/{name}/revision/{rev}
+        # /api/{models|datasets}/{owner}/{name}/revision/{rev}: repo_info (the 0.x snapshot_download too)
+        # /api/{models|datasets}/{owner}/{name}/tree/{rev}: list_repo_tree (snapshot_download on >= 1.0)
         parts = path.split("/")
-        if len(parts) < 7 or parts[2] not in ("models", "datasets") or parts[5] != "revision":
+        if len(parts) < 7 or parts[2] not in ("models", "datasets") or parts[5] not in ("revision", "tree"):
             return self._send(h, method, 404, b"unknown api route", {})
         repo_type = "model" if parts[2] == "models" else "dataset"
         repo_id = f"{unquote(parts[3])}/{unquote(parts[4])}"
-        repo, commit, error = self._find(repo_type, repo_id, unquote("/".join(parts[6:])))
+        repo, commit, error = self._find(repo_type, repo_id, unquote("/".join(parts[6:])) if parts[5] == "revision"
+                                         else unquote(parts[6]))
         if error:
             return self._send(h, method, error[0], b'{"error": "not found"}', error[1])
+        if parts[5] == "tree":  # recursive listing of the whole repository (no paging: it is small)
+            entries = []
+            for name, f in repo.files.items():
+                e = {"type": "file", "path": name, "size": len(f.data), "oid": f.git_sha1}
+                if f.lfs:
+                    e["lfs"] = {"oid": f.sha256, "size": len(f.data), "pointerSize": 134}
+                entries.append(e)
+            return self._send(h, method, 200, json.dumps(entries).encode(), {"Content-Type": "application/json"})
         siblings = []
         for name, f in repo.files.items():
             s = {"rfilename": name, "size": len(f.data), "blobId": f.git_sha1}
@@ -346,3 +356,15 @@ def point_hub_clients_at(hub: FakeHub, monkeypatch, tmp_path, manifest) -> None:
     monkeypatch.setenv("COURSE_MANIFEST", str(manifest))
     reset_hub_session()
 
+
+
+def set_offline(monkeypatch, on: bool) -> None:
+    """Turn huggingface_hub's offline mode on or off for one test, as a fresh process would see it.
+
+    The Hub client reads ``HF_HUB_OFFLINE`` once, at import, into
+    ``huggingface_hub.constants``; the course reads that constant, so both are set.
+    """
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1" if on else "0")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", on)

@@ -11,7 +11,7 @@ from fakehub import SMALL_MANIFEST, course_arrays
 
 from helpers import artifacts
 from helpers.artifacts import ArtifactError, PredictionSet, SyntheticDataWarning, load
-from helpers.manifest import load_manifest
+from helpers.data.manifest import load_manifest
 
 
 @pytest.fixture
@@ -35,10 +35,10 @@ def course(tmp_path, monkeypatch):
             np.savez(paths[name], **course_arrays(name, seed))
         return paths
 
-    fake = types.ModuleType("helpers.synthetic")
+    fake = types.ModuleType("helpers.data.synthetic")
     fake.SEED = 0
     fake.write_all = write_all
-    monkeypatch.setitem(sys.modules, "helpers.synthetic", fake)
+    monkeypatch.setitem(sys.modules, "helpers.data.synthetic", fake)
     monkeypatch.setenv("COURSE_MANIFEST", str(manifest))
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "course"))
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf_cache"))
@@ -76,7 +76,7 @@ def test_synthetic_copy_is_generated_once_and_regenerated_when_the_generator_cha
     load("vanilla", source="synthetic")
     load("distilled", source="synthetic")
     assert len(course.calls) == 1
-    sys.modules["helpers.synthetic"].SEED = 1  # a different generator key
+    sys.modules["helpers.data.synthetic"].SEED = 1  # a different generator key
     load("vanilla", source="synthetic")
     assert len(course.calls) == 2
 
@@ -256,7 +256,7 @@ def test_malformed_manifest_surfaces_as_artifact_error(course, monkeypatch):
 # --------------------------------------------------------------------------- the real generator
 def test_real_synthetic_data_matches_the_real_manifest(tmp_path, monkeypatch):
     """Every embedded artifact passes the published schema (the contract between the two modules)."""
-    pytest.importorskip("helpers.synthetic")
+    pytest.importorskip("helpers.data.synthetic")
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
     monkeypatch.delenv("COURSE_MANIFEST", raising=False)
     manifest = load_manifest()

@@ -20,17 +20,19 @@ from fakehub import (
     point_hub_clients_at,
     publish_course,
     reset_hub_session,
+    set_offline,
 )
 
-from helpers import artifacts, data_cli
+from helpers import artifacts
 from helpers.artifacts import ArtifactError, load
-from helpers.manifest import load_manifest
+from helpers.data import cli as data_cli
+from helpers.data.manifest import load_manifest
 
 
 @pytest.fixture
 def sleeps(monkeypatch):
     waits = []
-    monkeypatch.setattr("helpers.hub._sleep", waits.append)  # with_retries lives in helpers.hub
+    monkeypatch.setattr("helpers.data.hub.sleep", waits.append)  # with_retries lives in helpers.data.hub
     return waits
 
 
@@ -234,7 +236,7 @@ def test_no_network_says_so_and_points_at_the_embedded_data(online, monkeypatch,
 
 
 def test_offline_mode_not_cached(online, monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    set_offline(monkeypatch, True)
     with pytest.raises(ArtifactError) as info:
         load("vanilla", source="hub")
     msg = str(info.value)
@@ -246,7 +248,7 @@ def test_offline_mode_serves_the_verified_cache(online, monkeypatch):
     _lock("vanilla")
     load("vanilla", source="hub")
     n = len(online.hub.requests)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    set_offline(monkeypatch, True)
     assert load("vanilla", source="hub").source == "hub"
     assert len(online.hub.requests) == n
 
@@ -301,9 +303,9 @@ def _fake_generator(monkeypatch):
             np.savez(p, **course_arrays(n, seed=1))
         return paths
 
-    module = types.ModuleType("helpers.synthetic")
+    module = types.ModuleType("helpers.data.synthetic")
     module.SEED, module.write_all = 1, write_all
-    monkeypatch.setitem(sys.modules, "helpers.synthetic", module)
+    monkeypatch.setitem(sys.modules, "helpers.data.synthetic", module)
 
 
 def test_auto_falls_back_to_synthetic_when_the_hub_is_unreachable(online, monkeypatch, capsys):
@@ -317,19 +319,47 @@ def test_auto_falls_back_to_synthetic_when_the_hub_is_unreachable(online, monkey
 def test_auto_offline_uses_the_hub_cache_only_when_every_notebook_file_is_there(online, monkeypatch):
     _fake_generator(monkeypatch)
     load("vanilla", source="hub")
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    set_offline(monkeypatch, True)
     with pytest.warns(artifacts.SyntheticDataWarning, match="2 of the notebook artifacts are not in the Hub cache"):
         assert load("vanilla").source == "synthetic"  # never a mix of real and synthetic arms
     artifacts.reset_auto_source()
-    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    set_offline(monkeypatch, False)
     for name in ("teacher_val", "distilled"):
         load(name, source="hub")
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    set_offline(monkeypatch, True)
     assert load("vanilla").source == "hub"
 
 
 def test_lock_refuses_offline_with_a_clear_message(online, monkeypatch, capsys):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    set_offline(monkeypatch, True)
     assert data_cli.main(["lock"]) == 1
     assert "offline mode is on (HF_HUB_OFFLINE=1)" in capsys.readouterr().err
     assert online.hub.requests == [] and "sha256: null" in online.manifest.read_text()
+
+
+# --------------------------------------------------------------------------- error kinds
+def test_errors_are_classified_by_huggingface_hubs_types():
+    from huggingface_hub.errors import OfflineModeIsEnabled
+    from huggingface_hub.utils import LocalEntryNotFoundError
+
+    from helpers.data.errors import classify, is_connect
+
+    def wrapped(inner: BaseException, outer: BaseException) -> BaseException:
+        try:
+            try:
+                raise inner
+            except BaseException as e:
+                raise outer from e
+        except BaseException as e:
+            return e
+
+    assert classify(OfflineModeIsEnabled("offline")) == "offline"
+    assert classify(wrapped(OfflineModeIsEnabled("offline"), RuntimeError("wrapped"))) == "offline"
+    assert classify(LocalEntryNotFoundError("not in the cache")) == "missing"
+    assert classify(TimeoutError("slow")) == "transient"
+    refused = wrapped(ConnectionRefusedError("refused"), RuntimeError("the client's wrapper"))
+    assert classify(refused) == "transient" and is_connect(refused)
+    assert classify(ValueError("a bug")) == "other" and not is_connect(ValueError("a bug"))
+    assert classify(OSError("Consistency check failed: file should be of size 10 but has size 3")) == "transient"
+    # a class merely *named* like a transient error is not one: the types decide, not the names
+    assert classify(type("ConnectError", (Exception,), {})("lookalike")) == "other"

@@ -1,16 +1,24 @@
-"""The analysis side of helpers stays light: transformers is for training only (DESIGN.md)."""
+"""How helpers' modules import each other: the analysis side stays light (transformers is for training
+only, DESIGN.md), and the data and training packages use only public names and import without cycles."""
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 ANALYSIS = ["helpers.metrics", "helpers.calibration", "helpers.bootstrap", "helpers.kd", "helpers.artifacts",
-            "helpers.manifest", "helpers.synthetic", "helpers.plots", "helpers.predict", "helpers.tools.reveals",
-            "helpers.deploy", "helpers.setup_env", "helpers.tools.demo"]
+            "helpers.data", "helpers.data.manifest", "helpers.synthetic", "helpers.plots", "helpers.predict",
+            "helpers.tools.reveals", "helpers.deploy", "helpers.setup_env", "helpers.tools.demo"]
+ROOT = Path(__file__).resolve().parents[1]
+# The packages whose internal imports are checked here (the data plumbing and training).
+CHECKED = [ROOT / "helpers" / "data", ROOT / "helpers" / "training", ROOT / "helpers" / "artifacts.py",
+           ROOT / "helpers" / "synthetic.py"]
 
 
 def test_analysis_modules_do_not_import_transformers():
     code = ("import sys\n"
             + "".join(f"import {m}\n" for m in ANALYSIS)
-            + "heavy = sorted(m for m in sys.modules if m.split('.')[0] in {'transformers', 'tokenizers', 'accelerate'})\n"
+            + "heavy = sorted(m for m in sys.modules\n"
+              "               if m.split('.')[0] in {'transformers', 'tokenizers', 'accelerate'})\n"
             + "print(','.join(heavy))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "", f"analysis imports pulled in training libraries: {out}"
@@ -22,3 +30,67 @@ def test_cli_help_lists_every_command_without_importing_them():
         assert f"  {command}" in out
     bad = subprocess.run([sys.executable, "-m", "helpers", "nope"], capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown command 'nope'" in bad.stderr
+
+
+def _modules() -> dict[str, Path]:
+    files = [f for c in CHECKED for f in ([c] if c.is_file() else sorted(c.rglob("*.py")))]
+    out = {}
+    for f in files:
+        name = ".".join(f.relative_to(ROOT).with_suffix("").parts)
+        out[name.removesuffix(".__init__")] = f
+    return out
+
+
+def _imports(name: str, path: Path):
+    """(imported module, imported names, local names bound to helpers modules) of one file."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+            module = ".".join(base + ([node.module] if node.module else []))
+            yield module, [a.name for a in node.names], [a.asname or a.name for a in node.names]
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                yield a.name, [], [a.asname or a.name.split(".")[0]]
+
+
+def test_no_private_name_is_used_across_modules():
+    bad = []
+    for name, path in _modules().items():
+        modules_here = set()
+        for module, names, bound in _imports(name, path):
+            if not module.startswith("helpers"):
+                continue
+            bad += [f"{name}: from {module} import {n}" for n in names if n.startswith("_") and not n.startswith("__")]
+            modules_here.update(bound)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        bad += [f"{name}: {n.value.id}.{n.attr}" for n in ast.walk(tree)
+                if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in modules_here
+                and n.attr.startswith("_") and not n.attr.startswith("__")]
+    assert bad == [], "private names used across modules (make them public or move them):\n" + "\n".join(bad)
+
+
+def test_data_and_training_import_without_cycles():
+    mods = _modules()
+    graph = {m: set() for m in mods}
+    for name, path in mods.items():
+        for module, names, _ in _imports(name, path):
+            for target in [module, *(f"{module}.{n}" for n in names)]:
+                # a package importing its own submodules (its __init__) is not a cycle
+                if target in mods and target != name and not target.startswith(name + "."):
+                    graph[name].add(target)
+    cycles = []
+
+    def visit(node, stack):
+        for nxt in graph[node]:
+            if nxt in stack:
+                cycles.append(" -> ".join(stack[stack.index(nxt):] + [nxt]))
+            elif nxt not in done:
+                visit(nxt, stack + [nxt])
+        done.add(node)
+
+    done: set[str] = set()
+    for m in sorted(graph):
+        if m not in done:
+            visit(m, [m])
+    assert cycles == [], "import cycles:\n" + "\n".join(cycles)

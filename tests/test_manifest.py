@@ -8,7 +8,7 @@ import yaml
 from fakehub import SMALL_MANIFEST
 
 import helpers
-from helpers.manifest import ArtifactError, ManifestError, load_manifest, manifest_path
+from helpers.data.manifest import ArtifactError, ManifestError, load_manifest, manifest_path
 
 ROOT = Path(helpers.__file__).resolve().parent.parent
 NAMES = ["teacher_val", "teacher_train_test", "vanilla", "distilled", "grid_Td1_a70", "grid_Td1_a90",
@@ -173,11 +173,11 @@ def test_pin_validates_its_arguments(tmp_path):
 
 
 def test_lookup_falls_back_to_the_copy_inside_the_package(tmp_path, monkeypatch):
-    import helpers.manifest as manifest_module
+    import helpers.data.manifest as manifest_module
 
     package = tmp_path / "site-packages" / "helpers"
     package.mkdir(parents=True)
     (package / "data_manifest.yaml").write_text(SMALL_MANIFEST)
     monkeypatch.delenv("COURSE_MANIFEST", raising=False)
-    monkeypatch.setattr(manifest_module, "__file__", str(package / "manifest.py"))
+    monkeypatch.setattr(manifest_module, "__file__", str(package / "data" / "manifest.py"))
     assert manifest_path() == package / "data_manifest.yaml"

@@ -12,7 +12,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from helpers import bootstrap, calibration, metrics, synthetic
+from helpers import bootstrap, calibration, metrics
+from helpers.data import synthetic
 
 VAL_NAMES = [n for n in synthetic.NAMES if n != "teacher_train_test"]
 STUDENT_NAMES = [n for n in VAL_NAMES if n != "teacher_val"]
@@ -125,8 +126,7 @@ def test_tiers_follow_training_rank(val):
 
 # --------------------------------------------------------------------------- files
 def _clear_caches():
-    synthetic._structure.cache_clear()
-    synthetic._val_latents.cache_clear()
+    synthetic.clear_caches()
 
 
 def test_write_all_is_byte_identical_and_loads(tmp_path, data):
@@ -273,3 +273,12 @@ def test_grid_moves_ece_not_f1(val, data, probs):
     ece = [metrics.ece(probs[n], labels) for n in GRID_NAMES]
     assert max(f1) - min(f1) <= 0.02
     assert max(ece) - min(ece) >= 0.02
+
+
+def test_the_notebooks_name_is_the_same_generator():
+    """``helpers.synthetic`` (what the notebooks import) is the generator of ``helpers.data.synthetic``."""
+    import helpers.synthetic as facade
+
+    for name in facade.__all__:
+        assert getattr(facade, name) is getattr(synthetic, name)
+    assert set(facade.__all__) >= {"SEED", "NAMES", "arrays", "write_all", "train_class_counts", "main"}

@@ -13,9 +13,9 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from helpers.corpus import make_corpus  # noqa: E402
 from helpers.training import cli  # noqa: E402
 from helpers.training.config import TrainConfig, grid_name  # noqa: E402
+from helpers.training.corpus import make_corpus  # noqa: E402
 from helpers.training.data import (  # noqa: E402
     TeacherAlignmentError,
     assign_tiers,
@@ -180,7 +180,7 @@ def test_misaligned_teacher_stops_the_cli_before_training(tiny, tmp_path, capsys
 def validate_with_artifacts(path, n_val, n_classes, name="distilled"):
     """Load through helpers.artifacts' schema validation, with the manifest's dims set to the tiny sizes."""
     artifacts = pytest.importorskip("helpers.artifacts")
-    manifest_mod = pytest.importorskip("helpers.manifest")
+    manifest_mod = pytest.importorskip("helpers.data.manifest")
     import yaml
     raw = yaml.safe_load(manifest_mod.manifest_path().read_text())
     raw["dims"].update(n_val=n_val, n_classes=n_classes)

@@ -21,17 +21,19 @@ import yaml
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
-from fakehub import FakeHub, npz_bytes, point_hub_clients_at, reset_hub_session  # noqa: E402
+from fakehub import FakeHub, npz_bytes, point_hub_clients_at, reset_hub_session, set_offline  # noqa: E402
 
-from helpers.manifest import ManifestError, load_manifest  # noqa: E402
+from helpers.data.manifest import ManifestError, load_manifest  # noqa: E402
 from helpers.training import cli  # noqa: E402
 from helpers.training.config import TrainConfig  # noqa: E402
+from helpers.training.course_data import course_config  # noqa: E402
 from helpers.training.data import load_training_data  # noqa: E402
-from helpers.training.prepare import PrepareError, course_config  # noqa: E402
+from helpers.training.prepare import PrepareError  # noqa: E402
 
 REPO = "course/complaints"
 TEXT, LABEL = "Consumer Complaint", "Issue"
 LABELS = ["Mortgage", "Card", "Loan", "Fees"]             # class id = position (not sorted on purpose)
+N_LABELS = len(LABELS)
 MERGE = {"_comment": "old label -> canonical; keys starting with _ are notes", "Credit card": "Card",
          "Old loan": "Loan"}
 RAW_TRAIN = ["Loan"] * 10 + ["Old loan"] * 4 + ["Card"] * 6 + ["Credit card"] * 3 + ["Mortgage"] * 8 \
@@ -75,7 +77,7 @@ def parquet(pairs) -> bytes:
     return buf.getvalue()
 
 
-def manifest_text(n_train_test, n_val, n_classes=len(LABELS), train_pattern="data/train-*.parquet"):
+def manifest_text(n_train_test, n_val, n_classes=N_LABELS, train_pattern="data/train-*.parquet"):
     return f"""\
 version: 1
 dims:
@@ -109,7 +111,7 @@ datasets:
 """
 
 
-def teacher_logits(n_rows, n_classes=len(LABELS)):
+def teacher_logits(n_rows, n_classes=N_LABELS):
     train_test, _, _ = expected()
     rng = np.random.default_rng(0)
     logits = rng.normal(size=(n_rows, n_classes))
@@ -141,7 +143,7 @@ def course(tmp_path, monkeypatch):
         (split / name).write_text(json.dumps(obj))
 
     point_hub_clients_at(hub, monkeypatch, tmp_path, manifest)
-    monkeypatch.setattr("helpers.hub._sleep", lambda s: None)
+    monkeypatch.setattr("helpers.data.hub.sleep", lambda s: None)
     yield type("Course", (), {"hub": hub, "commit": commit, "manifest": manifest, "split": split, "tmp": tmp_path,
                               "out": tmp_path / "prepared"})
     hub.stop()
@@ -194,7 +196,7 @@ def test_offline_rerun_uses_the_hub_cache_and_gives_identical_files(course, monk
     assert run(course)[0] == 0
     first = json.loads((course.out / "prepare_card.json").read_text())["outputs"]
     course.hub.requests.clear()
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    set_offline(monkeypatch, True)
     course.out = course.tmp / "again"
     assert run(course)[0] == 0
     assert json.loads((course.out / "prepare_card.json").read_text())["outputs"] == first
@@ -202,7 +204,7 @@ def test_offline_rerun_uses_the_hub_cache_and_gives_identical_files(course, monk
 
 
 def test_offline_without_a_cache_says_how_to_fix(course, monkeypatch, capsys):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    set_offline(monkeypatch, True)
     rc, err = run(course, capsys=capsys)
     assert rc == 1
     assert "offline mode is on (HF_HUB_OFFLINE=1)" in err and REPO in err and "unset HF_HUB_OFFLINE" in err
@@ -358,6 +360,30 @@ def test_data_course_reads_the_prepared_folder(course):
     assert vanilla.teacher_logits is None
 
 
+def test_a_library_caller_reads_the_folder_it_names_as_the_cli_does(course):
+    """``--data course`` is resolved in one place: ``load_training_data`` (what ``train(cfg)`` calls) reads
+    ``cfg.prepared``, not the default folder, and gets what the command line's resolution gets."""
+    assert run(course)[0] == 0
+    cfg = TrainConfig(data="course", recipe="kd", prepared=str(course.out)).validate()
+    library = load_training_data(cfg)
+    cli_side = load_training_data(course_config(cfg))
+    assert library.digests == cli_side.digests and library.label_names == LABELS
+    assert library.train_texts == [t for t, _ in expected()[0]]
+    with pytest.raises(PrepareError.__mro__[1], match=r"--prepared: .*elsewhere holds no prepare_card.json"):
+        load_training_data(TrainConfig(data="course", recipe="vanilla", prepared=str(course.tmp / "elsewhere")))
+
+
+def test_train_prepared_is_a_config_key(course, tmp_path):
+    """``--prepared`` reaches the config (so a run's run_config.json and a --config file can carry it)."""
+    from helpers.training.cli import resolve_config
+
+    cfg = resolve_config({"data": "course", "prepared": str(course.out), "out": str(tmp_path / "r")},
+                         grid=False, resume=False)
+    assert cfg.prepared == str(course.out)
+    with pytest.raises(ValueError, match="prepared must be the folder"):
+        TrainConfig(data="course", prepared="").validate()
+
+
 def test_data_course_refuses_a_missing_or_edited_folder(course, capsys):
     with pytest.raises(PrepareError.__mro__[1], match=r"--prepared: .* holds no prepare_card.json"):
         course_config(TrainConfig(data="course"), str(course.tmp / "nothing"))
@@ -387,3 +413,13 @@ def test_prepare_then_train_end_to_end(course, capsys):
         np.testing.assert_array_equal(z["labels"], [y for _, y in val])
     saved = json.loads((out / "run_config.json").read_text())
     assert saved["train_file"] == str(course.out / "train_test.jsonl") and saved["label_column"] == "label"
+
+    # the library path: train(cfg) with data="course" reads the same folder and predicts the same rows
+    from helpers.training.trainer import train
+
+    lib = course.tmp / "run_lib"
+    train(TrainConfig(data="course", prepared=str(course.out), model=str(model), recipe="kd", max_steps=2,
+                      batch_size=8, epochs=1, out=str(lib), progress=False, save_model=False, precision="fp32"))
+    with np.load(lib / "val_predictions.npz") as z, np.load(out / "val_predictions.npz") as c:
+        np.testing.assert_array_equal(z["labels"], c["labels"])
+        np.testing.assert_allclose(z["logits"], c["logits"], rtol=1e-4, atol=1e-5)

@@ -1,8 +1,8 @@
 """Checkpoints that survive a killed session.
 
-One file, ``<out>/checkpoint/state.pt``, written to a temporary name and
-moved into place with ``os.replace``: a kill in the middle of a save leaves
-the previous complete checkpoint untouched, never a torn one.
+One file, ``<out>/checkpoint/state.pt``, written with ``helpers.fileio.atomic_write``
+(a temporary name, flushed, then ``os.replace``): a kill in the middle of a
+save leaves the previous complete checkpoint untouched, never a torn one.
 """
 from __future__ import annotations
 
@@ -13,28 +13,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-__all__ = ["checkpoint_path", "save_checkpoint", "load_checkpoint", "rng_state", "set_rng_state", "atomic_write"]
+from helpers.fileio import atomic_write
+
+__all__ = ["checkpoint_path", "save_checkpoint", "load_checkpoint", "rng_state", "set_rng_state"]
 
 FORMAT = 1
 
 
-def checkpoint_path(out_dir) -> Path:
+def checkpoint_path(out_dir: str | os.PathLike) -> Path:
+    """``<out>/checkpoint/state.pt``: the one checkpoint file of a run."""
     return Path(out_dir) / "checkpoint" / "state.pt"
-
-
-def atomic_write(path, write):
-    """Call ``write(tmp_path)``, flush it to disk, then move it over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def rng_state() -> dict:
@@ -44,7 +32,7 @@ def rng_state() -> dict:
     return state
 
 
-def set_rng_state(state: dict):
+def set_rng_state(state: dict) -> None:
     random.setstate(state["python"])
     np.random.set_state(state["numpy"])
     torch.set_rng_state(state["torch"])
@@ -52,13 +40,16 @@ def set_rng_state(state: dict):
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def save_checkpoint(out_dir, state: dict) -> Path:
+def save_checkpoint(out_dir: str | os.PathLike, state: dict) -> Path:
+    """Write the run's state atomically (a kill mid-save keeps the previous checkpoint)."""
     path = checkpoint_path(out_dir)
-    atomic_write(path, lambda tmp: torch.save({"format": FORMAT, **state}, tmp))
+    with atomic_write(path) as tmp:
+        torch.save({"format": FORMAT, **state}, tmp)
     return path
 
 
-def load_checkpoint(out_dir, map_location="cpu") -> dict | None:
+def load_checkpoint(out_dir: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict | None:
+    """The saved state, or None when the run has no checkpoint."""
     path = checkpoint_path(out_dir)
     if not path.is_file():
         return None

@@ -6,8 +6,10 @@ given here.  Under ``torchrun --nproc_per_node N`` the same command trains
 with DDP.
 
 ``python -m helpers train prepare ...`` (``prepare.py``) builds the folder that
-``--data course --prepared DIR`` trains on; ``--data course`` is resolved here
-into that folder's files (and the manifest's teacher logits) before training.
+``--data course --prepared DIR`` trains on; ``--data course`` is resolved by
+``course_data.course_config`` (the one place, which a library call of
+``train(cfg)`` goes through too) into that folder's files and the manifest's
+teacher logits, here before training so that a bad folder fails at once.
 """
 from __future__ import annotations
 
@@ -15,6 +17,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .config import TrainConfig
 
 __all__ = ["main", "build_parser"]
 
@@ -80,7 +86,8 @@ def build_parser(grid: bool = False) -> argparse.ArgumentParser:
     return p
 
 
-def resolve_config(args: dict, *, grid: bool, resume: bool):
+def resolve_config(args: dict, *, grid: bool, resume: bool) -> TrainConfig:
+    """Defaults, then the saved run_config.json (resume), then --config, then the flags."""
     from .config import TrainConfig
 
     values = {}
@@ -106,7 +113,8 @@ def _file_values(path) -> dict:
     return {k: parsed[k] for k in map(normalize_key, raw)}
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
+    """``python -m helpers train [grid|prepare] ...``; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "prepare":
         from .prepare import main as prepare_main
@@ -116,17 +124,15 @@ def main(argv=None) -> int:
         argv = argv[1:]
     args = vars(build_parser(grid).parse_args(argv))
     resume = bool(args.get("resume", False))
-    prepared = args.pop("prepared", None)  # not a recipe key: resolved into file paths below
-    if prepared is not None:
+    if "prepared" in args:  # the folder is a config key; naming it means the course data
         if args.get("data", "course") != "course":
             print("error: --prepared goes with --data course (it names the folder `train prepare` wrote), "
                   "got --data files.", file=sys.stderr)
             return 2
         args["data"] = "course"
 
-    from .data import DataError
     from .dist import setup, teardown
-    from .trainer import INTERRUPTED_EXIT_CODE, Interrupted, ResumeError, TrainingDiverged
+    from .errors import INTERRUPTED_EXIT_CODE, DataError, Interrupted, ResumeError, TrainingDiverged
 
     try:
         cfg = resolve_config(args, grid=grid, resume=resume)
@@ -137,9 +143,9 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if cfg.data == "course":
-        from .prepare import course_config
+        from .course_data import course_config
         try:
-            cfg = course_config(cfg, prepared).validate()
+            cfg = course_config(cfg).validate()
         except (DataError, ValueError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1

@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-__all__ = ["TrainConfig", "load_config_file", "normalize_key", "RECIPE_FIELDS", "grid_name", "GRID"]
+# The homework grid, T_d x alpha, and its cells' artifact names are the course's (re-exported here).
+from helpers.course import GRID, grid_name
 
-# The homework grid: T_d x alpha.
-GRID = tuple((t, a) for t in (1, 4, 8) for a in (0.7, 0.9))
+__all__ = ["TrainConfig", "load_config_file", "normalize_key", "RECIPE_FIELDS", "grid_name", "GRID",
+           "DEFAULT_PREPARED"]
 
-
-def grid_name(T_d: float, alpha: float) -> str:
-    """``grid_Td4_a70`` for (4, 0.7): the manifest's entry name for that grid cell."""
-    t = int(T_d) if float(T_d).is_integer() else T_d
-    return f"grid_Td{t}_a{int(round(alpha * 100))}"
+DEFAULT_PREPARED = "out/course_data"  # where `train prepare` writes, and `--data course` reads, by default
 
 
 @dataclass
@@ -45,6 +43,7 @@ class TrainConfig:
 
     # Data: local files, or the course data as `train prepare` wrote it ("course").
     data: str = "files"                      # files | course
+    prepared: str = DEFAULT_PREPARED         # with data=course: the folder `train prepare` wrote
     train_file: str | None = None
     val_file: str | None = None
     teacher_logits: str | None = None        # npz with `logits` (n_train, n_classes)
@@ -86,6 +85,8 @@ class TrainConfig:
             bad("precision", "auto, fp32, fp16 or bf16")
         if self.data not in ("files", "course"):
             bad("data", '"files" or "course"')
+        if self.data == "course" and not (isinstance(self.prepared, str) and self.prepared.strip()):
+            bad("prepared", "the folder `python -m helpers train prepare` wrote (with data=course)")
         if self.data == "files":
             for name in ("train_file", "val_file"):
                 if not getattr(self, name):
@@ -125,7 +126,7 @@ MECHANICS = {"out", "checkpoint_every", "keep_checkpoint", "save_model", "log_ev
 RECIPE_FIELDS = tuple(f.name for f in fields(TrainConfig) if f.name not in MECHANICS)
 
 
-def load_config_file(path) -> dict:
+def load_config_file(path: str | os.PathLike) -> dict:
     """Read a flat mapping of config keys from ``.yaml``/``.yml`` or ``.json``."""
     path = Path(path)
     if not path.is_file():

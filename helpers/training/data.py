@@ -10,11 +10,22 @@ import csv
 import hashlib
 import json
 import math
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
+
+from helpers.course import N_CLASSES, TIER_CLASS_COUNTS, TIERS
+
+from .course_data import course_config
+from .errors import DataError, TeacherAlignmentError
+
+if TYPE_CHECKING:
+    from .config import TrainConfig
 
 __all__ = [
     "DataError", "TeacherAlignmentError", "Split", "TrainingData", "texts_digest", "read_split",
@@ -22,18 +33,10 @@ __all__ = [
     "length_grouped_batches", "shard_batch", "collate", "eval_shard",
 ]
 
-TIER_NAMES = ("head", "mid", "tail")
+TIER_NAMES = TIERS
 
 
-class DataError(ValueError):
-    """The training data cannot be used as given; the message says why and what to do."""
-
-
-class TeacherAlignmentError(DataError):
-    """The teacher logits do not line up row for row with the training texts."""
-
-
-def texts_digest(texts) -> str:
+def texts_digest(texts: Sequence[str]) -> str:
     """sha256 over the texts in order (NUL-separated): changes if any text or the order changes."""
     h = hashlib.sha256()
     for t in texts:
@@ -42,7 +45,8 @@ def texts_digest(texts) -> str:
     return h.hexdigest()
 
 
-def array_digest(*arrays) -> str:
+def array_digest(*arrays: np.ndarray) -> str:
+    """sha256 over arrays' dtype, shape and bytes: the run card's record of what was trained on."""
     h = hashlib.sha256()
     for a in arrays:
         a = np.ascontiguousarray(a)
@@ -80,7 +84,9 @@ def _records(path: Path):
     raise DataError(f"{path}: expected a .csv, .jsonl, .json or .parquet file.")
 
 
-def read_split(path, text_column="text", label_column="label", tier_column="tier", *, what="train_file") -> Split:
+def read_split(path: str | os.PathLike, text_column: str = "text", label_column: str = "label",
+               tier_column: str = "tier", *, what: str = "train_file") -> Split:
+    """One split's texts, raw labels, optional tiers and row ids; ``what`` names it in errors."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{what}: no such file {str(path)!r}.")
@@ -115,7 +121,8 @@ def _as_int(v):
     return None
 
 
-def encode_labels(train_raw, val_raw, n_classes_hint=None, label_list=None):
+def encode_labels(train_raw: Sequence, val_raw: Sequence, n_classes_hint: int | None = None,
+                  label_list: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Class ids for both splits and the class names (id order).
 
     Integer labels are taken as ids.  String labels are looked up in the label
@@ -149,13 +156,13 @@ def encode_labels(train_raw, val_raw, n_classes_hint=None, label_list=None):
     return ids[:len(train_raw)], ids[len(train_raw):], names
 
 
-def assign_tiers(train_labels, n_classes):
+def assign_tiers(train_labels: np.ndarray, n_classes: int) -> np.ndarray:
     """Tier of every class by training frequency rank: the course's 20 / 40 / 53 split of
-    113 classes (head = top 20, mid = next 40, tail = the rest), scaled to ``n_classes``."""
+    113 classes (head = top 20, mid = next 40, tail = the rest; ``helpers.course``), scaled to ``n_classes``."""
     counts = np.bincount(np.asarray(train_labels), minlength=n_classes)
     order = np.lexsort((np.arange(n_classes), -counts))  # most frequent first, ties by id
-    n_head = max(1, int(round(n_classes * 20 / 113)))
-    n_mid = max(1, int(round(n_classes * 40 / 113)))
+    n_head = max(1, int(round(n_classes * TIER_CLASS_COUNTS["head"] / N_CLASSES)))
+    n_mid = max(1, int(round(n_classes * TIER_CLASS_COUNTS["mid"] / N_CLASSES)))
     tier = np.empty(n_classes, dtype="<U4")
     tier[order[:n_head]] = "head"
     tier[order[n_head:n_head + n_mid]] = "mid"
@@ -164,7 +171,8 @@ def assign_tiers(train_labels, n_classes):
 
 
 # ----------------------------------------------------------------------------- teacher
-def load_teacher(path) -> dict:
+def load_teacher(path: str | os.PathLike) -> dict:
+    """The teacher npz: ``logits`` (2-D) and, when present, ``text_sha256`` and ``row_ids``."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"teacher_logits: no such file {str(path)!r}.")
@@ -182,7 +190,8 @@ def load_teacher(path) -> dict:
     return out
 
 
-def check_teacher_alignment(teacher: dict, texts, labels, row_ids=None, *, check_agreement=True):
+def check_teacher_alignment(teacher: dict, texts: Sequence[str], labels: np.ndarray, row_ids: np.ndarray | None = None,
+                            *, check_agreement: bool = True) -> None:
     """Raise TeacherAlignmentError unless the teacher rows match the texts in count and order.
 
     Exact checks where the teacher file carries them (``text_sha256`` of the
@@ -240,9 +249,9 @@ class TrainingData:
         return len(self.label_names)
 
 
-def load_training_data(cfg) -> TrainingData:
-    if cfg.data == "course":  # the folder `train prepare` wrote (default out/course_data)
-        from .prepare import course_config
+def load_training_data(cfg: TrainConfig) -> TrainingData:
+    """Both splits, label ids, tiers and the aligned teacher logits, checked before any model is built."""
+    if cfg.data == "course":  # the folder cfg.prepared names, resolved as the command line does
         cfg = course_config(cfg)
     train = read_split(cfg.train_file, cfg.text_column, cfg.label_column, cfg.tier_column, what="train_file")
     val = read_split(cfg.val_file, cfg.text_column, cfg.label_column, cfg.tier_column, what="val_file")
@@ -268,7 +277,7 @@ def load_training_data(cfg) -> TrainingData:
 
 
 # ----------------------------------------------------------------------------- tokens and batches
-def tokenize(tokenizer, texts, max_length, chunk=8192):
+def tokenize(tokenizer: Any, texts: Sequence[str], max_length: int, chunk: int = 8192) -> list[np.ndarray]:
     """Token ids per text (truncated to max_length, with special tokens, no padding)."""
     out = []
     for start in range(0, len(texts), chunk):
@@ -278,7 +287,8 @@ def tokenize(tokenizer, texts, max_length, chunk=8192):
     return out
 
 
-def length_grouped_batches(lengths, batch_size, seed, epoch, *, group_by_length=True, mega=50):
+def length_grouped_batches(lengths: np.ndarray, batch_size: int, seed: int, epoch: int, *,
+                           group_by_length: bool = True, mega: int = 50) -> list[np.ndarray]:
     """The epoch's global batches (index arrays), a pure function of (seed, epoch).
 
     Shuffle, cut into mega-batches of ``mega * batch_size`` rows, sort each by
@@ -305,7 +315,7 @@ def length_grouped_batches(lengths, batch_size, seed, epoch, *, group_by_length=
     return batches
 
 
-def shard_batch(batch, rank, world):
+def shard_batch(batch: np.ndarray, rank: int, world: int) -> tuple[np.ndarray, np.ndarray]:
     """This process's part of a global batch, and a mask of which rows are real.
 
     Contiguous slices (the batch is length-sorted, so each slice pads little).
@@ -319,13 +329,14 @@ def shard_batch(batch, rank, world):
     return part, np.ones(part.size, dtype=bool)
 
 
-def eval_shard(lengths, rank, world):
+def eval_shard(lengths: np.ndarray, rank: int, world: int) -> np.ndarray:
     """Validation rows for this process: length-sorted, interleaved across processes."""
     order = np.argsort(-np.asarray(lengths), kind="stable")
     return order[rank::world]
 
 
-def collate(tokens, indices, pad_id, multiple_of=None):
+def collate(tokens: Sequence[np.ndarray], indices: Sequence[int], pad_id: int,
+            multiple_of: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Pad the selected rows to the longest of them (dynamic padding)."""
     seqs = [tokens[i] for i in indices]
     width = max(s.size for s in seqs)

@@ -49,12 +49,14 @@ def setup(device: str | None = None) -> DistEnv:
     return DistEnv(rank, world, local_rank, dev)
 
 
-def teardown(env: DistEnv):
+def teardown(env: DistEnv) -> None:
+    """Leave the process group (DDP only)."""
     if env.distributed and dist.is_initialized():
         dist.destroy_process_group()
 
 
-def barrier(env: DistEnv):
+def barrier(env: DistEnv) -> None:
+    """Wait for every process (a no-op without DDP)."""
     if env.distributed:
         dist.barrier()
 

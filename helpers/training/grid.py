@@ -8,10 +8,14 @@ resumes the interrupted one from its checkpoint.
 """
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
-from .checkpoint import atomic_write, checkpoint_path
+from helpers.fileio import atomic_write
+
+from .checkpoint import checkpoint_path
 from .config import GRID, TrainConfig, grid_name
 from .dist import DistEnv, barrier
 from .trainer import train
@@ -19,7 +23,8 @@ from .trainer import train
 __all__ = ["run_grid", "grid_cells"]
 
 
-def grid_cells(only=None):
+def grid_cells(only: list[str] | None = None) -> list[tuple[int, float, str]]:
+    """(T_d, alpha, name) of each cell, or of the ``--configs`` subset (``Td4_a70`` or ``grid_Td4_a70``)."""
     cells = [(t, a, grid_name(t, a)) for t, a in GRID]
     if only:
         wanted = {w if w.startswith("grid_") else f"grid_{w}" for w in only}
@@ -31,7 +36,8 @@ def grid_cells(only=None):
     return cells
 
 
-def run_grid(base: TrainConfig, out, env: DistEnv, only=None, log=print) -> dict:
+def run_grid(base: TrainConfig, out: str | os.PathLike, env: DistEnv, only: list[str] | None = None,
+             log: Callable[[str], object] = print) -> dict:
     """Train every unfinished cell; return {name: "skipped" | "trained" | "resumed"}."""
     out = Path(out)
     status = {}
@@ -49,7 +55,8 @@ def run_grid(base: TrainConfig, out, env: DistEnv, only=None, log=print) -> dict
         cfg = base.replace(recipe="kd", T_d=float(T_d), alpha=float(alpha), out=str(run_dir))
         train(cfg, resume=True, env=env)
         if env.is_main:
-            atomic_write(final, lambda tmp: shutil.copyfile(run_dir / "val_predictions.npz", tmp))
+            with atomic_write(final) as tmp:
+                shutil.copyfile(run_dir / "val_predictions.npz", tmp)
         barrier(env)
         status[name] = "resumed" if resuming else "trained"
     return status

@@ -6,13 +6,14 @@ transformers.
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import torch
 
 __all__ = ["load_tokenizer", "build_model", "resolve_precision", "guard_fully_masked_rows", "unwrap"]
 
 
-def load_tokenizer(name_or_path):
+def load_tokenizer(name_or_path: str) -> Any:
     from transformers import AutoTokenizer
     tok = AutoTokenizer.from_pretrained(name_or_path)
     if tok.pad_token_id is None:
@@ -20,7 +21,7 @@ def load_tokenizer(name_or_path):
     return tok
 
 
-def resolve_precision(precision: str, device: torch.device):
+def resolve_precision(precision: str, device: torch.device) -> tuple[torch.dtype | None, bool]:
     """(autocast dtype or None, use a GradScaler?) for a requested precision on a device.
 
     auto: bf16 where the GPU supports it (no scaler needed), fp16 with a
@@ -29,7 +30,7 @@ def resolve_precision(precision: str, device: torch.device):
     """
     if device.type != "cuda":
         if precision in ("fp16", "bf16"):
-            warnings.warn(f"precision {precision} asked for on {device.type}; training in fp32 there.")
+            warnings.warn(f"precision {precision} asked for on {device.type}; training in fp32 there.", stacklevel=2)
         return None, False
     if precision == "auto":
         precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
@@ -62,10 +63,10 @@ def _attention_pre_hook(module, args, kwargs):
     return (args, kwargs) if changed else None
 
 
-def guard_fully_masked_rows(model) -> int:
+def guard_fully_masked_rows(model: torch.nn.Module) -> int:
     """Install the fully-masked-row guard on every attention module; return how many."""
     n = 0
-    for name, module in model.named_modules():
+    for module in model.modules():
         if type(module).__name__.endswith("Attention") and not getattr(module, "_kd_mask_guard", False):
             module.register_forward_pre_hook(_attention_pre_hook, with_kwargs=True)
             module._kd_mask_guard = True
@@ -73,7 +74,7 @@ def guard_fully_masked_rows(model) -> int:
     return n
 
 
-def build_model(name_or_path, num_labels, label_names=None):
+def build_model(name_or_path: str, num_labels: int, label_names: list[str] | None = None) -> torch.nn.Module:
     """A sequence classifier with SDPA attention and compile paths off.
 
     ModernBERT code from the transformers 4.48-5.0 era reads
@@ -96,12 +97,12 @@ def build_model(name_or_path, num_labels, label_names=None):
     except (ValueError, ImportError) as exc:
         if "sdpa" not in str(exc).lower():
             raise
-        warnings.warn(f"{name_or_path}: SDPA attention unavailable ({exc}); using eager attention.")
+        warnings.warn(f"{name_or_path}: SDPA attention unavailable ({exc}); using eager attention.", stacklevel=2)
         model = AutoModelForSequenceClassification.from_pretrained(
             name_or_path, config=config, attn_implementation="eager", ignore_mismatched_sizes=True)
     guard_fully_masked_rows(model)
     return model
 
 
-def unwrap(model):
+def unwrap(model: torch.nn.Module) -> torch.nn.Module:
     return model.module if hasattr(model, "module") else model

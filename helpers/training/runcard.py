@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -9,14 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .checkpoint import atomic_write
+from helpers.fileio import atomic_write, atomic_write_text
 
 __all__ = ["write_predictions", "write_json", "code_version", "library_versions", "PREDICTION_KEYS"]
 
 PREDICTION_KEYS = ("logits", "preds", "labels", "val_tiers")
 
 
-def write_predictions(path, logits, labels, tiers) -> Path:
+def write_predictions(path: str | os.PathLike, logits: np.ndarray, labels: np.ndarray, tiers: np.ndarray) -> Path:
     """``val_predictions.npz`` as the notebooks read it: logits float32, preds, labels, val_tiers."""
     logits = np.asarray(logits, dtype=np.float32)
     labels = np.asarray(labels, dtype=np.int64)
@@ -29,16 +30,15 @@ def write_predictions(path, logits, labels, tiers) -> Path:
     arrays = {"logits": logits, "preds": logits.argmax(axis=1).astype(np.int64), "labels": labels,
               "val_tiers": tiers}
 
-    def write(tmp):
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-    atomic_write(path, write)
+    with atomic_write(path) as tmp, open(tmp, "wb") as f:  # a file object: np.savez adds no suffix
+        np.savez(f, **arrays)
     return Path(path)
 
 
-def write_json(path, obj) -> Path:
+def write_json(path: str | os.PathLike, obj: object) -> Path:
+    """``obj`` as indented JSON, atomically (numpy values and paths made plain)."""
     text = json.dumps(obj, indent=2, sort_keys=False, default=_jsonable) + "\n"
-    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    atomic_write_text(path, text)
     return Path(path)
 
 

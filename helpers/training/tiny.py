@@ -8,13 +8,17 @@ the trainer loads them exactly as it loads ``answerdotai/ModernBERT-base``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+from helpers.fileio import atomic_write, atomic_write_text
 
 __all__ = ["train_tokenizer", "build_tiny_model_dir", "write_corpus_files"]
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 
-def train_tokenizer(texts, vocab_size=1000):
+def train_tokenizer(texts: list[str], vocab_size: int = 1000) -> Any:
+    """A small word-level tokenizer trained on ``texts`` (no download), wrapped for transformers."""
     from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -28,8 +32,8 @@ def train_tokenizer(texts, vocab_size=1000):
                                    sep_token="[SEP]", mask_token="[MASK]", model_max_length=512)
 
 
-def build_tiny_model_dir(path, texts, n_classes, *, hidden=32, layers=2, heads=2, local_attention=16,
-                         vocab_size=1000, seed=0) -> Path:
+def build_tiny_model_dir(path: str | Path, texts: list[str], n_classes: int, *, hidden: int = 32, layers: int = 2,
+                         heads: int = 2, local_attention: int = 16, vocab_size: int = 1000, seed: int = 0) -> Path:
     """Save a randomly initialised tiny ModernBERT classifier and its tokenizer to ``path``."""
     import torch
     from transformers import ModernBertConfig, ModernBertForSequenceClassification
@@ -50,13 +54,14 @@ def build_tiny_model_dir(path, texts, n_classes, *, hidden=32, layers=2, heads=2
     return path
 
 
-def write_corpus_files(directory, n_train=400, n_val=120, n_classes=8, seed=0, *, teacher_digest=True):
-    """train.jsonl, val.jsonl and teacher.npz from ``helpers.corpus.make_corpus``; returns their paths."""
+def write_corpus_files(directory: str | Path, n_train: int = 400, n_val: int = 120, n_classes: int = 8,
+                       seed: int = 0, *, teacher_digest: bool = True) -> dict:
+    """train.jsonl, val.jsonl and teacher.npz from ``helpers.training.corpus.make_corpus``; returns their paths."""
     import json
 
     import numpy as np
 
-    from helpers.corpus import make_corpus
+    from helpers.training.corpus import make_corpus
 
     from .data import texts_digest
 
@@ -65,16 +70,17 @@ def write_corpus_files(directory, n_train=400, n_val=120, n_classes=8, seed=0, *
     tr_texts, tr_labels, tr_teacher = make_corpus(n_train, seed, n_classes)
     va_texts, va_labels, _ = make_corpus(n_val, seed + 1, n_classes)
     for name, texts, labels in (("train", tr_texts, tr_labels), ("val", va_texts, va_labels)):
-        with open(directory / f"{name}.jsonl", "w", encoding="utf-8") as f:
-            for t, y in zip(texts, labels):
-                f.write(json.dumps({"text": t, "label": int(y)}) + "\n")
+        atomic_write_text(directory / f"{name}.jsonl",
+                          "".join(json.dumps({"text": t, "label": int(y)}) + "\n" for t, y in zip(texts, labels)))
     extra = {"text_sha256": np.array(texts_digest(tr_texts))} if teacher_digest else {}
-    np.savez(directory / "teacher.npz", logits=tr_teacher, **extra)
+    with atomic_write(directory / "teacher.npz") as tmp:
+        np.savez(tmp, logits=tr_teacher, **extra)
     return {"train_file": str(directory / "train.jsonl"), "val_file": str(directory / "val.jsonl"),
             "teacher_logits": str(directory / "teacher.npz"), "texts": tr_texts}
 
 
-def ensure_tiny_setup(directory, n_train=400, n_val=120, n_classes=8, seed=0) -> dict:
+def ensure_tiny_setup(directory: str | Path, n_train: int = 400, n_val: int = 120, n_classes: int = 8,
+                      seed: int = 0) -> dict:
     """Corpus files plus a tiny model folder under ``directory``, built once and reused
     (several test modules share one pytest session's temporary folder)."""
     import json
@@ -86,5 +92,5 @@ def ensure_tiny_setup(directory, n_train=400, n_val=120, n_classes=8, seed=0) ->
     files = write_corpus_files(directory / "data", n_train, n_val, n_classes, seed)
     build_tiny_model_dir(directory / "model", files.pop("texts"), n_classes, seed=seed)
     info = {**files, "model": str(directory / "model"), "n_classes": n_classes, "n_train": n_train, "n_val": n_val}
-    done.write_text(json.dumps(info))
+    atomic_write_text(done, json.dumps(info))  # last: its presence means the rest is complete
     return info

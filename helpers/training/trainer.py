@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import signal
 import sys
@@ -25,28 +26,17 @@ from . import checkpoint as ckpt
 from .config import RECIPE_FIELDS, TrainConfig
 from .data import collate, eval_shard, length_grouped_batches, load_training_data, shard_batch, tokenize
 from .dist import DistEnv, barrier, gather_predictions, setup
+from .errors import INTERRUPTED_EXIT_CODE, Interrupted, ResumeError, TrainingDiverged
 from .model import build_model, load_tokenizer, resolve_precision, unwrap
 from .runcard import code_version, library_versions, write_json, write_predictions
 
+# The run's exceptions live in errors.py (the CLI catches them without importing the loop); re-exported here.
 __all__ = ["Trainer", "TrainingDiverged", "Interrupted", "ResumeError", "train", "INTERRUPTED_EXIT_CODE"]
 
-INTERRUPTED_EXIT_CODE = 143  # 128 + SIGTERM, what a shell reports for a terminated process
 MAX_SKIPPED_FP16_STEPS = 25
 
 
-class TrainingDiverged(RuntimeError):
-    """The loss (or the gradient) stopped being a finite number."""
-
-
-class Interrupted(Exception):
-    """SIGTERM arrived; a checkpoint was written and the run can be resumed."""
-
-
-class ResumeError(ValueError):
-    """The checkpoint in the output folder belongs to a different recipe or data."""
-
-
-def seed_everything(seed: int):
+def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -128,8 +118,8 @@ class Trainer:
 
     def _recipe(self) -> dict:
         full = self.cfg.to_dict()
-        return {k: full[k] for k in RECIPE_FIELDS if k not in ("data", "train_file", "val_file", "teacher_logits",
-                                                                "label_list")}
+        return {k: full[k] for k in RECIPE_FIELDS if k not in ("data", "prepared", "train_file", "val_file",
+                                                                "teacher_logits", "label_list")}
 
     def _load_resume_state(self):
         state = ckpt.load_checkpoint(self.out) if self.resume else None
@@ -409,7 +399,7 @@ class Trainer:
             torch.cuda.empty_cache()
 
 
-def train(cfg: TrainConfig, *, resume=False, env: DistEnv | None = None) -> dict:
+def train(cfg: TrainConfig, *, resume: bool = False, env: DistEnv | None = None) -> dict:
     """Train one student as ``cfg`` says; return {"out", "steps", "metrics", "run_card"} (the last two on rank 0)."""
     trainer = Trainer(cfg, env, resume=resume)
     try:
@@ -418,6 +408,7 @@ def train(cfg: TrainConfig, *, resume=False, env: DistEnv | None = None) -> dict
         trainer.close()
 
 
-def read_run_card(out_dir) -> dict | None:
+def read_run_card(out_dir: str | os.PathLike) -> dict | None:
+    """A finished run's card, or None when the run has not finished."""
     path = Path(out_dir) / "run_card.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from helpers.course import N_CLASSES
+
 __all__ = ["make_corpus", "FILLER_WORDS"]
 
 FILLER_WORDS = (
@@ -48,8 +50,9 @@ def _class_words(n_classes: int) -> list[list[str]]:
     return [own + [words[(c + 1) % n_classes][0]] for c, own in enumerate(words)]
 
 
-def make_corpus(n_rows: int, seed: int = 0, n_classes: int = 113, *, min_words: int = 6,
-                max_words: int = 60, keyword_rate: float = 0.3, teacher_error_rate: float = 0.15):
+def make_corpus(n_rows: int, seed: int = 0, n_classes: int = N_CLASSES, *, min_words: int = 6,
+                max_words: int = 60, keyword_rate: float = 0.3,
+                teacher_error_rate: float = 0.15) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Return ``(texts, labels, teacher_logits_fp16)`` for ``n_rows`` synthetic complaints.
 
     texts: list of ``n_rows`` str; labels: int64 array (n_rows,) in ``[0, n_classes)``;

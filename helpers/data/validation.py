@@ -9,6 +9,7 @@ logits to float32 and ids to int64.  Every failure is an ``ArtifactError``.
 """
 from __future__ import annotations
 
+import os
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -16,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.hub import _quarantine
-from helpers.manifest import ArrayField, ArtifactError, Entry, Manifest
+from helpers.data.integrity import quarantine
+from helpers.data.manifest import ArrayField, ArtifactError, Entry, Manifest
 
 __all__ = ["read_arrays", "validate_arrays"]
 
@@ -25,7 +26,7 @@ _STRING_KINDS = "US"
 
 
 def read_arrays(path: Path, entry: Entry, manifest: Manifest, *, origin: str, trusted: bool = False,
-                cache=None) -> dict[str, np.ndarray]:
+                cache: str | os.PathLike | None = None) -> dict[str, np.ndarray]:
     """Read the npz once and return {role: array}, validated and cast (logits float32, ids int64)."""
     raw = _read_npz(path, entry, origin=origin, trusted=trusted, cache=cache)
     return validate_arrays(raw, entry, manifest, where=f"{entry.name!r} ({path})")
@@ -58,7 +59,7 @@ def _read_npz(path: Path, entry: Entry, *, origin: str, trusted: bool, cache) ->
                 f"`python -m helpers data lock {entry.name}`.") from None
         reason = str(err) if isinstance(err, _Corrupt) else f"truncated or corrupt npz ({type(err).__name__}: {err})"
         if origin == "hub":
-            moved = _quarantine(path, entry.name, cache)
+            moved = quarantine(path, entry.name, cache)
             fix = (f"It was moved out of the cache{f' to {moved}' if moved else ''}. Re-download it with "
                    f"`python -m helpers data fetch {entry.name} --force`.")
         else:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TextIO
 
-from helpers import hub, validation
-from helpers.manifest import ArtifactError, Entry, Manifest, load_manifest
+from helpers.data import hub, integrity, settings, validation
+from helpers.data.manifest import ArtifactError, Entry, Manifest, load_manifest
 
 __all__ = ["main", "lock", "fetch", "verify"]
 
@@ -26,16 +27,16 @@ def _names(manifest: Manifest, names: list[str]) -> list[str]:
 
 
 # --------------------------------------------------------------------------- lock
-def lock(manifest: Manifest, names: list[str], *, revision: str | None = None, out=None) -> Path:
+def lock(manifest: Manifest, names: list[str], *, revision: str | None = None, out: TextIO | None = None) -> Path:
     """Pin ``names`` (all when empty) to a commit with sha256 and size; saves the manifest."""
     out = out or sys.stdout  # looked up at call time (tests capture stdout)
     from huggingface_hub import HfApi
 
-    if hub._offline():
+    if settings.offline():
         raise ArtifactError("data lock asks the Hub for each file's commit, sha256 and size, but offline mode "
                             "is on (HF_HUB_OFFLINE=1). Run it online: HF_HUB_OFFLINE=0 python -m helpers "
                             "data lock")
-    api = HfApi(endpoint=hub._endpoint())
+    api = HfApi(endpoint=settings.endpoint())
     infos: dict[tuple[str, str, str], object] = {}  # one API call per repo and revision
     for name in _names(manifest, names):
         entry = manifest.entry(name)
@@ -59,7 +60,7 @@ def lock(manifest: Manifest, names: list[str], *, revision: str | None = None, o
             # Not LFS: the Hub reports only a git sha1, so download at the commit and hash it here.
             pinned = _replace(entry, revision=info.sha, sha256=None, size=None)
             path = hub.fetch(pinned)
-            sha256, size = hub.sha256_of(path), path.stat().st_size
+            sha256, size = integrity.sha256_of(path), path.stat().st_size
         manifest.pin(name, revision=info.sha, sha256=sha256, size=size)
         print(f"locked {name:<20} {entry.repo_id}@{info.sha[:12]}  {size:>12,d} B  sha256 {sha256[:16]}…",
               file=out)
@@ -73,7 +74,8 @@ def _replace(entry: Entry, **changes) -> Entry:
 
 
 # --------------------------------------------------------------------------- fetch / verify
-def fetch(manifest: Manifest, names: list[str], *, force: bool = False, out=None) -> None:
+def fetch(manifest: Manifest, names: list[str], *, force: bool = False, out: TextIO | None = None) -> None:
+    """Download ``names`` (all when empty) into the Hub cache and check sha256 and array schema."""
     out = out or sys.stdout  # looked up at call time (tests capture stdout)
     for name in _names(manifest, names):
         entry = manifest.entry(name)
@@ -83,7 +85,7 @@ def fetch(manifest: Manifest, names: list[str], *, force: bool = False, out=None
         print(f"fetched {name:<20} {path}  [{state}; arrays valid]", file=out)
 
 
-def verify(manifest: Manifest, names: list[str], *, out=None) -> int:
+def verify(manifest: Manifest, names: list[str], *, out: TextIO | None = None) -> int:
     """Re-hash cached files; returns the number of mismatches (missing or unpinned files are reported only)."""
     out = out or sys.stdout  # looked up at call time (tests capture stdout)
     problems = 0
@@ -93,7 +95,7 @@ def verify(manifest: Manifest, names: list[str], *, out=None) -> int:
         if path is None:
             print(f"{name:<20} not cached  (python -m helpers data fetch {name})", file=out)
             continue
-        actual = hub.sha256_of(path)
+        actual = integrity.sha256_of(path)
         size = path.stat().st_size
         if entry.sha256 is None:
             print(f"{name:<20} UNPINNED    sha256 {actual}  size {size}  (python -m helpers data lock {name})",
@@ -108,7 +110,8 @@ def verify(manifest: Manifest, names: list[str], *, out=None) -> int:
     return problems
 
 
-def list_entries(manifest: Manifest, *, out=None) -> None:
+def list_entries(manifest: Manifest, *, out: TextIO | None = None) -> None:
+    """One line per artifact: repo, revision, pinned?, cached?, used by."""
     out = out or sys.stdout  # looked up at call time (tests capture stdout)
     rows = [("name", "repo (type)", "revision", "file", "size", "pinned", "cached", "used by")]
     for e in manifest.entries.values():
@@ -139,7 +142,8 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
+    """``python -m helpers data ...``; returns the exit status (1 with the error's message on stderr)."""
     args = _parser().parse_args(argv)
     try:
         manifest = load_manifest(args.manifest)
