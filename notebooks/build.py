@@ -2,21 +2,25 @@
 
     python notebooks/build.py [--source auto|hub|synthetic] [--check]
 
-Sources: ``lab_cells.py`` and ``homework_cells.py`` (one Python list of cells
-each; ``nbsource.py`` gives the cell roles).  The notebooks are written clean
+Sources: ``lab_*.py`` and ``hw_*.py``, one file per act or part, in the
+percent format (real Python that ruff lints; ``nbsource.py`` reads them and
+gives the cell roles).  The notebooks are written clean
 (no outputs, no execution counts), every instructor cell locked with a
 grade_id, and then their reveal spans are rendered from the artifacts
 (``helpers.reveals``) so a rebuild never leaves placeholders behind.
 The reveal texts (what a student sees after a prediction) are written to
-``helpers/reveal_text.md`` from the cell sources' ``REVEALS`` and rendered the
+``helpers/reveal_text.md`` from the sources' reveal cells and rendered the
 same way.  ``--check`` writes nothing and exits 1 when a committed notebook or
 the reveal file differs from what the sources build.
 """
 from __future__ import annotations
 
 import argparse
+import re
+import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -24,16 +28,49 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
-import homework_cells  # noqa: E402
-import lab_cells  # noqa: E402
 import nbformat  # noqa: E402
 import nbformat.v4 as v4  # noqa: E402
-from nbsource import code  # noqa: E402
+from nbsource import code, read_cells, to_cell  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Target:
+    """One notebook: its source files in order, where it is written, its nbgrader assignment, its grade_id prefix."""
+
+    parts: tuple[str, ...]
+    path: Path
+    assignment: str
+    prefix: str
+
+    def source_cells(self):
+        return [cell for part in self.parts for cell in read_cells(HERE / part)]
+
 
 TARGETS = {
-    "lab": (lab_cells, HERE / "week6_lab" / "week6_lab.ipynb", "week6_lab"),
-    "homework": (homework_cells, HERE / "week6_homework" / "week6_homework.ipynb", "week6_homework"),
+    "lab": Target(("lab_0_intro.py", "lab_1_teacher.py", "lab_2a_kd_loss.py", "lab_2b_students.py",
+                   "lab_3_synthesis.py"), HERE / "week6_lab" / "week6_lab.ipynb", "week6_lab", "lab"),
+    "homework": Target(("hw_0_scenario.py", "hw_1_diagnose.py", "hw_2_shortlist.py", "hw_3_claims.py",
+                        "hw_4_coverage_memo.py"), HERE / "week6_homework" / "week6_homework.ipynb",
+                       "week6_homework", "hw"),
 }
+
+
+def model_solutions():
+    """grade_id -> source of every written-out solution cell, for the cells that say ``same_as``."""
+    return {cell.meta["grade_id"]: cell.body for target in TARGETS.values() for cell in target.source_cells()
+            if cell.meta.get("role") == "solution" and "same_as" not in cell.meta}
+
+
+def cells_of(kind, reveals=None):
+    """The notebook's cells in order (the set-up cell built here); its reveal texts go into ``reveals``."""
+    target = TARGETS[kind]
+    solutions = model_solutions()
+    reveals = {} if reveals is None else reveals
+    cells = []
+    for source in target.source_cells():
+        cell = to_cell(source, reveals, solutions)
+        cells.append(setup_cell(target.prefix) if cell is None else cell)
+    return cells
 
 
 def setup_cell(prefix):
@@ -69,9 +106,9 @@ ENV = setup(source="auto")
 
 
 def build(kind):
-    module, path, assignment = TARGETS[kind]
-    prefix = module.PREFIX
-    cells = module.cells(setup_cell(prefix))
+    target = TARGETS[kind]
+    path, assignment, prefix = target.path, target.assignment, target.prefix
+    cells = cells_of(kind)
     seen = set()
     for i, cell in enumerate(cells):
         nbg = cell.metadata.get("nbgrader")
@@ -102,14 +139,50 @@ def reveal_file_text():
              "`python -m helpers reveals`. Shown by helpers.predict.reveal(name) only after the prediction(s) "
              "named in after= are recorded and observed. -->", ""]
     seen = {}
-    for kind, (module, _, _) in TARGETS.items():
-        module.cells(code("pass"))   # building the cells registers their reveals
-        for name, (after, text) in getattr(module, "REVEALS", {}).items():
+    for kind in TARGETS:
+        reveals = {}
+        cells_of(kind, reveals)
+        for name, (after, text) in reveals.items():
             if name in seen and seen[name] != kind:
                 raise ValueError(f"reveal {name!r} is defined by both {seen[name]} and {kind}")
             seen[name] = kind
             parts += [f"<!-- begin-reveal {name} after={','.join(after)} -->", text, "<!-- end-reveal -->", ""]
     return "\n".join(parts)
+
+
+#: Whole-notebook lint: the rules a notebook's cells may break on purpose (the page width; a toy's two
+#: statements on one line; imports placed where a cell needs them; the solution that redefines the copy
+#: a student fixes).  Everything else ruff checks, with the names defined in earlier parts in view.
+NOTEBOOK_LINT_IGNORE = "E501,E702,E402,I001,F811"
+
+
+def lint(kind):
+    """Ruff on the notebook's source cells in order, as one notebook; findings point at the part files."""
+    target = TARGETS[kind]
+    solutions, where, cells = model_solutions(), [], []
+    for source in target.source_cells():
+        role = source.meta.get("role")
+        if role == "hidden_test" or (source.markdown and role != "reveal"):
+            continue
+        text = "ENV = None  # the set-up cell" if role == "setup" else to_cell(source, {}, solutions).source
+        cells.append(v4.new_code_cell(text))
+        where.append(source)
+    with tempfile.TemporaryDirectory() as tmp:
+        nb_path = Path(tmp) / f"{target.assignment}.ipynb"
+        write(v4.new_notebook(cells=cells), nb_path)
+        run = subprocess.run([sys.executable, "-m", "ruff", "check", "--config", str(ROOT / "pyproject.toml"),
+                              "--no-force-exclude", "--output-format", "concise", "--ignore", NOTEBOOK_LINT_IGNORE,
+                              str(nb_path)], capture_output=True, text=True)
+    findings = []
+    for line in run.stdout.splitlines():
+        m = re.match(r".*?:cell (\d+):(\d+):(\d+): (.*)", line)
+        if m:
+            source = where[int(m[1]) - 1]
+            offset = 0 if source.meta.get("role") == "predict" or not source.body else 1
+            findings.append(f"notebooks/{source.path.name}:{source.line + offset + int(m[2]) - 1}:{m[3]}: {m[4]}")
+    if run.returncode not in (0, 1) or (run.returncode == 1 and not findings):
+        raise RuntimeError(f"ruff failed on the {kind} notebook: {run.stderr or run.stdout}")
+    return findings
 
 
 def write(nb, path):
@@ -123,7 +196,13 @@ def main(argv=None):
                         help="artifact source for the reveal numbers (default auto)")
     parser.add_argument("--check", action="store_true", help="exit 1 if the committed notebooks are stale")
     parser.add_argument("--only", choices=tuple(TARGETS), help="build one notebook")
+    parser.add_argument("--lint", action="store_true",
+                        help="write nothing; run ruff on each notebook's source cells as one notebook")
     args = parser.parse_args(argv)
+    if args.lint:
+        findings = [f for kind in ([args.only] if args.only else TARGETS) for f in lint(kind)]
+        print("\n".join(findings) or "notebook sources: ruff clean as whole notebooks")
+        return 1 if findings else 0
     from helpers import reveals
 
     kinds = [args.only] if args.only else list(TARGETS)
