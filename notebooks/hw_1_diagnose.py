@@ -33,7 +33,7 @@ toy = per_class_f1(np.array([0, 0, 1]), np.array([0, 1, 1]), n_classes=3)
 print(toy)     # class 0: 2/3, class 1: 2/3, class 2: 0
 assert toy.shape == (3,) and np.allclose(toy, [2 / 3, 2 / 3, 0])
 
-# %% role="hidden_test" check="hw_per_class_f1" points=2 skill="F1 of every class, as an array of shape (n_classes,)"
+# %% role="hidden_test" check="hw_per_class_f1" skill="F1 of every class, as an array of shape (n_classes,)"
 
 # %%
 class_f1 = {name: per_class_f1(labels, sets[key].preds) for name, key in

@@ -91,7 +91,7 @@ T_toy = fit_temperature(3 * 1.5 * x_toy, y_toy)
 print(f"T = {T_toy:.3f}")
 assert 2.7 < T_toy < 3.3
 
-# %% role="hidden_test" check="hw_fit_temperature" points=2 skill="the temperature that minimises NLL"
+# %% role="hidden_test" check="hw_fit_temperature" skill="the temperature that minimises NLL"
 
 # %% [markdown]
 # ### The shortlist

@@ -49,7 +49,7 @@ toy = per_tier_js(np.array([[1.0, 0.0], [0.5, 0.5]]), np.array([[0.0, 1.0], [0.5
 print(toy)
 assert abs(toy["head"] - np.log(2)) < 1e-6 and abs(toy["tail"]) < 1e-9
 
-# %% role="hidden_test" check="hw_per_tier_js" points=2 skill="per-tier Jensen-Shannon divergence"
+# %% role="hidden_test" check="hw_per_tier_js" skill="per-tier Jensen-Shannon divergence"
 
 # %%
 require("js_least_reduced_tier")
@@ -102,7 +102,7 @@ def reproducible_fraction(ece_vanilla, ece_vanilla_t, ece_distilled):
 # %%
 assert abs(reproducible_fraction(0.13, 0.03, 0.05) - 1.25) < 1e-12   # sanity check (not graded)
 
-# %% role="hidden_test" check="hw_reproducible_fraction" points=1 skill="the share of KD's ECE gain that temperature scaling reproduces"
+# %% role="hidden_test" check="hw_reproducible_fraction" skill="the share of KD's ECE gain that temperature scaling reproduces"
 
 # %%
 require("t_share_of_kd_ece_gain")
@@ -135,7 +135,7 @@ def paired_bootstrap_ci(score_fn, arm_a, arm_b, labels, n_resamples=1000, seed=4
             "excludes_zero": bool(ci_low > 0 or ci_high < 0)}
     ### END SOLUTION
 
-# %% role="hidden_test" check="hw_bootstrap_ci" points=3 skill="a paired bootstrap CI applied to an ECE or NLL delta"
+# %% role="hidden_test" check="hw_bootstrap_ci" skill="a paired bootstrap CI applied to an ECE or NLL delta"
 
 # %%
 # The bootstrap only needs what the score needs per row: p(true class) for NLL,

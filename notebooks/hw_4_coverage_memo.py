@@ -13,7 +13,7 @@ Notebook source in the percent format (see nbsource.py); build with ``python not
 
 # %% role="solution" grade_id="hw_coverage_table_answer" same_as="lab_coverage_table_answer"
 
-# %% role="hidden_test" check="hw_coverage_table" points=2 skill="the threshold / coverage table, including a threshold that covers nothing"
+# %% role="hidden_test" check="hw_coverage_table" skill="the threshold / coverage table, including a threshold that covers nothing"
 
 # %% [markdown]
 # Now three names, each used by the cells after this one:

@@ -105,7 +105,7 @@ toy = per_tier_f1(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 2]), np.array(["hea
 print(toy)   # head: class 0 F1 = 2/3, class 1 F1 = 2/3 -> 0.667; tail: 1.0
 assert set(toy) == {"head", "tail"} and abs(toy["head"] - 2 / 3) < 1e-9 and abs(toy["tail"] - 1.0) < 1e-9
 
-# %% role="hidden_test" check="lab_per_tier_f1" points=2 skill="per-tier macro F1 over each tier's label set"
+# %% role="hidden_test" check="lab_per_tier_f1" skill="per-tier macro F1 over each tier's label set"
 
 # %%
 # OBSERVE: refuses to show anything until your prediction is recorded.

@@ -50,7 +50,7 @@ assert torch.isclose(kd_loss_fn(s_demo, s_demo, y_demo, alpha=1.0), torch.tensor
     "a student equal to its teacher has zero KL"
 print("kd_loss_fn at T_d=4, alpha=0.7:", float(kd_loss_fn(s_demo, t_demo, y_demo)))
 
-# %% role="hidden_test" check="lab_kd_loss" points=6 skill="the KD loss across batch sizes, class counts, T_d, alpha, fp16 and gradients"
+# %% role="hidden_test" check="lab_kd_loss" skill="the KD loss across batch sizes, class counts, T_d, alpha, fp16 and gradients"
 
 # %% [markdown]
 # ### Bug hunt: the colleague's loss
@@ -90,7 +90,7 @@ for sid, text in BUG_STATEMENTS.items():
 chosen_bugs = {"S2", "S5", "S7"}
 ### END SOLUTION
 
-# %% role="hidden_test" check="lab_bug_choices" points=3 skill="which candidate statements are real bugs"
+# %% role="hidden_test" check="lab_bug_choices" skill="which candidate statements are real bugs"
 
 # %% [markdown]
 # Now fix the colleague's code. The cell below holds a copy of it, named `fixed_kd_loss`. Edit the lines
@@ -125,7 +125,7 @@ for T_d, alpha in [(1.0, 0.7), (4.0, 0.7), (8.0, 0.9)]:
     print(f"T_d={T_d}, alpha={alpha}: yours {float(mine):.4f}  fixed {float(fixed):.4f}  colleague {float(theirs):.4f}")
     assert torch.isclose(mine, fixed, atol=1e-5), "fixed_kd_loss should match kd_loss_fn"
 
-# %% role="hidden_test" check="lab_fixed_kd_loss" points=3 skill="the colleague's code with its bugs fixed, each bug on inputs that isolate it"
+# %% role="hidden_test" check="lab_fixed_kd_loss" skill="the colleague's code with its bugs fixed, each bug on inputs that isolate it"
 
 # %% [markdown]
 # **Explain the bugs you found**, one cell each, in two or three sentences: which line, what the code

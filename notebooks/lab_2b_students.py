@@ -94,7 +94,7 @@ assert list(f1_ci_table.index) == list(TIERS), "one row per tier: head, mid, tai
 assert (f1_ci_table["ci_low"] <= f1_ci_table["median"]).all() and (f1_ci_table["median"] <= f1_ci_table["ci_high"]).all()
 assert real_lift_tiers <= set(TIERS) and tail_reading in TAIL_READINGS
 
-# %% role="hidden_test" check="lab_bootstrap_ci" points=3 skill="the paired bootstrap used on the right arms, and its intervals read correctly"
+# %% role="hidden_test" check="lab_bootstrap_ci" skill="the paired bootstrap used on the right arms, and its intervals read correctly"
 
 # %%
 f1_ci = f1_ci_table[["median", "ci_low", "ci_high", "excludes_zero"]].to_dict("index")
@@ -184,7 +184,7 @@ toy = per_tier_ece(toy_p, np.array([0, 1, 0]), np.array(["head", "head", "tail"]
 print(toy)
 assert abs(toy["head"] - 0.4) < 1e-9 and abs(toy["tail"]) < 1e-9
 
-# %% role="hidden_test" check="lab_per_tier_ece" points=2 skill="per-tier expected calibration error"
+# %% role="hidden_test" check="lab_per_tier_ece" skill="per-tier expected calibration error"
 
 # %%
 require("ece_follows_f1")

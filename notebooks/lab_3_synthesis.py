@@ -95,7 +95,7 @@ print(toy)
 assert list(toy.columns) == ["threshold", "coverage", "accuracy", "n_covered"]
 assert toy["n_covered"].tolist() == [2, 0] and np.isnan(toy["accuracy"].iloc[1])
 
-# %% role="hidden_test" check="lab_coverage_table" points=2 skill="the threshold / coverage table, including a threshold that covers nothing"
+# %% role="hidden_test" check="lab_coverage_table" skill="the threshold / coverage table, including a threshold that covers nothing"
 
 # %%
 coverage_tables = {name: coverage_table(eval_probs[name], labels[eval_idx]) for name in ("vanilla+T", "distilled")}
@@ -159,7 +159,7 @@ deployment = {
 deployment_check = deploy.check_deployment(deployment, SOURCE)
 deployment_check
 
-# %% role="hidden_test" check="lab_deployment" points=4 skill="the deployment artifact, recomputed from the course data for the model you name"
+# %% role="hidden_test" check="lab_deployment" skill="the deployment artifact, recomputed from the course data for the model you name"
 
 # %% [markdown]
 # **Your reasoning (read by a person, 3 points).** In four to six sentences: why this model for this

@@ -15,7 +15,8 @@ gives the cell its nbgrader role:
   ``### END SOLUTION``); ``same_as="<grade_id>"`` and no body reuses another cell's
   model solution, so one written twice (the lab's and the homework's) cannot drift;
 * ``role="hidden_test" check="..." skill="..."``: an autograder test cell, exactly the
-  shape docs/CONTRACTS.md fixes; its points come from ``autograder.checks.POINTS``;
+  shape docs/CONTRACTS.md fixes; its points come from ``autograder.checks.POINTS``
+  (declared once, there);
 * ``[markdown] role="manual" grade_id="..." points=N``: a manually graded answer, the
   body its model answer (cleared on release);
 * ``role="predict" key="..."``: a prediction cell (an answer without points,
@@ -111,7 +112,13 @@ FIND_PROBE = ("try:\n"
               "if (p / \"autograder\" / \"probe.py\").is_file()][:1]\n")
 
 
-def hidden_test(check_id: str, points: int, skill: str) -> NotebookNode:
+def hidden_test(check_id: str, skill: str) -> NotebookNode:
+    """The autograder cell of ``check_id``, worth the points ``autograder.checks.POINTS`` gives it."""
+    from autograder.checks import POINTS  # points are declared once, with the check
+
+    if check_id not in POINTS:
+        raise ValueError(f"hidden test {check_id!r}: no such check in autograder.checks.POINTS "
+                         f"({', '.join(sorted(POINTS))}); add the check to the autograder first, or fix the id")
     src = (f"# Autograder check: {skill}. Your function runs on fixed inputs; the\n"
            f"# comparison with the expected values happens outside this notebook.\n"
            f"### BEGIN HIDDEN TESTS\n"
@@ -119,7 +126,7 @@ def hidden_test(check_id: str, points: int, skill: str) -> NotebookNode:
            f"from autograder.probe import probe; probe(\"{check_id}\", globals())\n"
            f"### END HIDDEN TESTS")
     cell = v4.new_code_cell(src)
-    cell.metadata.update(_meta(check_id, grade=True, locked=True, points=points))
+    cell.metadata.update(_meta(check_id, grade=True, locked=True, points=POINTS[check_id]))
     return cell
 
 
@@ -196,7 +203,7 @@ def to_cell(cell: SourceCell, reveals: dict, solutions: dict[str, str]) -> Noteb
                 body = solutions[meta.pop("same_as")]
             return solution(body, **meta)
         if role == "hidden_test":
-            return hidden_test(meta["check"], meta["points"], meta["skill"])
+            return hidden_test(meta["check"], meta["skill"])
         if role == "manual":
             return manual(meta["grade_id"], meta["points"], spans(body))
         if role == "predict":
@@ -207,5 +214,7 @@ def to_cell(cell: SourceCell, reveals: dict, solutions: dict[str, str]) -> Noteb
     except (KeyError, TypeError) as exc:
         raise ValueError(f"{cell.where()}: a {role} cell's marker lacks or misnames a key ({exc}); "
                          "see notebooks/nbsource.py for each role's keys") from exc
+    except ValueError as exc:
+        raise ValueError(f"{cell.where()}: {exc}") from exc
     raise ValueError(f"{cell.where()}: unknown role {role!r}; one of setup, solution, hidden_test, manual, "
                      "predict, reveal (or none)")
