@@ -169,7 +169,7 @@ def observe(key, actual):
 
 # --------------------------------------------------------------------------- reveals
 #: Reveal texts, rendered from the artifacts by ``python -m helpers reveals`` (written by
-#: ``notebooks/build.py`` from the notebooks' cell sources).  One section per reveal::
+#: ``notebooks/make_notebooks.py`` from the notebooks' cell sources).  One section per reveal::
 #:
 #:     <!-- begin-reveal teacher_tail after=teacher_tail_f1 -->
 #:     ...markdown with reveal spans and claim markers...
@@ -185,7 +185,7 @@ def read_reveal_file(path=None):
     """``(source, {name: (prediction keys it answers, markdown body)})`` from the reveal file."""
     path = Path(path) if path is not None else REVEAL_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"the reveal file {path} is missing: rebuild with `python notebooks/build.py` "
+        raise FileNotFoundError(f"the reveal file {path} is missing: rebuild with `python notebooks/make_notebooks.py` "
                                 f"(instructors) or reinstall helpers (students).")
     text = path.read_text(encoding="utf-8")
     m = SOURCE_LINE.search(text)

@@ -14,7 +14,7 @@ message that says what to do when that fails) and then calls :func:`setup`, whic
   configured, otherwise the embedded synthetic copy) and says which, loudly.
 
 :data:`INSTALL_SPEC` is the one place that names where the course's helpers
-are installed from; ``notebooks/build.py`` copies it into the notebooks' first
+are installed from; ``notebooks/make_notebooks.py`` copies it into the notebooks' first
 cell (a test keeps the two in step).
 """
 from __future__ import annotations
@@ -72,7 +72,7 @@ def install_spec_problem(spec, private=PRIVATE_REPOSITORY):
     return None
 
 
-# install_helpers is copied verbatim into the notebooks' first cell (notebooks/build.py),
+# install_helpers is copied verbatim into the notebooks' first cell (notebooks/make_notebooks.py),
 # where helpers is not importable yet: standard library only, no module globals.
 def install_helpers(spec, problem=None, inputs="/kaggle/input", run=None, online=None):
     """Install the course helpers: a course wheel attached under ``inputs``, else ``spec``.

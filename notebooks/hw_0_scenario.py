@@ -1,6 +1,6 @@
 """Week 6 homework, opening and Part 0: the title page, the set-up cell, the scenario and the prior.
 
-Notebook source in the percent format (see nbsource.py); build with ``python notebooks/build.py``.
+Notebook source in the percent format (see nbsource.py); build with ``python notebooks/make_notebooks.py``.
 """
 
 # %% [markdown]

@@ -1,6 +1,6 @@
 """Week 6 homework, Part 1: diagnose (per_class_f1, the teacher per tier, the property spec).
 
-Notebook source in the percent format (see nbsource.py); build with ``python notebooks/build.py``.
+Notebook source in the percent format (see nbsource.py); build with ``python notebooks/make_notebooks.py``.
 """
 
 # %% [markdown]

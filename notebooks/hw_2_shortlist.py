@@ -1,6 +1,6 @@
 """Week 6 homework, Part 2: the shortlist (the grid against the noise floor, fit_temperature, latency).
 
-Notebook source in the percent format (see nbsource.py); build with ``python notebooks/build.py``.
+Notebook source in the percent format (see nbsource.py); build with ``python notebooks/make_notebooks.py``.
 """
 
 # %% [markdown]

@@ -1,6 +1,6 @@
 """Week 6 homework, Part 3: two claims from the literature (Test A: per_tier_js; Test B: the bootstrap).
 
-Notebook source in the percent format (see nbsource.py); build with ``python notebooks/build.py``.
+Notebook source in the percent format (see nbsource.py); build with ``python notebooks/make_notebooks.py``.
 """
 
 # %% [markdown]

@@ -1,6 +1,6 @@
 """Week 6 homework, Part 4: coverage carry-overs, then the five memo prompts with their bands.
 
-Notebook source in the percent format (see nbsource.py); build with ``python notebooks/build.py``.
+Notebook source in the percent format (see nbsource.py); build with ``python notebooks/make_notebooks.py``.
 """
 
 # %% [markdown]

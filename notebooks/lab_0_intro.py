@@ -1,6 +1,6 @@
 """Week 6 lab, opening: the title page, the set-up cell, the instructor's time budget and the imports.
 
-Notebook source in the percent format (see nbsource.py); build with ``python notebooks/build.py``.
+Notebook source in the percent format (see nbsource.py); build with ``python notebooks/make_notebooks.py``.
 """
 
 # %% [markdown]

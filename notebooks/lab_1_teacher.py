@@ -1,6 +1,6 @@
 """Week 6 lab, Act 1: the teacher (tier support, predictions 1 and 2, per_tier_f1, its calibration).
 
-Notebook source in the percent format (see nbsource.py); build with ``python notebooks/build.py``.
+Notebook source in the percent format (see nbsource.py); build with ``python notebooks/make_notebooks.py``.
 """
 
 # %% [markdown]

@@ -1,6 +1,6 @@
 """Week 6 lab, Act 2 (first half): the KD loss, the bug hunt, CE against KD on one batch.
 
-Notebook source in the percent format (see nbsource.py); build with ``python notebooks/build.py``.
+Notebook source in the percent format (see nbsource.py); build with ``python notebooks/make_notebooks.py``.
 """
 
 # %% [markdown]

@@ -1,6 +1,6 @@
 """Week 6 lab, Act 2 (second half): the two students, predictions 3 and 4, the bootstrap, per_tier_ece.
 
-Notebook source in the percent format (see nbsource.py); build with ``python notebooks/build.py``.
+Notebook source in the percent format (see nbsource.py); build with ``python notebooks/make_notebooks.py``.
 """
 
 # %% [markdown]

@@ -1,6 +1,6 @@
 """Week 6 lab, Act 3: the data confound, calibration, coverage_table, the deployment decision, memo prompts.
 
-Notebook source in the percent format (see nbsource.py); build with ``python notebooks/build.py``.
+Notebook source in the percent format (see nbsource.py); build with ``python notebooks/make_notebooks.py``.
 """
 
 # %% [markdown]
