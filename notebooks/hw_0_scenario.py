@@ -27,9 +27,10 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from helpers import answers, artifacts, bootstrap, calibration, deploy, latency, metrics, plots
-from helpers.predict import observe, predict, require, reveal
-from helpers.setup_env import show, showfig
+from helpers import artifacts, bootstrap, calibration, deploy, latency, metrics, plots
+from helpers.notebook import answers
+from helpers.notebook.display import show, showfig
+from helpers.notebook.predict import observe, predict, require, reveal
 
 SOURCE = ENV.source
 TIERS = ("head", "mid", "tail")

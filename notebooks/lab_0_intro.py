@@ -59,10 +59,10 @@ import torch
 import torch.nn.functional as F
 
 from helpers import artifacts, bootstrap, calibration, deploy, kd, metrics, plots
-from helpers.predict import observe, predict, require, reveal
 from helpers.bootstrap import lift_pattern
 from helpers.course import WEEK1_BASELINE_F1
-from helpers.setup_env import label, show, showfig
+from helpers.notebook.display import show, showfig
+from helpers.notebook.predict import observe, predict, require, reveal
 
 SOURCE = ENV.source
 TIERS = ("head", "mid", "tail")

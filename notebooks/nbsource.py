@@ -24,7 +24,7 @@ gives the cell its nbgrader role:
 * ``[markdown] role="reveal" name="..." after="key[,key]"``: a locked ``reveal(name)``
   cell; the markdown body is the reveal's text, written to ``helpers/reveal_text.md``.
   A reveal (the answer to a prediction) never sits in a notebook cell, where a student
-  could read it before predicting; ``helpers.predict.reveal`` shows it only after the
+  could read it before predicting; ``helpers.notebook.predict.reveal`` shows it only after the
   prediction is recorded and observed.
 
 In markdown, ``{R("key")}`` or ``{R("key", "fmt")}`` is a reveal number that

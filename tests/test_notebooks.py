@@ -20,9 +20,9 @@ sys.path.insert(0, str(ROOT / "notebooks"))
 
 import make_notebooks  # noqa: E402  (notebooks/make_notebooks.py)
 
-from helpers import predict as P  # noqa: E402
 from helpers import reveals  # noqa: E402
-from helpers.setup_env import INSTALL_SPEC  # noqa: E402
+from helpers.notebook import predict as P  # noqa: E402
+from helpers.notebook.setup_env import INSTALL_SPEC  # noqa: E402
 
 LAB = ROOT / "notebooks" / "week6_lab" / "week6_lab.ipynb"
 HOMEWORK = ROOT / "notebooks" / "week6_homework" / "week6_homework.ipynb"

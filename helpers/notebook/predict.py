@@ -174,7 +174,7 @@ def observe(key, actual):
 #:     <!-- begin-reveal teacher_tail after=teacher_tail_f1 -->
 #:     ...markdown with reveal spans and claim markers...
 #:     <!-- end-reveal -->
-REVEAL_FILE = Path(__file__).resolve().with_name("reveal_text.md")
+REVEAL_FILE = Path(__file__).resolve().parent.parent / "reveal_text.md"  # shipped at helpers/reveal_text.md
 SECTION = re.compile(r"<!-- begin-reveal (?P<name>[A-Za-z0-9_]+) after=(?P<after>[A-Za-z0-9_,]+) -->\n"
                      r"(?P<body>.*?)<!-- end-reveal -->", re.S)
 SOURCE_LINE = re.compile(r"<!-- reveals_source: (?P<source>[A-Za-z_]+) -->")

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["INSTALL_SPEC", "PRIVATE_REPOSITORY", "SEED", "Env", "setup", "on_kaggle", "install_helpers",
-           "install_spec_problem", "show", "showfig", "label", "ENV"]
+           "install_spec_problem", "ENV"]
 
 #: Where Kaggle installs the course helpers from (pip requirement spec).  The
 #: instructor sets it to the published student wheel (``make student-wheel``) or a
@@ -38,9 +38,6 @@ PRIVATE_REPOSITORY = "github.com/earino/applied-deep-learning-week6-suite"
 #: The one seed the notebooks set (numpy, random, torch).
 SEED = 42
 KAGGLE_WORKING = Path("/kaggle/working")
-
-SYNTHETIC_LABEL = "SYNTHETIC DATA (embedded stand-in, not the course's real results)"
-
 
 @dataclass
 class Env:
@@ -98,7 +95,7 @@ def install_helpers(spec, problem=None, inputs="/kaggle/input", run=None, online
             if kaggle else "and run `pip install <path to the wheel>` in this environment."))
     if not wheels and problem and "placeholder" in problem:
         raise RuntimeError(f"The course helpers cannot be installed: {problem}. Tell your instructor or TA "
-                           f"(the notebook needs INSTALL_SPEC set in helpers/setup_env.py).\n{offline_route}")
+                           f"(the notebook needs INSTALL_SPEC set in helpers/notebook/setup_env.py).\n{offline_route}")
     target = wheels[-1] if wheels else spec
     print(f"Installing the course helpers from {target} ...")
     run = run or subprocess.run
@@ -166,7 +163,7 @@ def _writable(folder):
 
 def _resolve_source(requested):
     """'hub' or 'synthetic', decided once by helpers.artifacts (which announces it)."""
-    from . import artifacts
+    from .. import artifacts
     return artifacts.load("teacher_val", source=requested).source
 
 
@@ -205,40 +202,3 @@ def setup(source="auto", seed=SEED, quiet=False):
         else:
             print("Data source: the course artifacts on the Hugging Face Hub (pinned revisions).")
     return ENV
-
-
-def showfig(fig):
-    """Display a figure once and release it (no double display, no pile-up of open figures)."""
-    import matplotlib.pyplot as plt
-    try:
-        from IPython.display import display
-        display(fig)
-    except ImportError:
-        pass
-    plt.close(fig)
-
-
-def current_source():
-    return ENV.source if ENV is not None else os.environ.get("COURSE_SOURCE_RESOLVED", "synthetic")
-
-
-def label(title, source=None):
-    """``title`` with the synthetic-data banner appended when the data is synthetic."""
-    source = source or current_source()
-    return f"{title} [{SYNTHETIC_LABEL}]" if source == "synthetic" else title
-
-
-def show(df, title, source=None, precision=4):
-    """Display a DataFrame with a caption that names the data source (returns None, so a
-    trailing ``show(...)`` in a cell does not print the table twice)."""
-    import pandas as pd
-    source = source or current_source()
-    df = df if isinstance(df, pd.DataFrame) else pd.DataFrame(df)
-    df.attrs["source"] = source
-    df.attrs["title"] = label(title, source)
-    try:
-        from IPython.display import display
-        display(df.style.set_caption(df.attrs["title"]).format(precision=precision, na_rep="NaN"))
-    except ImportError:
-        print(df.attrs["title"])
-        print(df.to_string())
