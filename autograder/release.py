@@ -58,7 +58,7 @@ def preflight(source, assignments, allow_synthetic=False, check_reveals=True):
 
 def install_source_check(source, assignments):
     """Raise ReleaseRefused when a notebook's first cell installs from a placeholder or the private repository."""
-    from helpers.setup_env import install_spec_problem
+    from helpers.notebook.setup_env import install_spec_problem
     for a in assignments:
         path = _notebook(source, a)
         nb = nbformat.read(path, as_version=4)

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from . import bootstrap, calibration, metrics
-from .answers import FINE_THRESHOLDS, lowest_threshold_reaching
+from .notebook.answers import FINE_THRESHOLDS, lowest_threshold_reaching
 from .bootstrap import lift_pattern
 from .course import WEEK1_BASELINE_F1
 
@@ -388,7 +388,7 @@ def render_text_file(path, facts, write=True):
     Same contract as :func:`render`: claims first (nothing written on a contradiction), then
     the spans and the ``reveals_source`` line.  Each section must carry a ``source_note`` span.
     """
-    from .predict import SECTION, SOURCE_LINE
+    from .notebook.predict import SECTION, SOURCE_LINE
     path = Path(path)
     text = path.read_text(encoding="utf-8")
     check_claims(claims_in(text), facts)

@@ -3,8 +3,9 @@ import subprocess
 import sys
 
 ANALYSIS = ["helpers.metrics", "helpers.calibration", "helpers.bootstrap", "helpers.kd", "helpers.artifacts",
-            "helpers.manifest", "helpers.synthetic", "helpers.plots", "helpers.predict", "helpers.reveals",
-            "helpers.deploy", "helpers.setup_env", "helpers.demo"]
+            "helpers.manifest", "helpers.synthetic", "helpers.plots", "helpers.notebook.predict", "helpers.reveals",
+            "helpers.deploy", "helpers.notebook.setup_env", "helpers.notebook.display", "helpers.notebook.answers",
+            "helpers.demo"]
 
 
 def test_analysis_modules_do_not_import_transformers():

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from autograder import release
-from helpers import setup_env
+from helpers.notebook import setup_env
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = ("week6_lab", "week6_homework")
