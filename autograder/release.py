@@ -75,8 +75,8 @@ def install_source_check(source, assignments):
             raise ReleaseRefused(
                 f"{path.name}: {problem}, so students could not install the course helpers on Kaggle. Publish "
                 "the student wheel (`make student-wheel`) or a helpers-only repository, set INSTALL_SPEC in "
-                "helpers/setup_env.py to it, rebuild the notebooks (`python notebooks/make_notebooks.py`), and release "
-                "again; or pass --allow-private-install for a demo release.")
+                "helpers/notebook/setup_env.py to it, rebuild the notebooks (`python notebooks/make_notebooks.py`), "
+                "and release again; or pass --allow-private-install for a demo release.")
 
 
 def generate(work, source, assignments):
