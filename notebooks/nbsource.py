@@ -77,6 +77,7 @@ def spans(text: str) -> str:
 
 
 def md(text: str, grade_id: str | None = None) -> NotebookNode:
+    """A markdown cell; with ``grade_id``, locked."""
     cell = v4.new_markdown_cell(_clean(text))
     if grade_id:
         cell.metadata.update(_meta(grade_id, locked=True))
@@ -84,6 +85,7 @@ def md(text: str, grade_id: str | None = None) -> NotebookNode:
 
 
 def code(src: str, grade_id: str | None = None) -> NotebookNode:
+    """A code cell; with ``grade_id``, locked."""
     cell = v4.new_code_cell(_clean(src))
     if grade_id:
         cell.metadata.update(_meta(grade_id, locked=True))
@@ -91,6 +93,7 @@ def code(src: str, grade_id: str | None = None) -> NotebookNode:
 
 
 def solution(src: str, grade_id: str) -> NotebookNode:
+    """An autograded answer cell; its model answer sits between the BEGIN/END SOLUTION markers."""
     src = _clean(src)
     if "### BEGIN SOLUTION" not in src or "### END SOLUTION" not in src:
         raise ValueError(f"solution cell {grade_id!r}: its source needs ### BEGIN SOLUTION and ### END SOLUTION "

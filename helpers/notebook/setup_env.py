@@ -39,26 +39,30 @@ PRIVATE_REPOSITORY = "github.com/earino/applied-deep-learning-week6-suite"
 SEED = 42
 KAGGLE_WORKING = Path("/kaggle/working")
 
+
 @dataclass
 class Env:
+    """What :func:`setup` found: where the notebook runs, the data source, the seed, the Hugging Face cache."""
+
     where: str          # "kaggle" | "local"
     source: str         # "hub" | "synthetic"
     seed: int
     hf_cache: str | None
 
     @property
-    def synthetic(self):
+    def synthetic(self) -> bool:
         return self.source == "synthetic"
 
 
 ENV: Env | None = None
 
 
-def on_kaggle():
+def on_kaggle() -> bool:
+    """True on a Kaggle machine (its kernel variable is set, or /kaggle/working exists)."""
     return bool(os.environ.get("KAGGLE_KERNEL_RUN_TYPE")) or KAGGLE_WORKING.is_dir()
 
 
-def install_spec_problem(spec, private=PRIVATE_REPOSITORY):
+def install_spec_problem(spec: str | None, private: str | None = PRIVATE_REPOSITORY) -> str | None:
     """Why students cannot install from ``spec`` (a sentence), or None when nothing is known against it."""
     text = (spec or "").strip()
     if not text or "<" in text or "REPLACE" in text.upper() or ".invalid" in text or "example.com" in text:
@@ -70,8 +74,10 @@ def install_spec_problem(spec, private=PRIVATE_REPOSITORY):
 
 
 # install_helpers is copied verbatim into the notebooks' first cell (notebooks/make_notebooks.py),
-# where helpers is not importable yet: standard library only, no module globals.
-def install_helpers(spec, problem=None, inputs="/kaggle/input", run=None, online=None):
+# where helpers is not importable yet: standard library only, no module globals, and no annotation
+# that names a type the cell does not have (the cell evaluates them: run and online stay unannotated).
+def install_helpers(spec: str, problem: str | None = None, inputs: str = "/kaggle/input", run=None,
+                    online=None) -> str:
     """Install the course helpers: a course wheel attached under ``inputs``, else ``spec``.
 
     ``problem`` is what is known against ``spec`` (:func:`install_spec_problem`).
@@ -79,6 +85,7 @@ def install_helpers(spec, problem=None, inputs="/kaggle/input", run=None, online
     student's terms: no internet (Kaggle's switch, or the offline wheel), an
     unreachable, placeholder or private install source, a wheel that would not install.
     ``run`` (pip runner) and ``online`` (is the package index reachable?) are injectable.
+    Returns what was installed (the wheel's path or ``spec``).
     """
     import glob
     import os
@@ -135,7 +142,7 @@ def install_helpers(spec, problem=None, inputs="/kaggle/input", run=None, online
     raise RuntimeError(f"The course helpers could not be installed: {why}.\n{fix}\npip said:\n{said}")
 
 
-def _seed_everything(seed):
+def _seed_everything(seed: int) -> None:
     random.seed(seed)
     import numpy as np
     np.random.seed(seed)
@@ -146,7 +153,7 @@ def _seed_everything(seed):
         pass
 
 
-def _writable(folder):
+def _writable(folder: str | Path) -> bool:
     """Create ``folder``; False, with a message, where that is impossible (e.g. /kaggle off Kaggle)."""
     try:
         Path(folder).mkdir(parents=True, exist_ok=True)
@@ -161,17 +168,48 @@ def _writable(folder):
         return False
 
 
-def _resolve_source(requested):
+def _resolve_source(requested: str) -> str:
     """'hub' or 'synthetic', decided once by helpers.artifacts (which announces it)."""
     from .. import artifacts
     return artifacts.load("teacher_val", source=requested).source
 
 
-def setup(source="auto", seed=SEED, quiet=False):
-    """Detect the environment, seed once, choose the data source; returns :class:`Env`.
+def setup(source: str = "auto", seed: int = SEED, quiet: bool = False) -> Env:
+    """Detect the environment, seed once, and choose the data source, saying which.
 
-    With ``source="auto"``, ``$COURSE_DATA_SOURCE`` (hub|synthetic) forces the
-    choice, as everywhere in helpers.artifacts.
+    The notebook's first cell calls it once. On Kaggle the Hugging Face cache and
+    the course cache go under ``/kaggle/working`` (they persist between sessions
+    there). Python, NumPy and torch are seeded with ``seed``. The data source is
+    decided here, once, and printed; when it is the embedded synthetic copy, a
+    banner says so and every table and figure says SYNTHETIC in its title.
+
+    Parameters
+    ----------
+    source : {"auto", "hub", "synthetic"}, default "auto"
+        ``"auto"``: the Hugging Face Hub when reachable and configured, else the
+        synthetic copy; ``$COURSE_DATA_SOURCE`` (hub|synthetic) forces the choice,
+        as everywhere in helpers.artifacts.
+    seed : int, default 42
+        The one seed for ``random``, NumPy and torch.
+    quiet : bool, default False
+        Print nothing (the source is still decided and recorded).
+
+    Returns
+    -------
+    Env
+        ``where`` ("kaggle" or "local"), ``source`` ("hub" or "synthetic"),
+        ``seed`` and ``hf_cache``; also kept as :data:`ENV`.
+
+    Raises
+    ------
+    ValueError
+        When ``source`` is not one of the three choices.
+
+    Examples
+    --------
+    >>> ENV = setup(source="auto")  # doctest: +SKIP
+    >>> ENV.source  # doctest: +SKIP
+    'synthetic'
     """
     global ENV
     if source not in ("auto", "hub", "synthetic"):
