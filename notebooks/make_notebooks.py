@@ -1,17 +1,21 @@
-"""Build the week's nbgrader source notebooks from their readable cell lists.
+"""Build the week's nbgrader source notebooks from their percent-format sources.
 
-    python notebooks/make_notebooks.py [--source auto|hub|synthetic] [--check]
+    python notebooks/make_notebooks.py [--source auto|hub|synthetic] [--check] [--lint] [--only lab|homework]
 
-Sources: ``lab_*.py`` and ``hw_*.py``, one file per act or part, in the
-percent format (real Python that ruff lints; ``nbsource.py`` reads them and
-gives the cell roles).  The notebooks are written clean
+Sources: ``lab_*.py`` and ``hw_*.py``, one file per act or part (listed in
+:data:`TARGETS`), in the percent format: real Python that ruff lints;
+``nbsource.py`` reads them and gives the cell roles.  The notebooks are written clean
 (no outputs, no execution counts), every instructor cell locked with a
 grade_id, and then their reveal spans are rendered from the artifacts
 (``helpers.reveals``) so a rebuild never leaves placeholders behind.
 The reveal texts (what a student sees after a prediction) are written to
 ``helpers/reveal_text.md`` from the sources' reveal cells and rendered the
 same way.  ``--check`` writes nothing and exits 1 when a committed notebook or
-the reveal file differs from what the sources build.
+the reveal file differs from what the sources build.  ``--lint`` writes nothing
+and runs ruff on each notebook's source cells as one notebook, so a name one part
+uses and another defines is checked; findings point at the part files.
+
+(Named make_notebooks, not build: a module ``build`` would shadow PyPA's package.)
 """
 from __future__ import annotations
 
