@@ -93,6 +93,7 @@ test-fast: venv
 
 lint: venv
 	$(PY) -m ruff check .
+	$(PY) notebooks/make_notebooks.py --lint
 
 bench: venv
 	$(PY) benchmarks/bootstrap.py

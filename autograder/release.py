@@ -58,7 +58,7 @@ def preflight(source, assignments, allow_synthetic=False, check_reveals=True):
 
 def install_source_check(source, assignments):
     """Raise ReleaseRefused when a notebook's first cell installs from a placeholder or the private repository."""
-    from helpers.setup_env import install_spec_problem
+    from helpers.notebook.setup_env import install_spec_problem
     for a in assignments:
         path = _notebook(source, a)
         nb = nbformat.read(path, as_version=4)
@@ -75,8 +75,8 @@ def install_source_check(source, assignments):
             raise ReleaseRefused(
                 f"{path.name}: {problem}, so students could not install the course helpers on Kaggle. Publish "
                 "the student wheel (`make student-wheel`) or a helpers-only repository, set INSTALL_SPEC in "
-                "helpers/setup_env.py to it, rebuild the notebooks (`python notebooks/build.py`), and release "
-                "again; or pass --allow-private-install for a demo release.")
+                "helpers/notebook/setup_env.py to it, rebuild the notebooks (`python notebooks/make_notebooks.py`), "
+                "and release again; or pass --allow-private-install for a demo release.")
 
 
 def generate(work, source, assignments):

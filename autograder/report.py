@@ -22,7 +22,7 @@ OBSERVE_MARKER = "PREDICT_OBSERVE_JSON "
 def _observations(nb_path):
     import nbformat
     try:
-        from helpers.predict import MARKER, parse_observations
+        from helpers.notebook.predict import MARKER, parse_observations
     except ImportError:  # pragma: no cover - helpers without predict
         MARKER, parse_observations = OBSERVE_MARKER, None
     nb = nbformat.read(nb_path, as_version=4)

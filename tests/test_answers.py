@@ -3,7 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import answers, metrics
+from helpers import metrics
+from helpers.notebook import answers
 
 
 @pytest.fixture
@@ -71,7 +72,8 @@ def test_model_must_be_a_measured_arm(fine):
 
 
 WILD = {"recipe": "T_d = 16", "predicted_macro_f1": 0.27, "predicted_ece": 0.03,
-        "mechanism": "heavier softening flattens the targets further so calibration improves and the argmax barely moves"}
+        "mechanism": "heavier softening flattens the targets further so calibration improves "
+                     "and the argmax barely moves"}
 
 
 def test_wildcard_form(capsys):

@@ -6,8 +6,9 @@ import sys
 from pathlib import Path
 
 ANALYSIS = ["helpers.metrics", "helpers.calibration", "helpers.bootstrap", "helpers.kd", "helpers.artifacts",
-            "helpers.data", "helpers.data.manifest", "helpers.synthetic", "helpers.plots", "helpers.predict",
-            "helpers.tools.reveals", "helpers.deploy", "helpers.setup_env", "helpers.tools.demo"]
+            "helpers.data", "helpers.data.manifest", "helpers.synthetic", "helpers.plots", "helpers.notebook.predict",
+            "helpers.tools.reveals", "helpers.deploy", "helpers.notebook.setup_env", "helpers.notebook.display",
+            "helpers.notebook.answers", "helpers.tools.demo"]
 ROOT = Path(__file__).resolve().parents[1]
 # The packages whose internal imports are checked here (the data plumbing and training).
 CHECKED = [ROOT / "helpers" / "data", ROOT / "helpers" / "training", ROOT / "helpers" / "artifacts.py",

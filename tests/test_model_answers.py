@@ -13,7 +13,7 @@ import re
 import pytest
 from test_notebooks import HOMEWORK, LAB, executed, nbg, outputs, read, span_body  # noqa: F401  (fixture)
 
-from helpers import predict as P
+from helpers.notebook import predict as P
 from helpers.tools import reveals
 
 #: Manual cells this suite's content owns (the bug-hunt explanations are judged elsewhere).
@@ -36,7 +36,7 @@ def model_answers(path):
 
 def final_state(nb):
     text, _ = outputs(nb)
-    (line,) = [l for l in text.splitlines() if l.startswith("@@FINAL@@ ")]
+    (line,) = [row for row in text.splitlines() if row.startswith("@@FINAL@@ ")]
     return json.loads(line.split(" ", 1)[1])
 
 
@@ -73,15 +73,15 @@ def _executed_facts(facts, nb_lab, nb_hw):
     return f, final
 
 
-def test_model_answer_claims_hold_on_what_the_solutions_computed(executed, facts):
+def test_model_answer_claims_hold_on_what_the_solutions_computed(executed, facts):  # noqa: F811 (fixture)
     f, final = _executed_facts(facts, executed[LAB][0], executed[HOMEWORK][0])
     for path in (LAB, HOMEWORK):
-        for gid, text in model_answers(path).items():
+        for text in model_answers(path).values():
             names = sorted({m.group("name") for m in reveals.CLAIM.finditer(text)})
             reveals.check_claims(names, f)   # raises, naming the claim, when a model answer is wrong
 
 
-def test_the_homework_ships_what_meets_its_scenario_and_the_answers_name_it(executed, facts):
+def test_the_homework_ships_what_meets_its_scenario_and_the_answers_name_it(executed, facts):  # noqa: F811
     final = final_state(executed[HOMEWORK][0])
     arms = final["arms"]
     # The solution's choices follow the data: the scenario's rule, on the executed table.

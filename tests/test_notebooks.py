@@ -18,10 +18,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "notebooks"))
 
-import build  # noqa: E402  (notebooks/build.py)
+import make_notebooks  # noqa: E402  (notebooks/make_notebooks.py)
 
-from helpers import predict as P  # noqa: E402
-from helpers.setup_env import INSTALL_SPEC  # noqa: E402
+from helpers.notebook import predict as P  # noqa: E402
+from helpers.notebook.setup_env import INSTALL_SPEC  # noqa: E402
 from helpers.tools import reveals  # noqa: E402
 
 LAB = ROOT / "notebooks" / "week6_lab" / "week6_lab.ipynb"
@@ -149,15 +149,16 @@ def test_prediction_cells_and_manual_answers(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
 def test_committed_notebook_is_what_the_sources_build(path):
     kind = "lab" if path == LAB else "homework"
-    built, target = build.build(kind)
+    built, target = make_notebooks.build(kind)
     assert target == path
     blank = lambda text: reveals.SPAN.sub(lambda m: f"<!-- reveal:{m.group('key')} -->", text)  # noqa: E731
     committed = read(path)
     assert [(c.cell_type, blank(c.source), c.metadata) for c in built.cells] == \
         [(c.cell_type, blank(c.source), c.metadata) for c in committed.cells], \
-        "stale: run python notebooks/build.py"
-    assert blank(build.reveal_file_text()).split("\n", 1)[1] == \
-        blank(reveals.REVEAL_FILE.read_text()).split("\n", 1)[1], "stale reveal file: run python notebooks/build.py"
+        "stale: run python notebooks/make_notebooks.py"
+    assert blank(make_notebooks.reveal_file_text()).split("\n", 1)[1] == \
+        blank(reveals.REVEAL_FILE.read_text()).split("\n", 1)[1], \
+        "stale reveal file: run python notebooks/make_notebooks.py"
     assert INSTALL_SPEC in committed.cells[1].source, "the setup cell must install from setup_env.INSTALL_SPEC"
 
 

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from helpers import predict as P
+from helpers.notebook import predict as P
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +35,7 @@ def test_numeric_cycle_shows_prediction_actual_and_error(capsys):
     out = capsys.readouterr().out
     assert "0.350" in out and "0.198" in out and "-0.152" in out
     assert rec["error"] == pytest.approx(0.198 - 0.35)
-    (line,) = [l for l in out.splitlines() if l.startswith(P.MARKER)]
+    (line,) = [row for row in out.splitlines() if row.startswith(P.MARKER)]
     data = json.loads(line[len(P.MARKER):])
     assert data == {"key": "teacher_tail_f1", "prediction": 0.35, "actual": 0.198,
                     "error": pytest.approx(-0.152), "reason": "big model, few examples"}

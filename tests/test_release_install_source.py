@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from autograder import release
-from helpers import setup_env
+from helpers.notebook import setup_env
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = ("week6_lab", "week6_homework")
@@ -39,7 +39,7 @@ def test_release_refuses_a_private_or_placeholder_install_source(tmp_path, capsy
     err = capsys.readouterr().err
     assert status == 1 and not (tmp_path / "work" / "release").exists()
     assert "release refused" in err and words in err
-    assert "set INSTALL_SPEC in helpers/setup_env.py" in err and "--allow-private-install" in err
+    assert "set INSTALL_SPEC in helpers/notebook/setup_env.py" in err and "--allow-private-install" in err
 
 
 def test_a_published_install_source_passes_the_check(tmp_path):

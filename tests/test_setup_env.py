@@ -6,7 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import artifacts, setup_env
+from helpers import artifacts
+from helpers.notebook import display, setup_env
 
 
 @pytest.fixture
@@ -44,8 +45,8 @@ def test_local_run_leaves_the_caches_alone_and_seeds_once(clean_env, monkeypatch
     first = np.random.rand(3)
     np.random.seed(7)
     assert np.array_equal(first, np.random.rand(3))  # numpy's global stream was seeded with 7
-    assert setup_env.current_source() == "synthetic"
-    assert setup_env.label("Macro F1").endswith(f"[{setup_env.SYNTHETIC_LABEL}]")
+    assert display.current_source() == "synthetic"
+    assert display.label("Macro F1").endswith(f"[{display.SYNTHETIC_LABEL}]")
 
 
 def test_a_forced_source_and_a_bad_one(clean_env, monkeypatch):
@@ -63,10 +64,10 @@ def test_show_captions_synthetic_tables(clean_env, monkeypatch):
     import pandas as pd
     shown = []
     monkeypatch.setattr(IPython.display, "display", shown.append)
-    assert setup_env.show(pd.DataFrame({"f1": [0.5]}), "Per-tier F1", source="synthetic") is None
+    assert display.show(pd.DataFrame({"f1": [0.5]}), "Per-tier F1", source="synthetic") is None
     caption = shown[0].caption
     assert caption.startswith("Per-tier F1") and "SYNTHETIC DATA" in caption
-    setup_env.show(pd.DataFrame({"f1": [0.5]}), "Per-tier F1", source="hub")
+    display.show(pd.DataFrame({"f1": [0.5]}), "Per-tier F1", source="hub")
     assert shown[1].caption == "Per-tier F1"
 
 
@@ -238,7 +239,8 @@ def _bwrap_unshare_net_works():
     import subprocess
     if not shutil.which("bwrap"):
         return False
-    return subprocess.run(["bwrap", "--dev-bind", "/", "/", "--unshare-net", "true"], capture_output=True).returncode == 0
+    probe = subprocess.run(["bwrap", "--dev-bind", "/", "/", "--unshare-net", "true"], capture_output=True)
+    return probe.returncode == 0
 
 
 @pytest.mark.skipif(not _bwrap_unshare_net_works(), reason="needs bubblewrap (bwrap) to block the network")

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import bootstrap, calibration, metrics
-from ..answers import FINE_THRESHOLDS, lowest_threshold_reaching
+from ..notebook.answers import FINE_THRESHOLDS, lowest_threshold_reaching
 from ..bootstrap import lift_pattern
 from ..course import GRID_NAMES, WEEK1_BASELINE_F1
 from ..deploy import ECE_CAP

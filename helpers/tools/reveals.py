@@ -14,8 +14,8 @@ and every qualitative sentence carries the claim it depends on::
 (:data:`CLAIMS`, in :mod:`helpers.tools.reveal_claims`) the notebooks cite against them,
 and rewrites only the spans' contents (and ``metadata.course.reveals_source``).
 The reveal texts a student sees after a prediction live in ``helpers/reveal_text.md``
-(:data:`REVEAL_FILE`, written by ``notebooks/build.py``, shown by
-``helpers.predict.reveal``); they are rendered and checked the same way, every
+(:data:`REVEAL_FILE`, written by ``notebooks/make_notebooks.py``, shown by
+``helpers.notebook.predict.reveal``); they are rendered and checked the same way, every
 section carries a ``source_note`` span that says SYNTHETIC DATA unless the facts
 come from the Hub, and the file records its source in a ``reveals_source`` line.
 A contradicted claim stops everything: nothing is written, and the message
@@ -43,7 +43,7 @@ __all__ = ["compute_facts", "render", "render_text_file", "check_claims", "claim
            "NOTEBOOKS", "REVEAL_FILE", "Facts", "ClaimError", "SPAN", "CLAIM", "format_value"]
 
 ROOT = Path(__file__).resolve().parents[2]
-#: Reveal texts (shown by ``helpers.predict.reveal`` after a prediction); rendered with the notebooks.
+#: Reveal texts (shown by ``helpers.notebook.predict.reveal`` after a prediction); rendered with the notebooks.
 REVEAL_FILE = Path(__file__).resolve().parents[1] / "reveal_text.md"
 NOTEBOOKS = (ROOT / "notebooks" / "week6_lab" / "week6_lab.ipynb",
              ROOT / "notebooks" / "week6_homework" / "week6_homework.ipynb")
@@ -106,7 +106,7 @@ def render_text_file(path: str | Path, facts: Facts, write: bool = True) -> list
     Same contract as :func:`render`: claims first (nothing written on a contradiction), then
     the spans and the ``reveals_source`` line.  Each section must carry a ``source_note`` span.
     """
-    from ..predict import SECTION, SOURCE_LINE
+    from ..notebook.predict import SECTION, SOURCE_LINE
     path = Path(path)
     text = path.read_text(encoding="utf-8")
     check_claims(claims_in(text), facts)

@@ -74,7 +74,7 @@ PREDICTIONS: dict[str, Prediction] = {}
 OBSERVED: set[str] = set()
 
 
-def _validate_value(key, value):
+def _validate_value(key: str, value: object) -> float | str:
     spec = CYCLES.get(key)
     if isinstance(value, bool) or value is None or value is Ellipsis:
         raise ValueError(f"predict({key!r}, ...): replace the placeholder with your prediction "
@@ -99,7 +99,7 @@ def _validate_value(key, value):
     return choice
 
 
-def _expected(spec):
+def _expected(spec: dict | None) -> str:
     if spec is None:
         return "a number or a short string"
     if spec["kind"] == "number":
@@ -108,10 +108,38 @@ def _expected(spec):
     return "one of " + ", ".join(repr(c) for c in spec["choices"])
 
 
-def predict(key, value, reason):
+def predict(key: str, value: float | str, reason: str) -> Prediction:
     """Record a prediction for ``key`` (a number or a choice) with a one-line reason.
 
-    Recording again overwrites the earlier prediction for that key (and says so).
+    Run it before the cell that computes the number: the observing cell refuses
+    to show anything until a prediction for its key exists. Recording again
+    overwrites the earlier prediction for that key (and says so).
+
+    Parameters
+    ----------
+    key : str
+        The prediction's name, as the PREDICT cell gives it.
+    value : float or str
+        Your prediction: a number in the range the cell states, or one of the
+        choices it lists (case does not matter).
+    reason : str
+        One line on why you expect this value.
+
+    Returns
+    -------
+    Prediction
+        The recorded prediction (key, value, reason).
+
+    Raises
+    ------
+    ValueError
+        When ``value`` is a placeholder, out of range or not one of the choices,
+        or ``reason`` is empty; the message says what is expected.
+
+    Examples
+    --------
+    >>> p = predict("coin_lands_heads", 0.5, "a fair coin has no memory")
+    Recorded prediction for coin_lands_heads: 0.5 (reason: a fair coin has no memory)
     """
     if not isinstance(key, str) or not key:
         raise ValueError(f"key must be a non-empty string naming the cycle, got {key!r}.")
@@ -126,8 +154,34 @@ def predict(key, value, reason):
     return PREDICTIONS[key]
 
 
-def require(key):
-    """Raise :class:`PredictionMissing` unless a prediction for ``key`` exists."""
+def require(key: str) -> Prediction:
+    """Stop the cell unless a prediction for ``key`` has been recorded.
+
+    An observing cell starts with it, so nothing is computed or shown before you
+    have committed to a prediction.
+
+    Parameters
+    ----------
+    key : str
+        The prediction's name.
+
+    Returns
+    -------
+    Prediction
+        The recorded prediction.
+
+    Raises
+    ------
+    PredictionMissing
+        When no prediction for ``key`` exists yet; the message names the cell to run.
+
+    Examples
+    --------
+    >>> _ = predict("die_shows_six", 0.17, "one face in six")
+    Recorded prediction for die_shows_six: 0.17 (reason: one face in six)
+    >>> require("die_shows_six").value
+    0.17
+    """
     if key not in PREDICTIONS:
         question = CYCLES.get(key, {}).get("question", key)
         raise PredictionMissing(
@@ -137,17 +191,45 @@ def require(key):
     return PREDICTIONS[key]
 
 
-def _error(prediction, actual):
+def _error(prediction: object, actual: float | str) -> float | str:
     if isinstance(prediction, numbers.Real) and isinstance(actual, numbers.Real):
         return float(actual) - float(prediction)
     return "match" if str(prediction) == str(actual) else "miss"
 
 
-def observe(key, actual):
+def observe(key: str, actual: float | str) -> dict:
     """Show the recorded prediction beside the actual value and the error.
 
     Refuses (raises :class:`PredictionMissing`, showing nothing) until a
-    prediction exists.  Returns a dict with key, prediction, actual, error, reason.
+    prediction exists. Besides the readable lines it prints one line starting
+    with :data:`MARKER`, which the autograder's class report reads back.
+
+    Parameters
+    ----------
+    key : str
+        The prediction's name.
+    actual : float or str
+        The measured value (a number, or the choice that turned out true).
+
+    Returns
+    -------
+    dict
+        ``key``, ``prediction``, ``actual``, ``reason`` and ``error``: actual minus
+        predicted for numbers, ``"match"`` or ``"miss"`` for choices.
+
+    Raises
+    ------
+    PredictionMissing
+        When no prediction for ``key`` was recorded.
+
+    Examples
+    --------
+    >>> _ = predict("share_of_rainy_days", 0.3, "a wet autumn")
+    Recorded prediction for share_of_rainy_days: 0.3 (reason: a wet autumn)
+    >>> record = observe("share_of_rainy_days", 0.25)  # doctest: +ELLIPSIS
+    share_of_rainy_days: you predicted 0.300, actual 0.250, error (actual - predicted) -0.050
+      your reason was: a wet autumn
+    PREDICT_OBSERVE_JSON {...}
     """
     pred = require(key)
     if isinstance(actual, numbers.Real) and not isinstance(actual, bool):
@@ -169,23 +251,23 @@ def observe(key, actual):
 
 # --------------------------------------------------------------------------- reveals
 #: Reveal texts, rendered from the artifacts by ``python -m helpers reveals`` (written by
-#: ``notebooks/build.py`` from the notebooks' cell sources).  One section per reveal::
+#: ``notebooks/make_notebooks.py`` from the notebooks' cell sources).  One section per reveal::
 #:
 #:     <!-- begin-reveal teacher_tail after=teacher_tail_f1 -->
 #:     ...markdown with reveal spans and claim markers...
 #:     <!-- end-reveal -->
-REVEAL_FILE = Path(__file__).resolve().with_name("reveal_text.md")
+REVEAL_FILE = Path(__file__).resolve().parent.parent / "reveal_text.md"  # shipped at helpers/reveal_text.md
 SECTION = re.compile(r"<!-- begin-reveal (?P<name>[A-Za-z0-9_]+) after=(?P<after>[A-Za-z0-9_,]+) -->\n"
                      r"(?P<body>.*?)<!-- end-reveal -->", re.S)
 SOURCE_LINE = re.compile(r"<!-- reveals_source: (?P<source>[A-Za-z_]+) -->")
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 
 
-def read_reveal_file(path=None):
+def read_reveal_file(path: str | Path | None = None) -> tuple[str | None, dict[str, tuple[tuple[str, ...], str]]]:
     """``(source, {name: (prediction keys it answers, markdown body)})`` from the reveal file."""
     path = Path(path) if path is not None else REVEAL_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"the reveal file {path} is missing: rebuild with `python notebooks/build.py` "
+        raise FileNotFoundError(f"the reveal file {path} is missing: rebuild with `python notebooks/make_notebooks.py` "
                                 f"(instructors) or reinstall helpers (students).")
     text = path.read_text(encoding="utf-8")
     m = SOURCE_LINE.search(text)
@@ -195,7 +277,7 @@ def read_reveal_file(path=None):
     return (m.group("source") if m else None), sections
 
 
-def reveal_text(name, path=None):
+def reveal_text(name: str, path: str | Path | None = None) -> str:
     """The markdown of reveal ``name``, once every prediction it answers is recorded and observed.
 
     Raises :class:`PredictionMissing` (showing nothing of the reveal) before that.
@@ -217,8 +299,33 @@ def reveal_text(name, path=None):
     return text
 
 
-def reveal(name):
-    """Show reveal ``name`` as this cell's output (markdown in a notebook, text elsewhere)."""
+def reveal(name: str) -> None:
+    """Show the explanation that answers a prediction, once you have predicted and observed.
+
+    The text ships with helpers (it is not in the notebook, where it could be
+    read first) and is shown as this cell's output: markdown in a notebook, text
+    elsewhere. Write your reconciliation before you run it.
+
+    Parameters
+    ----------
+    name : str
+        The reveal's name, as the REVEAL cell gives it.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    PredictionMissing
+        Until every prediction the reveal answers is recorded and observed.
+    KeyError
+        When ``name`` is not a reveal of this week's notebooks.
+
+    Examples
+    --------
+    >>> reveal("teacher_tail")  # doctest: +SKIP
+    """
     text = reveal_text(name)
     try:
         from IPython import get_ipython
@@ -232,7 +339,7 @@ def reveal(name):
     return None
 
 
-def parse_observations(text):
+def parse_observations(text: str) -> list[dict]:
     """The observe records found in ``text`` (for example a notebook's outputs)."""
     out = []
     for line in str(text).splitlines():
@@ -245,11 +352,12 @@ def parse_observations(text):
     return out
 
 
-def reset():
+def reset() -> None:
     """Forget every prediction and observation (tests use this)."""
     PREDICTIONS.clear()
     OBSERVED.clear()
 
 
-def as_records():
+def as_records() -> list[dict]:
+    """The predictions recorded in this session, as plain dicts."""
     return [asdict(p) for p in PREDICTIONS.values()]

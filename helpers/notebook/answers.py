@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["CARRY_OVER_KEYS", "WILDCARD_KEYS", "FINE_THRESHOLDS", "check_carry_over", "check_wildcard",
            "lowest_threshold_reaching", "AnswerError"]
@@ -39,11 +44,11 @@ class AnswerError(ValueError):
     """A structured answer does not have the stated form; the message lists every problem."""
 
 
-def _is_real(x):
+def _is_real(x: object) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
-def _keys(name, answer, spec, problems):
+def _keys(name: str, answer: object, spec: dict[str, str], problems: list[str]) -> None:
     if not isinstance(answer, dict):
         raise AnswerError(f"{name} must be a dict with the keys {sorted(spec)}, got {type(answer).__name__}: "
                           f"{answer!r}. Build it as {name} = {{...}} with one entry per key.")
@@ -54,7 +59,7 @@ def _keys(name, answer, spec, problems):
         problems.append(f"{name}[{k!r}] is not part of the structure: remove it (keys: {sorted(spec)}).")
 
 
-def _unit(name, key, value, problems, allow_nan=False):
+def _unit(name: str, key: str, value: object, problems: list[str], allow_nan: bool = False) -> bool:
     if not _is_real(value):
         problems.append(f"{name}[{key!r}] must be a float, got {value!r}.")
         return False
@@ -69,19 +74,52 @@ def _unit(name, key, value, problems, allow_nan=False):
     return True
 
 
-def lowest_threshold_reaching(table, target=TARGET_ACCURACY):
+def lowest_threshold_reaching(table: pd.DataFrame, target: float = TARGET_ACCURACY) -> float | str:
     """The lowest threshold of ``table`` whose accuracy is >= ``target`` (NaN never reaches), else 'none'."""
     ok = table[np.asarray(table["accuracy"], dtype=float) >= target]
     return float(ok["threshold"].min()) if len(ok) else "none"
 
 
-def check_carry_over(carry_over, fine, arms=None):
-    """Check ``carry_over`` against its stated structure and against the student's table ``fine``.
+def check_carry_over(carry_over: dict, fine: pd.DataFrame, arms: Iterable[str] | None = None) -> bool:
+    """Check ``carry_over`` against its stated structure and against your own table ``fine``.
 
-    ``fine`` is the coverage table for the shipped model at :data:`FINE_THRESHOLDS`
-    (columns threshold, coverage, accuracy, n_covered); ``arms`` (optional) the
-    names ``model`` may take.  Returns True, or raises :class:`AnswerError` listing
-    every problem.
+    It checks form and consistency only (every key present, types and ranges,
+    the numbers copied from the right row of ``fine``), not whether the model you
+    ship is a good choice: that is for the graders.
+
+    Parameters
+    ----------
+    carry_over : dict
+        Your answer, with exactly the keys of :data:`CARRY_OVER_KEYS`.
+    fine : pandas.DataFrame
+        The coverage table of the shipped model at :data:`FINE_THRESHOLDS`
+        (columns threshold, coverage, accuracy, n_covered).
+    arms : iterable of str, optional
+        The names ``carry_over["model"]`` may take (e.g. the index of your table of arms).
+
+    Returns
+    -------
+    bool
+        True when every check holds (and a line says so).
+
+    Raises
+    ------
+    AnswerError
+        Listing every problem at once, each naming the key, what was expected and what was given.
+
+    Examples
+    --------
+    A made-up table (not the course's numbers):
+
+    >>> import pandas as pd
+    >>> fine = pd.DataFrame({"threshold": FINE_THRESHOLDS,
+    ...                      "coverage": [1.0, 0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3],
+    ...                      "accuracy": [0.8, 0.82, 0.84, 0.86, 0.88, 0.9, 0.92, 0.94, 0.96, 0.98],
+    ...                      "n_covered": [200, 190, 180, 170, 160, 140, 120, 100, 80, 60]})
+    >>> check_carry_over({"model": "toy", "coverage_at_0.70": 0.8, "accuracy_at_0.70": 0.88,
+    ...                   "n_covered_at_0.70": 160, "lowest_threshold_95": 0.9}, fine)
+    carry_over: all checks hold for 'toy' (lowest threshold reaching 95%: 0.9).
+    True
     """
     problems = []
     _keys("carry_over", carry_over, CARRY_OVER_KEYS, problems)
@@ -126,8 +164,37 @@ def check_carry_over(carry_over, fine, arms=None):
     return True
 
 
-def check_wildcard(wildcard, measured=()):
-    """Check ``wildcard`` against its stated structure; ``measured`` are the arms it must not repeat."""
+def check_wildcard(wildcard: dict, measured: Iterable[str] = ()) -> bool:
+    """Check ``wildcard`` against its stated structure.
+
+    Form only (keys, types, ranges, a mechanism of at least 12 words, a recipe
+    you did not measure); whether the prediction is sound is for the graders.
+
+    Parameters
+    ----------
+    wildcard : dict
+        Your answer, with exactly the keys of :data:`WILDCARD_KEYS`.
+    measured : iterable of str, optional
+        The arms you measured, which the wildcard recipe must not repeat.
+
+    Returns
+    -------
+    bool
+        True when every check holds (and a line says so).
+
+    Raises
+    ------
+    AnswerError
+        Listing every problem at once.
+
+    Examples
+    --------
+    >>> check_wildcard({"recipe": "a recipe nobody ran", "predicted_macro_f1": 0.5, "predicted_ece": 0.05,
+    ...                 "mechanism": "one two three four five six seven eight nine ten eleven twelve"},
+    ...                measured=("vanilla",))
+    wildcard: all checks hold ('a recipe nobody ran').
+    True
+    """
     problems = []
     _keys("wildcard", wildcard, WILDCARD_KEYS, problems)
     recipe = wildcard.get("recipe")

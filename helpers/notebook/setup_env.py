@@ -14,7 +14,7 @@ message that says what to do when that fails) and then calls :func:`setup`, whic
   configured, otherwise the embedded synthetic copy) and says which, loudly.
 
 :data:`INSTALL_SPEC` is the one place that names where the course's helpers
-are installed from; ``notebooks/build.py`` copies it into the notebooks' first
+are installed from; ``notebooks/make_notebooks.py`` copies it into the notebooks' first
 cell (a test keeps the two in step).
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["INSTALL_SPEC", "PRIVATE_REPOSITORY", "SEED", "Env", "setup", "on_kaggle", "install_helpers",
-           "install_spec_problem", "show", "showfig", "label", "ENV"]
+           "install_spec_problem", "ENV"]
 
 #: Where Kaggle installs the course helpers from (pip requirement spec).  The
 #: instructor sets it to the published student wheel (``make student-wheel``) or a
@@ -39,29 +39,30 @@ PRIVATE_REPOSITORY = "github.com/earino/applied-deep-learning-week6-suite"
 SEED = 42
 KAGGLE_WORKING = Path("/kaggle/working")
 
-SYNTHETIC_LABEL = "SYNTHETIC DATA (embedded stand-in, not the course's real results)"
-
 
 @dataclass
 class Env:
+    """What :func:`setup` found: where the notebook runs, the data source, the seed, the Hugging Face cache."""
+
     where: str          # "kaggle" | "local"
     source: str         # "hub" | "synthetic"
     seed: int
     hf_cache: str | None
 
     @property
-    def synthetic(self):
+    def synthetic(self) -> bool:
         return self.source == "synthetic"
 
 
 ENV: Env | None = None
 
 
-def on_kaggle():
+def on_kaggle() -> bool:
+    """True on a Kaggle machine (its kernel variable is set, or /kaggle/working exists)."""
     return bool(os.environ.get("KAGGLE_KERNEL_RUN_TYPE")) or KAGGLE_WORKING.is_dir()
 
 
-def install_spec_problem(spec, private=PRIVATE_REPOSITORY):
+def install_spec_problem(spec: str | None, private: str | None = PRIVATE_REPOSITORY) -> str | None:
     """Why students cannot install from ``spec`` (a sentence), or None when nothing is known against it."""
     text = (spec or "").strip()
     if not text or "<" in text or "REPLACE" in text.upper() or ".invalid" in text or "example.com" in text:
@@ -72,9 +73,11 @@ def install_spec_problem(spec, private=PRIVATE_REPOSITORY):
     return None
 
 
-# install_helpers is copied verbatim into the notebooks' first cell (notebooks/build.py),
-# where helpers is not importable yet: standard library only, no module globals.
-def install_helpers(spec, problem=None, inputs="/kaggle/input", run=None, online=None):
+# install_helpers is copied verbatim into the notebooks' first cell (notebooks/make_notebooks.py),
+# where helpers is not importable yet: standard library only, no module globals, and no annotation
+# that names a type the cell does not have (the cell evaluates them: run and online stay unannotated).
+def install_helpers(spec: str, problem: str | None = None, inputs: str = "/kaggle/input", run=None,
+                    online=None) -> str:
     """Install the course helpers: a course wheel attached under ``inputs``, else ``spec``.
 
     ``problem`` is what is known against ``spec`` (:func:`install_spec_problem`).
@@ -82,6 +85,7 @@ def install_helpers(spec, problem=None, inputs="/kaggle/input", run=None, online
     student's terms: no internet (Kaggle's switch, or the offline wheel), an
     unreachable, placeholder or private install source, a wheel that would not install.
     ``run`` (pip runner) and ``online`` (is the package index reachable?) are injectable.
+    Returns what was installed (the wheel's path or ``spec``).
     """
     import glob
     import os
@@ -98,7 +102,7 @@ def install_helpers(spec, problem=None, inputs="/kaggle/input", run=None, online
             if kaggle else "and run `pip install <path to the wheel>` in this environment."))
     if not wheels and problem and "placeholder" in problem:
         raise RuntimeError(f"The course helpers cannot be installed: {problem}. Tell your instructor or TA "
-                           f"(the notebook needs INSTALL_SPEC set in helpers/setup_env.py).\n{offline_route}")
+                           f"(the notebook needs INSTALL_SPEC set in helpers/notebook/setup_env.py).\n{offline_route}")
     target = wheels[-1] if wheels else spec
     print(f"Installing the course helpers from {target} ...")
     run = run or subprocess.run
@@ -138,7 +142,7 @@ def install_helpers(spec, problem=None, inputs="/kaggle/input", run=None, online
     raise RuntimeError(f"The course helpers could not be installed: {why}.\n{fix}\npip said:\n{said}")
 
 
-def _seed_everything(seed):
+def _seed_everything(seed: int) -> None:
     random.seed(seed)
     import numpy as np
     np.random.seed(seed)
@@ -149,7 +153,7 @@ def _seed_everything(seed):
         pass
 
 
-def _writable(folder):
+def _writable(folder: str | Path) -> bool:
     """Create ``folder``; False, with a message, where that is impossible (e.g. /kaggle off Kaggle)."""
     try:
         Path(folder).mkdir(parents=True, exist_ok=True)
@@ -164,17 +168,48 @@ def _writable(folder):
         return False
 
 
-def _resolve_source(requested):
+def _resolve_source(requested: str) -> str:
     """'hub' or 'synthetic', decided once by helpers.artifacts (which announces it)."""
-    from . import artifacts
+    from .. import artifacts
     return artifacts.load("teacher_val", source=requested).source
 
 
-def setup(source="auto", seed=SEED, quiet=False):
-    """Detect the environment, seed once, choose the data source; returns :class:`Env`.
+def setup(source: str = "auto", seed: int = SEED, quiet: bool = False) -> Env:
+    """Detect the environment, seed once, and choose the data source, saying which.
 
-    With ``source="auto"``, ``$COURSE_DATA_SOURCE`` (hub|synthetic) forces the
-    choice, as everywhere in helpers.artifacts.
+    The notebook's first cell calls it once. On Kaggle the Hugging Face cache and
+    the course cache go under ``/kaggle/working`` (they persist between sessions
+    there). Python, NumPy and torch are seeded with ``seed``. The data source is
+    decided here, once, and printed; when it is the embedded synthetic copy, a
+    banner says so and every table and figure says SYNTHETIC in its title.
+
+    Parameters
+    ----------
+    source : {"auto", "hub", "synthetic"}, default "auto"
+        ``"auto"``: the Hugging Face Hub when reachable and configured, else the
+        synthetic copy; ``$COURSE_DATA_SOURCE`` (hub|synthetic) forces the choice,
+        as everywhere in helpers.artifacts.
+    seed : int, default 42
+        The one seed for ``random``, NumPy and torch.
+    quiet : bool, default False
+        Print nothing (the source is still decided and recorded).
+
+    Returns
+    -------
+    Env
+        ``where`` ("kaggle" or "local"), ``source`` ("hub" or "synthetic"),
+        ``seed`` and ``hf_cache``; also kept as :data:`ENV`.
+
+    Raises
+    ------
+    ValueError
+        When ``source`` is not one of the three choices.
+
+    Examples
+    --------
+    >>> ENV = setup(source="auto")  # doctest: +SKIP
+    >>> ENV.source  # doctest: +SKIP
+    'synthetic'
     """
     global ENV
     if source not in ("auto", "hub", "synthetic"):
@@ -205,40 +240,3 @@ def setup(source="auto", seed=SEED, quiet=False):
         else:
             print("Data source: the course artifacts on the Hugging Face Hub (pinned revisions).")
     return ENV
-
-
-def showfig(fig):
-    """Display a figure once and release it (no double display, no pile-up of open figures)."""
-    import matplotlib.pyplot as plt
-    try:
-        from IPython.display import display
-        display(fig)
-    except ImportError:
-        pass
-    plt.close(fig)
-
-
-def current_source():
-    return ENV.source if ENV is not None else os.environ.get("COURSE_SOURCE_RESOLVED", "synthetic")
-
-
-def label(title, source=None):
-    """``title`` with the synthetic-data banner appended when the data is synthetic."""
-    source = source or current_source()
-    return f"{title} [{SYNTHETIC_LABEL}]" if source == "synthetic" else title
-
-
-def show(df, title, source=None, precision=4):
-    """Display a DataFrame with a caption that names the data source (returns None, so a
-    trailing ``show(...)`` in a cell does not print the table twice)."""
-    import pandas as pd
-    source = source or current_source()
-    df = df if isinstance(df, pd.DataFrame) else pd.DataFrame(df)
-    df.attrs["source"] = source
-    df.attrs["title"] = label(title, source)
-    try:
-        from IPython.display import display
-        display(df.style.set_caption(df.attrs["title"]).format(precision=precision, na_rep="NaN"))
-    except ImportError:
-        print(df.attrs["title"])
-        print(df.to_string())

@@ -1,0 +1,71 @@
+"""Week 6 lab, opening: the title page, the set-up cell, the instructor's time budget and the imports.
+
+Notebook source in the percent format (see nbsource.py); build with ``python notebooks/make_notebooks.py``.
+"""
+
+# %% [markdown]
+# # Week 6 lab: what does distillation actually transfer?
+#
+# A 32B teacher (Qwen3-32B + LoRA, temperature-scaled) and two ModernBERT-base students trained on the
+# same data with the same seed: **vanilla** (cross-entropy on the hard labels) and **distilled**
+# (KD with $T_d = 4$, $\alpha = 0.7$). Only the loss differs. You will measure, per frequency tier, what
+# the distilled student took from the teacher and what it did not.
+#
+# **Three acts, about 80 minutes.** Act 1 (about 20 min): the teacher. Act 2 (about 30 min): the KD loss, a
+# bug hunt, and the per-tier comparison. Act 3 (about 30 min): synthesis tables, thresholds, and one
+# deployment decision.
+#
+# **Predict, then observe.** Four times you will record a prediction *in code* before the number is
+# computed. The observing cell refuses to show anything until your prediction exists. Then write a short
+# reconciliation, and only then run the reveal cell: it prints the explanation once your prediction and
+# observation exist, and refuses before. Specific corrections earn credit; lucky guesses do not.
+#
+# **Cells you edit** say *YOUR CODE HERE* or *YOUR ANSWER HERE*. Every function cell says exactly what to
+# return. Grey autograder cells run your functions on fixed inputs; leave them in place.
+#
+# If the set-up cell below says **SYNTHETIC**, you are on the embedded stand-in data (no Hub access): the
+# story holds, the numbers are not the course's, and every table and figure says so.
+
+# %% role="setup"
+
+# %% [markdown] grade_id="lab_instructor_notes"
+# > **Instructor notes (for the instructor and TAs; students can skip this cell).** Time budget for the
+# > 80-minute session, tested on the solution path:
+# >
+# > | part | minutes |
+# > | --- | ---: |
+# > | Act 1: set-up and tier support | 3 |
+# > | Act 1: prediction 1, `per_tier_f1`, reconcile | 8 |
+# > | Act 1: teacher's distribution, prediction 2 | 5 |
+# > | Act 1: teacher calibration (read only) | 4 |
+# > | Act 2: `kd_loss_fn` | 10 |
+# > | Act 2: bug hunt (statements, fix in place, three explanations) | 10 |
+# > | Act 2: one batch, CE vs KD (read only) | 2 |
+# > | Act 2: students, prediction 3, the given bootstrap used and read | 5 |
+# > | Act 2: prediction 4, `per_tier_ece`, mechanism | 3 |
+# > | Act 3: 3a data confound, 3b calibration (read only) | 8 |
+# > | Act 3: 3c `coverage_table` | 7 |
+# > | Act 3: 3d deployment artifact and its reasoning | 10 |
+# > | Act 3: memo prompts M1, M2 | 5 |
+# > | **total** | **80** |
+# >
+# > The paired bootstrap is given (`helpers.bootstrap.paired_bootstrap`); writing one is homework. If the
+# > class runs late, M1 and M2 move to the homework; the autograded cells stay.
+
+# %%
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from helpers import artifacts, bootstrap, calibration, deploy, kd, metrics, plots
+from helpers.bootstrap import lift_pattern
+from helpers.course import WEEK1_BASELINE_F1
+from helpers.notebook.display import show, showfig
+from helpers.notebook.predict import observe, predict, require, reveal
+
+SOURCE = ENV.source
+TIERS = ("head", "mid", "tail")
+teacher = artifacts.load("teacher_val", SOURCE)
+labels, tiers = teacher.labels, teacher.tiers
+print(teacher, "|", {t: int((tiers == t).sum()) for t in TIERS}, "validation rows per tier")
