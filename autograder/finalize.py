@@ -94,7 +94,7 @@ def regenerate_feedback(work, out, source=None):
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
 
-    from .grading import _replace
+    from .outputs import replace_file
     work, written = Path(work), []
     for assignment in ASSIGNMENTS:
         if not any((work / "autograded").glob(f"*/{assignment}/{assignment}.ipynb")):
@@ -106,13 +106,13 @@ def regenerate_feedback(work, out, source=None):
         app.start()
         for html in sorted((work / "feedback").glob(f"*/{assignment}/{assignment}.html")):
             dest = out / "feedback" / html.relative_to(work / "feedback")
-            _replace(html, dest)
+            replace_file(html, dest)
             written.append(dest)
     return written
 
 
 def finalize(work, out, source=None):
-    from .grading import export_gradebook
+    from .gradebook import export_gradebook
     work, out = Path(work).resolve(), Path(out).resolve()
     if not (work / "gradebook.db").exists():
         raise SystemExit(f"no gradebook in {work}: release and grade first (python -m autograder release / grade)")
