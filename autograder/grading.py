@@ -35,7 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import sandbox as sandbox_mod
+from .bwrap import SandboxUnavailable, require_bwrap
 from .gradebook import export_gradebook, merge_into_gradebook
 from .nbgrader_config import ASSIGNMENTS, DEFAULT_TIMEOUT, REPO, default_work, ensure_tools_on_path
 from .outputs import replace_file, write_outputs
@@ -56,8 +56,8 @@ def grade(submitted: Path | str, work: Path | str, out: Path | str, workers: int
     ensure_tools_on_path()
     if sandbox:
         try:
-            sandbox_mod.require_bwrap()
-        except sandbox_mod.SandboxUnavailable as exc:
+            require_bwrap()
+        except SandboxUnavailable as exc:
             raise SystemExit(f"error: {exc}") from None
     work, out = Path(work).resolve(), Path(out).resolve()
     source = Path(source or REPO / "notebooks").resolve()
