@@ -12,17 +12,18 @@ COMMANDS = {
     "report": ("autograder.report", "class report: score distributions, common failures, predictions"),
     "build-expected": ("autograder.build_expected", "rebuild autograder/expected/*.json from helpers' references"),
     "demo": ("autograder.demo", "release (demo flag), grade example submissions, write grades, feedback, report"),
-    "make-examples": ("autograder.examples.make_examples", "generate the example submissions from the source notebooks"),
+    "make-examples": ("autograder.examples.make_examples",
+                      "generate the example submissions from the source notebooks"),
 }
 
 
-def usage():
+def usage() -> str:
     lines = ["usage: python -m autograder <command> [options]", "", "commands:"]
     lines += [f"  {n:<15} {h}" for n, (_, h) in COMMANDS.items()]
     return "\n".join(lines)
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
         print(usage())

@@ -17,7 +17,7 @@ from .release import ReleaseRefused, generate, preflight
 from .report import build as build_report
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m autograder demo", description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=REPO / "out")
     ap.add_argument("--workers", type=int, default=2)

@@ -24,23 +24,25 @@ import sys
 from pathlib import Path
 
 from . import checks
-from .nbgrader_config import ASSIGNMENTS, apply, default_work
+from .gradebook import export_gradebook, open_gradebook
+from .nbgrader_config import ASSIGNMENTS, GRADEBOOK_NAME, apply, default_work, run_nbgrader
+from .outputs import replace_file
+from .results import FinalCell, FinalSubmission
 
 SCOPE = "final (autograded + manual)"
 
 
-def _num(x):
+def _num(x: float | None) -> int | float | str:
     if x is None:
         return ""
     x = float(x)
     return int(x) if x.is_integer() else round(x, 4)
 
 
-def collect(work):
-    """Per submission: {student, assignment, cells: [{name, kind, auto, manual, final, max, needs_manual, comment}]}."""
-    from nbgrader.api import Gradebook
+def collect(work: Path) -> list[FinalSubmission]:
+    """Every submission in the course gradebook with each graded cell's automatic, manual and final score."""
     rows = []
-    with Gradebook(f"sqlite:///{Path(work) / 'gradebook.db'}", "week6") as gb:
+    with open_gradebook(Path(work) / GRADEBOOK_NAME) as gb:
         for assignment in ASSIGNMENTS:
             try:
                 subs = gb.assignment_submissions(assignment)
@@ -51,31 +53,37 @@ def collect(work):
                 for nb in sub.notebooks:
                     comments = {c.name: (c.manual_comment or c.auto_comment or "") for c in nb.comments}
                     for g in sorted(nb.grades, key=lambda g: g.name):
-                        cells.append({"name": g.name, "kind": "autograded" if g.name in checks.POINTS else "manual",
-                                      "auto": g.auto_score, "manual": g.manual_score, "extra": g.extra_credit, "final": g.score,
-                                      "max": g.max_score, "needs_manual": bool(g.needs_manual_grade),
-                                      "comment": comments.get(g.name, "")})
-                rows.append({"student": sub.student_id, "assignment": assignment, "cells": cells})
+                        cells.append(FinalCell(name=g.name, kind="autograded" if g.name in checks.POINTS else "manual",
+                                               auto=g.auto_score, manual=g.manual_score, extra=g.extra_credit,
+                                               final=g.score, max_score=g.max_score,
+                                               needs_manual=bool(g.needs_manual_grade),
+                                               comment=comments.get(g.name, "")))
+                rows.append(FinalSubmission(student=sub.student_id, assignment=assignment, cells=cells))
     return rows
 
 
-def write_csvs(rows, out):
+def _column_order(name: str) -> tuple[bool, int, str]:
+    """Checks first, in the registry's order; then the manually graded cells by name."""
+    return name not in checks.POINTS, list(checks.POINTS).index(name) if name in checks.POINTS else 0, name
+
+
+def write_csvs(rows: list[FinalSubmission], out: Path) -> None:
+    """final_grades.csv (one row per submission) and final_grades_detail.csv (one row per graded cell)."""
     out.mkdir(parents=True, exist_ok=True)
-    names = sorted({c["name"] for r in rows for c in r["cells"]},
-                   key=lambda n: (n not in checks.POINTS, list(checks.POINTS).index(n) if n in checks.POINTS else 0, n))
+    names = sorted({c.name for r in rows for c in r.cells}, key=_column_order)
     with open(out / "final_grades.csv", "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["student", "assignment", *[f"{n}{s}" for n in names for s in ("", "_max")],
                     "total", "total_max", "checks_total", "needs_manual_grade", "scope"])
         for r in rows:
-            by = {c["name"]: c for c in r["cells"]}
-            row = [r["student"], r["assignment"]]
+            by = {c.name: c for c in r.cells}
+            row = [r.student, r.assignment]
             for n in names:
                 c = by.get(n)
-                row += [_num(c["final"]), _num(c["max"])] if c else ["", ""]
-            auto = sum(c["final"] for c in r["cells"] if c["kind"] == "autograded")
-            pending = [c["name"] for c in r["cells"] if c["needs_manual"]]
-            row += [_num(sum(c["final"] for c in r["cells"])), _num(sum(c["max"] for c in r["cells"])), _num(auto),
+                row += [_num(c.final), _num(c.max_score)] if c else ["", ""]
+            auto = sum(c.final for c in r.cells if c.kind == "autograded")
+            pending = [c.name for c in r.cells if c.needs_manual]
+            row += [_num(sum(c.final for c in r.cells)), _num(sum(c.max_score for c in r.cells)), _num(auto),
                     " ".join(pending), SCOPE]
             w.writerow(row)
     with open(out / "final_grades_detail.csv", "w", newline="") as fh:
@@ -83,36 +91,32 @@ def write_csvs(rows, out):
         w.writerow(["student", "assignment", "cell", "kind", "auto_score", "manual_score", "extra_credit",
                     "final_score", "max_score", "needs_manual_grade", "comment"])
         for r in rows:
-            for c in r["cells"]:
-                w.writerow([r["student"], r["assignment"], c["name"], c["kind"], _num(c["auto"]), _num(c["manual"]),
-                            _num(c["extra"]), _num(c["final"]), _num(c["max"]), "yes" if c["needs_manual"] else "", c["comment"]])
+            for c in r.cells:
+                w.writerow([r.student, r.assignment, c.name, c.kind, _num(c.auto), _num(c.manual),
+                            _num(c.extra), _num(c.final), _num(c.max_score), "yes" if c.needs_manual else "",
+                            c.comment])
 
 
-def regenerate_feedback(work, out, source=None):
+def regenerate_feedback(work: Path, out: Path, source: Path | None = None) -> list[Path]:
     """nbgrader generate_feedback over every autograded submission in the course; copies into out/feedback."""
     from nbgrader.converters import GenerateFeedback
-    from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
 
-    from .grading import _replace
     work, written = Path(work), []
     for assignment in ASSIGNMENTS:
         if not any((work / "autograded").glob(f"*/{assignment}/{assignment}.ipynb")):
             continue
         cfg = apply(Config(), work=work, root=work, source=source)
-        cfg.CourseDirectory.assignment_id = assignment
-        app = GenerateFeedback(coursedir=CourseDirectory(config=cfg), config=cfg)
-        app.force = True
-        app.start()
+        run_nbgrader(GenerateFeedback, cfg, assignment, force=True)
         for html in sorted((work / "feedback").glob(f"*/{assignment}/{assignment}.html")):
             dest = out / "feedback" / html.relative_to(work / "feedback")
-            _replace(html, dest)
+            replace_file(html, dest)
             written.append(dest)
     return written
 
 
-def finalize(work, out, source=None):
-    from .grading import export_gradebook
+def finalize(work: Path, out: Path, source: Path | None = None) -> tuple[list[FinalSubmission], str]:
+    """Write the final grades and feedback under ``out``; returns the submissions and the text to print."""
     work, out = Path(work).resolve(), Path(out).resolve()
     if not (work / "gradebook.db").exists():
         raise SystemExit(f"no gradebook in {work}: release and grade first (python -m autograder release / grade)")
@@ -120,7 +124,7 @@ def finalize(work, out, source=None):
     write_csvs(rows, out)
     export_gradebook(work, out / "nbgrader_export.csv")
     feedback = regenerate_feedback(work, out, source)
-    pending = [(r["student"], r["assignment"], c["name"]) for r in rows for c in r["cells"] if c["needs_manual"]]
+    pending = [(r.student, r.assignment, c.name) for r in rows for c in r.cells if c.needs_manual]
     lines = [f"Final grades (autograded + manual) of {len(rows)} submission(s): {out / 'final_grades.csv'}",
              "  (checks_total: the autograded checks after any manual override)",
              f"  per cell: {out / 'final_grades_detail.csv'}; nbgrader's export: {out / 'nbgrader_export.csv'}",
@@ -134,10 +138,11 @@ def finalize(work, out, source=None):
     return rows, "\n".join(lines) + "\n"
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m autograder finalize", description=__doc__.splitlines()[0])
     ap.add_argument("--work", type=Path, default=None, help="nbgrader work folder (default nbgrader_work/)")
-    ap.add_argument("--out", type=Path, default=None, help="where the final grades and feedback go (default <work>/grades)")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="where the final grades and feedback go (default <work>/grades)")
     ap.add_argument("--source", type=Path, default=None, help="source notebooks folder (default notebooks/)")
     args = ap.parse_args(argv)
     work = (args.work or default_work()).resolve()

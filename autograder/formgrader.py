@@ -20,24 +20,28 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 from .nbgrader_config import REPO, default_work, ensure_tools_on_path
+from .settings import WORK_ENV
 
 
-def free_port():
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def start(work=None, port=None, token=None, root=REPO, log=None):
+def start(work: Path | str | None = None, port: int | None = None, token: str | None = None,
+          root: Path = REPO, log: IO[str] | None = None) -> tuple[subprocess.Popen[bytes], str, str]:
     """Start the server; returns (process, base URL, token).  The course config is read from ``root``."""
     ensure_tools_on_path()
     port = port or free_port()
     token = token or secrets.token_hex(16)
     env = dict(os.environ)
     if work is not None:
-        env["AUTOGRADER_WORK"] = str(Path(work).resolve())
+        env[WORK_ENV] = str(Path(work).resolve())
     cmd = [sys.executable, "-m", "jupyter_server", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
            "--ServerApp.port_retries=0", f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
            f"--IdentityProvider.token={token}", "--ServerApp.default_url=/formgrader"]
@@ -48,7 +52,7 @@ def start(work=None, port=None, token=None, root=REPO, log=None):
     return proc, f"http://127.0.0.1:{port}", token
 
 
-def wait_ready(proc, base, token, timeout=120):
+def wait_ready(proc: subprocess.Popen[bytes], base: str, token: str, timeout: float = 120) -> None:
     """Block until formgrader answers (its status API); raise with the reason when the server stops or times out."""
     deadline = time.monotonic() + timeout
     req = urllib.request.Request(f"{base}/formgrader/api/status", headers={"Authorization": f"token {token}"})
@@ -65,9 +69,10 @@ def wait_ready(proc, base, token, timeout=120):
     raise RuntimeError(f"formgrader did not answer at {base} within {timeout} s")
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m autograder formgrader", description=__doc__.splitlines()[0])
-    ap.add_argument("--work", type=Path, default=None, help="nbgrader work folder (default nbgrader_work/ or $AUTOGRADER_WORK)")
+    ap.add_argument("--work", type=Path, default=None,
+                    help="nbgrader work folder (default nbgrader_work/ or $AUTOGRADER_WORK)")
     ap.add_argument("--port", type=int, default=None, help="port on 127.0.0.1 (default: a free one)")
     args = ap.parse_args(argv)
     work = (args.work or default_work()).resolve()

@@ -26,9 +26,11 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
@@ -43,7 +45,7 @@ NOT_RUN = "AutograderNotRun"
 STOPPED = "AutograderStopped"
 
 
-def _error(ename, evalue):
+def _error(ename: str, evalue: str) -> NotebookNode:
     return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
@@ -58,7 +60,8 @@ class GuardedExecute(Execute):
              "the config): autograder.sandbox.SandboxKernelManager runs the kernel under bubblewrap."
     ).tag(config=True)
 
-    def preprocess(self, nb, resources=None, km=None):
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any] | None = None,
+                   km: Any = None) -> tuple[NotebookNode, dict[str, Any]]:
         self._ag_stop = None
         if self.sandbox_kernel_manager_class is not None:
             self.kernel_manager_class = self.sandbox_kernel_manager_class
@@ -104,7 +107,8 @@ class GuardedExecute(Execute):
             if msg.get("parent_header", {}).get("msg_id") == msg_id:
                 return True
 
-    def preprocess_cell(self, cell, resources, index):
+    def preprocess_cell(self, cell: NotebookNode, resources: dict[str, Any],
+                        index: int) -> tuple[NotebookNode, dict[str, Any]]:
         if self._ag_stop:
             if cell.cell_type == "code":
                 cell.outputs = [_error(NOT_RUN, self._ag_stop)]
@@ -149,7 +153,8 @@ class RestoringOverwriteCells(OverwriteCells):
     cell that is still there (nbgrader 0.9.6 assumes that cell is a grade or solution cell and
     fails with a KeyError when it is a locked instructor cell)."""
 
-    def add_missing_grade_cells(self, nb, resources):
+    def add_missing_grade_cells(self, nb: NotebookNode,
+                                resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
         source_ids = [c.name for c in source_nb.source_cells]
         solution_ids = {c.name for c in source_nb.solution_cells}
@@ -170,17 +175,19 @@ class RestoringOverwriteCells(OverwriteCells):
 class SanitizeFeedback(NbGraderPreprocessor):
     """Hide hidden tests, expected values and the probe's lines from the feedback students receive."""
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         nb.metadata.pop("autograder", None)  # the judge's full results, with the instructor's detail
         return super().preprocess(nb, resources)
 
-    def preprocess_cell(self, cell, resources, index):
+    def preprocess_cell(self, cell: NotebookNode, resources: dict[str, Any],
+                        index: int) -> tuple[NotebookNode, dict[str, Any]]:
         meta = cell.metadata.get("nbgrader", {})
         cell.metadata.pop("autograder", None)
         if cell.cell_type == "code" and meta.get("grade") and meta.get("locked") and not meta.get("solution"):
             cell.source = f"# Autograder check: {meta.get('grade_id', '')} (hidden test; its result is below)"
             verdicts = [o for o in cell.get("outputs", []) if is_verdict(o)]
-            cell.outputs = verdicts or [new_output("stream", name="stdout", text="No autograder result for this check.\n")]
+            cell.outputs = verdicts or [new_output("stream", name="stdout",
+                                                   text="No autograder result for this check.\n")]
         elif cell.cell_type == "code":
             kept = []
             for out in cell.get("outputs", []):

@@ -23,11 +23,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
+# This file is also loaded as a plain nbgrader config file (see the end), so it imports nothing of
+# the autograder package at the top: package imports happen inside the functions.
 REPO = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = ("week6_lab", "week6_homework")
 DEFAULT_TIMEOUT = 30  # seconds per cell
-
+COURSE_ID = "week6"  # nbgrader's course id: the gradebook and the exchange are keyed by it
+GRADEBOOK_NAME = "gradebook.db"  # in the work folder
 
 
 # What a student sees in place of each solution: a cell that fails loudly, and
@@ -35,7 +39,7 @@ DEFAULT_TIMEOUT = 30  # seconds per cell
 CODE_STUB = ('# YOUR CODE HERE\n'
              'raise NotImplementedError("not implemented yet: replace this line with your code, then re-run the cell")')
 
-def ensure_tools_on_path():
+def ensure_tools_on_path() -> None:
     """nbgrader shells out to `alembic` (new gradebooks) and kernels: make the running
     interpreter's bin folder (the venv) win on PATH, however we were started, and put
     this checkout on PYTHONPATH so kernels can import ``autograder.probe``.  The
@@ -51,11 +55,14 @@ def ensure_tools_on_path():
         os.environ["PYTHONPATH"] = os.pathsep.join([str(REPO), *paths])
 
 
-def default_work():
-    return Path(os.environ.get("AUTOGRADER_WORK", REPO / "nbgrader_work")).resolve()
+def default_work() -> Path:
+    """The course's work folder: ``$AUTOGRADER_WORK``, else ``nbgrader_work/`` (see ``autograder.settings``)."""
+    from autograder.settings import work_folder
+    return work_folder()
 
 
-def apply(c, *, work, root=None, source=None, timeout=DEFAULT_TIMEOUT, interrupt_grace=5, sandbox=True):
+def apply(c: Any, *, work: Path | str, root: Path | str | None = None, source: Path | str | None = None,
+          timeout: int = DEFAULT_TIMEOUT, interrupt_grace: int = 5, sandbox: bool | dict[str, Any] = True) -> Any:
     """Fill a traitlets Config ``c`` for a course whose nbgrader folders live under ``work``.
 
     ``sandbox``: True (default limits), a dict of ``SandboxKernelManager`` limits (``memory_mb``,
@@ -85,8 +92,8 @@ def apply(c, *, work, root=None, source=None, timeout=DEFAULT_TIMEOUT, interrupt
     c.CourseDirectory.submitted_directory = str(work / "submitted")
     c.CourseDirectory.autograded_directory = str(work / "autograded")
     c.CourseDirectory.feedback_directory = str(work / "feedback")
-    c.CourseDirectory.db_url = f"sqlite:///{work / 'gradebook.db'}"
-    c.CourseDirectory.course_id = "week6"
+    c.CourseDirectory.db_url = f"sqlite:///{work / GRADEBOOK_NAME}"
+    c.CourseDirectory.course_id = COURSE_ID
     c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
 
     c.Execute.kernel_name = "python3"
@@ -110,6 +117,20 @@ def apply(c, *, work, root=None, source=None, timeout=DEFAULT_TIMEOUT, interrupt
         from autograder.sandbox import REPORT_NAME, configure
         configure(c, report_path=work / REPORT_NAME, **(sandbox if isinstance(sandbox, dict) else {}))
     return c
+
+
+def run_nbgrader(app_cls: type, cfg: Any, assignment: str, student: str | None = None, **attrs: Any) -> None:
+    """Run one nbgrader converter (GenerateAssignment, Autograde, GenerateFeedback) with the Config ``cfg``
+    (from ``apply``) on one assignment, one student's submission only when ``student`` is given;
+    ``attrs`` are set on the app first (``force=True``, ``create_student=True``)."""
+    from nbgrader.coursedir import CourseDirectory
+    cfg.CourseDirectory.assignment_id = assignment
+    if student is not None:
+        cfg.CourseDirectory.student_id = student
+    app = app_cls(coursedir=CourseDirectory(config=cfg), config=cfg)
+    for k, v in attrs.items():
+        setattr(app, k, v)
+    app.start()
 
 
 if "get_config" in globals():  # loaded by nbgrader / traitlets as a config file (cwd autograder/)

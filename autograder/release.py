@@ -14,23 +14,26 @@ import ast
 import importlib.util
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import nbformat
 
-from .nbgrader_config import ASSIGNMENTS, REPO, apply, default_work
+from .nbgrader_config import ASSIGNMENTS, REPO, apply, default_work, run_nbgrader
 
 
 class ReleaseRefused(RuntimeError):
-    pass
+    """A notebook must not be released as it is (the message says why and what to run)."""
 
 
-def _notebook(source, assignment):
+def _notebook(source: Path | str, assignment: str) -> Path:
     return Path(source) / assignment / f"{assignment}.ipynb"
 
 
-def preflight(source, assignments, allow_synthetic=False, check_reveals=True):
-    """Raise ReleaseRefused naming the reason when a notebook must not be released."""
+def preflight(source: Path | str, assignments: Sequence[str], allow_synthetic: bool = False,
+              check_reveals: bool = True) -> dict[str, str | None]:
+    """Raise ReleaseRefused naming the reason when a notebook must not be released; returns each
+    assignment's reveals source (``course.reveals_source`` in its metadata)."""
     sources = {}
     for a in assignments:
         path = _notebook(source, a)
@@ -56,7 +59,7 @@ def preflight(source, assignments, allow_synthetic=False, check_reveals=True):
     return sources
 
 
-def install_source_check(source, assignments):
+def install_source_check(source: Path | str, assignments: Sequence[str]) -> None:
     """Raise ReleaseRefused when a notebook's first cell installs from a placeholder or the private repository."""
     from helpers.notebook.setup_env import install_spec_problem
     for a in assignments:
@@ -79,10 +82,9 @@ def install_source_check(source, assignments):
                 "and release again; or pass --allow-private-install for a demo release.")
 
 
-def generate(work, source, assignments):
+def generate(work: Path | str, source: Path | str, assignments: Sequence[str]) -> dict[str, Path]:
     """Run nbgrader generate_assignment for each assignment into work/release (and the gradebook)."""
     from nbgrader.converters import GenerateAssignment
-    from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
 
     work = Path(work).resolve()
@@ -90,16 +92,12 @@ def generate(work, source, assignments):
     out = {}
     for a in assignments:
         cfg = apply(Config(), work=work, root=work, source=source)
-        cfg.CourseDirectory.assignment_id = a
-        coursedir = CourseDirectory(config=cfg)
-        app = GenerateAssignment(coursedir=coursedir, config=cfg)
-        app.force = True
-        app.start()
+        run_nbgrader(GenerateAssignment, cfg, a, force=True)
         out[a] = work / "release" / a / f"{a}.ipynb"
     return out
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m autograder release", description=__doc__.splitlines()[0])
     ap.add_argument("--work", type=Path, default=None, help="nbgrader work folder (default nbgrader_work/)")
     ap.add_argument("--source", type=Path, default=REPO / "notebooks", help="source notebooks folder")

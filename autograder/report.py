@@ -15,11 +15,12 @@ from pathlib import Path
 
 from . import checks
 from .nbgrader_config import default_work
+from .results import SubmissionResult
 
 OBSERVE_MARKER = "PREDICT_OBSERVE_JSON "
 
 
-def _observations(nb_path):
+def _observations(nb_path: Path) -> list[dict]:
     import nbformat
     try:
         from helpers.notebook.predict import MARKER, parse_observations
@@ -40,20 +41,21 @@ def _observations(nb_path):
     return out
 
 
-def _normalise(message):
+def _normalise(message: str) -> str:
     """Group messages that differ only in the numbers they quote."""
     first = message.split(". ")[0]
     return re.sub(r"-?\d+(\.\d+)?(e-?\d+)?", "#", first)[:160]
 
 
-def build(grades_dir, out_dir):
+def build(grades_dir: Path | str, out_dir: Path | str) -> Path:
+    """report.md and its PNG plots under ``out_dir``, from the grades.json ``grade`` wrote in ``grades_dir``."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     grades_dir, out_dir = Path(grades_dir), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    results = json.loads((grades_dir / "grades.json").read_text())
+    results = [SubmissionResult.from_dict(d) for d in json.loads((grades_dir / "grades.json").read_text())]
     lines = ["# Class report", "", f"{len(results)} submission(s) graded.", "",
              "Scores here are **autograded points only** (the hidden-test checks, before any manual grading or "
              "override); final grades with the manual scores: `python -m autograder finalize` "
@@ -62,7 +64,7 @@ def build(grades_dir, out_dir):
     # score distributions
     per_check = defaultdict(list)
     for r in results:
-        for cid, c in r["checks"].items():
+        for cid, c in r.checks.items():
             per_check[cid].append(c["points"])
     cids = [c for c in checks.POINTS if per_check.get(c)]
     if cids:
@@ -86,13 +88,14 @@ def build(grades_dir, out_dir):
                   "| check | max | mean | full marks | zero |", "| --- | --- | --- | --- | --- |"]
         for cid in cids:
             v, mx = per_check[cid], checks.POINTS[cid]
-            lines.append(f"| {cid} | {mx} | {sum(v) / len(v):.2f} | {sum(x == mx for x in v)} | {sum(x == 0 for x in v)} |")
+            lines.append(f"| {cid} | {mx} | {sum(v) / len(v):.2f} | {sum(x == mx for x in v)} "
+                         f"| {sum(x == 0 for x in v)} |")
         lines.append("")
 
     # common failures
     failures = Counter()
     for r in results:
-        for cid, c in r["checks"].items():
+        for cid, c in r.checks.items():  # the judge's verdicts: parts with name, passed, message
             for p in c["parts"]:
                 if not p["passed"] and p["message"]:
                     failures[(cid, p["name"], _normalise(p["message"]))] += 1
@@ -102,8 +105,8 @@ def build(grades_dir, out_dir):
     lines.append("")
 
     # issues and flags
-    issues = [(r["student"], r["assignment"], i) for r in results for i in r["issues"]]
-    flags = [(r["student"], r["assignment"], f) for r in results for f in sorted(set(r["flags"]))]
+    issues = [(r.student, r.assignment, i) for r in results for i in r.issues]
+    flags = [(r.student, r.assignment, f) for r in results for f in sorted(set(r.flags))]
     if issues or flags:
         lines += ["## Not fully graded / flagged", ""]
         lines += [f"- {s}/{a}: {i}" for s, a, i in issues]
@@ -114,9 +117,9 @@ def build(grades_dir, out_dir):
     preds = defaultdict(list)
     actual = defaultdict(list)
     for r in results:
-        if not r.get("autograded"):
+        if not r.autograded:
             continue
-        path = grades_dir / r["autograded"]
+        path = grades_dir / r.autograded
         if not path.exists():
             continue
         for rec in _observations(path):
@@ -144,7 +147,8 @@ def build(grades_dir, out_dir):
             ax.bar(names, [counts.get(n, 0) for n in names],
                    color=["#c00000" if n == true else "#a5a5a5" for n in names])
             ax.set_xlabel("predicted choice (red: what the data showed)")
-            summary = f"{len(p)} predictions: " + ", ".join(f"{n} {counts.get(n, 0)}" for n in names) + f"; actual {true} (red)"
+            summary = (f"{len(p)} predictions: " + ", ".join(f"{n} {counts.get(n, 0)}" for n in names)
+                       + f"; actual {true} (red)")
         ax.set_title(key, fontsize=9)
         ax.set_ylabel("students")
         fig.tight_layout()
@@ -155,9 +159,10 @@ def build(grades_dir, out_dir):
     return out_dir / "report.md"
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m autograder report", description=__doc__.splitlines()[0])
-    ap.add_argument("--grades", type=Path, default=None, help="the --out folder of `grade` (default nbgrader_work/grades)")
+    ap.add_argument("--grades", type=Path, default=None,
+                    help="the --out folder of `grade` (default nbgrader_work/grades)")
     ap.add_argument("--out", type=Path, default=None, help="report folder (default <grades>/report)")
     args = ap.parse_args(argv)
     grades = (args.grades or default_work() / "grades").resolve()

@@ -19,6 +19,10 @@ namespace and kills the whole namespace on a breach.  A breach ends that kernel 
 reason is kept on the kernel manager (``breach``), logged, and appended as one JSON line to
 ``report_path`` so the grading driver reports it for that submission.
 
+The bwrap command line, the kernel's environment and the rlimit preamble are built in
+``autograder.bwrap``; this module holds the kernel manager that uses them, its watchdog and the
+breach report.
+
 Wiring (see ``autograder.nbgrader_config.apply(..., sandbox=True)``)::
 
     c.GuardedExecute.sandbox_kernel_manager_class = SandboxKernelManager
@@ -30,79 +34,19 @@ import json
 import os
 import shutil
 import signal
-import site
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
+from nbformat import NotebookNode
 from traitlets import Float, Integer, Unicode
 
-PACKAGE_HINT = ("bubblewrap is not installed (no `bwrap` on PATH): install it with "
-                "`sudo apt-get install bubblewrap` (Debian/Ubuntu; `dnf install bubblewrap` on Fedora), "
-                "or grade without a sandbox with --unsandboxed (student code then runs with your rights)")
+from .bwrap import bwrap_args, kernel_command, kernel_env, require_bwrap
 
 REPORT_NAME = "sandbox_breaches.jsonl"  # under the nbgrader work folder (see nbgrader_config.apply)
-
-# Environment variables a kernel may inherit; everything else (tokens, the instructor's paths,
-# PYTHONPATH with the checkout on it) is dropped.
-ENV_KEEP = {"LANG", "LANGUAGE", "TZ", "TERM", "MPLBACKEND", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE",
-            "TRANSFORMERS_OFFLINE", "COURSE_DATA_SOURCE", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-            "OPENBLAS_NUM_THREADS", "PYTHONHASHSEED", "PYTHONUNBUFFERED", "PYDEVD_DISABLE_FILE_VALIDATION",
-            "JPY_SESSION_NAME"}
-ENV_KEEP_PREFIX = ("LC_",)
-
-# Runs inside the sandbox as the kernel's first step: set the rlimits, then become the kernel.
-_RLIMIT_EXEC = (
-    "import os, resource, sys\n"
-    "a = sys.argv\n"
-    "for name, value in zip(('RLIMIT_AS', 'RLIMIT_FSIZE', 'RLIMIT_CPU', 'RLIMIT_NPROC'), a[1:5]):\n"
-    "    v = int(value)\n"
-    "    if v > 0:\n"
-    "        resource.setrlimit(getattr(resource, name), (v, v))\n"
-    "os.execv(a[5], a[5:])\n"
-)
-
-# System folders a Python kernel needs, read-only (those that exist; symlinks stay symlinks).
-SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-# From /etc only what programs read to start, resolve names and render text: no shadow files,
-# no service configuration.
-ETC_ENTRIES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "passwd", "group", "nsswitch.conf", "hosts",
-               "host.conf", "localtime", "timezone", "locale.alias", "locale.conf", "default/locale",
-               "alternatives", "ssl", "ca-certificates", "ca-certificates.conf", "fonts", "mime.types",
-               "os-release", "debian_version", "protocols", "services", "matplotlibrc", "gai.conf")
-
-
-def bwrap_path():
-    """Path of the bwrap executable, or None."""
-    return shutil.which("bwrap")
-
-
-class SandboxUnavailable(RuntimeError):
-    pass
-
-
-_WORKS = set()  # bwrap paths that made a sandbox in this process
-
-
-def require_bwrap():
-    """The bwrap path; raises SandboxUnavailable (naming the package) when it is missing or unusable."""
-    path = bwrap_path()
-    if path is None:
-        raise SandboxUnavailable(PACKAGE_HINT)
-    if path in _WORKS:
-        return path
-    import subprocess
-    probe = subprocess.run([path, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true"],
-                           capture_output=True, text=True)
-    if probe.returncode != 0:
-        raise SandboxUnavailable(f"bubblewrap ({path}) cannot create a sandbox here: {probe.stderr.strip()[:300]} "
-                                 "(unprivileged user namespaces may be disabled: "
-                                 "sysctl kernel.unprivileged_userns_clone=1), or grade with --unsandboxed")
-    _WORKS.add(path)
-    return path
 
 
 def probe_source():
@@ -110,90 +54,14 @@ def probe_source():
     return Path(__file__).resolve().parent / "probe.py"
 
 
-def python_dirs():
-    """Folders holding the Python environment the kernel runs on (venv, base interpreter, site-packages)."""
-    dirs = {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix,
-            str(Path(sys.executable).resolve().parent.parent)}
-    dirs.update(site.getsitepackages() if hasattr(site, "getsitepackages") else [])
-    user_site = site.getusersitepackages() if site.ENABLE_USER_SITE else None
-    if user_site:
-        dirs.add(user_site)
-    return _outermost(d for d in dirs if d and os.path.isdir(d) and d != "/")
-
-
-def package_dirs(names=("helpers",)):
-    """Folders of student-facing packages the kernel imports (an editable install lives in the checkout),
-    and the files their symlinks point to outside them (helpers' data_manifest.yaml links to the root's)."""
-    import importlib.util
-    out = []
-    for name in names:
-        spec = importlib.util.find_spec(name)
-        if spec is None or not spec.submodule_search_locations:
-            continue
-        for loc in spec.submodule_search_locations:
-            top = Path(loc).resolve()
-            out.append(str(top))
-            for dirpath, dirnames, filenames in os.walk(top):
-                dirnames[:] = [d for d in dirnames if d != "__pycache__"]
-                for f in filenames:
-                    p = Path(dirpath, f)
-                    if p.is_symlink() and p.exists() and top not in p.resolve().parents:
-                        out.append(str(p.resolve()))
-    return out
-
-
-def _outermost(paths):
-    paths = sorted({str(Path(p).resolve()) for p in paths})
-    keep = []
-    for p in paths:
-        if not any(p == k or p.startswith(k.rstrip("/") + "/") for k in keep):
-            keep.append(p)
-    return keep
-
-
-def bwrap_args(*, bwrap, cwd, run_dir, lib_dir, home_dir, tmp_mb=512):
-    """The bwrap command line (without the command) for a kernel of one submission."""
-    args = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
-    for d in SYSTEM_DIRS:
-        if os.path.islink(d):
-            args += ["--symlink", os.readlink(d), d]
-        elif os.path.isdir(d):
-            args += ["--ro-bind", d, d]
-    for e in ETC_ENTRIES:
-        if os.path.lexists(f"/etc/{e}"):
-            args += ["--ro-bind", f"/etc/{e}", f"/etc/{e}"]
-    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(int(tmp_mb) << 20), "--tmpfs", "/tmp"]
-    for d in python_dirs() + package_dirs():
-        args += ["--ro-bind", d, d]
-    args += ["--bind", str(run_dir), str(run_dir),       # sockets, connection file, nonce
-             "--ro-bind", str(lib_dir), str(lib_dir),    # autograder/probe.py only
-             "--bind", str(home_dir), str(home_dir),
-             "--bind", str(cwd), str(cwd), "--chdir", str(cwd),
-             "--remount-ro", "/"]  # the sandbox's own root (a tmpfs holding the mount points) too
-    return args
-
-
-def kernel_env(env, *, lib_dir, home_dir, ipython_dir, nonce_path):
-    """The kernel's environment: an allow-list of the parent's, plus the sandbox's own paths."""
-    out = {k: v for k, v in env.items() if k in ENV_KEEP or k.startswith(ENV_KEEP_PREFIX)}
-    out.update(PATH=os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
-               HOME=str(home_dir), TMPDIR="/tmp", PYTHONPATH=str(lib_dir), IPYTHONDIR=str(ipython_dir),
-               MPLCONFIGDIR=str(Path(home_dir) / ".config" / "matplotlib"),
-               JPY_PARENT_PID="1")  # no parent polling (pid 1 is bwrap's): --die-with-parent does that
-    if nonce_path:
-        from .probe import NONCE_ENV  # noqa: PLC0415 - only the constant
-        out[NONCE_ENV] = str(nonce_path)
-    return out
-
-
-def _ns_inode(pid):
+def _ns_inode(pid: int) -> int | None:
     try:
         return os.stat(f"/proc/{pid}/ns/pid").st_ino
     except OSError:
         return None
 
 
-def _children(pid):
+def _children(pid: int) -> list[int]:
     kids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -207,7 +75,7 @@ def _children(pid):
     return kids
 
 
-def sandbox_processes(ns_ino):
+def sandbox_processes(ns_ino: int) -> tuple[list[int], int]:
     """The pids in the pid namespace ``ns_ino`` and their total resident bytes (shared pages counted
     once per process: an upper bound, see ``proportional_memory``)."""
     pids, rss = [], 0
@@ -231,7 +99,7 @@ def sandbox_processes(ns_ino):
 PSS_MAX_PROCESSES = 8
 
 
-def proportional_memory(pids):
+def proportional_memory(pids: list[int]) -> int:
     """Total proportional set size (Pss) of ``pids``, bytes: pages shared after a fork count once."""
     total = 0
     for pid in pids:
@@ -249,10 +117,13 @@ def proportional_memory(pids):
 class SandboxKernelManager(AsyncKernelManager):
     """An AsyncKernelManager whose kernel runs under bubblewrap (see the module docstring)."""
 
-    memory_mb = Integer(4096, help="Address space per process and total resident memory of the sandbox, MiB.").tag(config=True)
-    max_processes = Integer(64, help="Processes the sandbox may hold at once (threads are not counted).").tag(config=True)
+    memory_mb = Integer(4096, help="Address space per process and total resident memory of the sandbox, MiB."
+                        ).tag(config=True)
+    max_processes = Integer(64, help="Processes the sandbox may hold at once (threads are not counted)."
+                            ).tag(config=True)
     wall_s = Float(3600.0, help="Seconds the kernel may live before it is stopped.").tag(config=True)
-    cpu_s = Integer(0, help="CPU seconds per kernel process (0: no limit; the per-cell timeout applies).").tag(config=True)
+    cpu_s = Integer(0, help="CPU seconds per kernel process (0: no limit; the per-cell timeout applies)."
+                    ).tag(config=True)
     file_mb = Integer(1024, help="Largest file the kernel may write, MiB.").tag(config=True)
     tmp_mb = Integer(512, help="Size of the kernel's private /tmp, MiB.").tag(config=True)
     poll_s = Float(0.05, help="Watchdog period, seconds.").tag(config=True)
@@ -260,7 +131,7 @@ class SandboxKernelManager(AsyncKernelManager):
     run_root = Unicode("", help="Where per-kernel folders are made (default: the system temp dir; "
                                 "keep it short: unix socket paths are limited to 107 bytes).").tag(config=True)
 
-    def __init__(self, **kw):
+    def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
         self.transport = "ipc"
         self.breach = None
@@ -283,7 +154,8 @@ class SandboxKernelManager(AsyncKernelManager):
         # The IPython profile (its startup files import the probe before any student cell runs).
         src_ipy = os.environ.get("IPYTHONDIR")
         if src_ipy and (Path(src_ipy) / "profile_default" / "startup").is_dir():
-            shutil.copytree(Path(src_ipy) / "profile_default" / "startup", home / "ipython" / "profile_default" / "startup")
+            shutil.copytree(Path(src_ipy) / "profile_default" / "startup",
+                            home / "ipython" / "profile_default" / "startup")
         # matplotlib's font list, so each kernel does not rebuild it in its empty home (fonts are public).
         for d in {os.environ.get("MPLCONFIGDIR"), os.path.join(os.environ.get("XDG_CACHE_HOME") or
                                                                os.path.expanduser("~/.cache"), "matplotlib")}:
@@ -311,11 +183,9 @@ class SandboxKernelManager(AsyncKernelManager):
         kw["env"] = kernel_env(kw.get("env") or os.environ, lib_dir=lib, home_dir=home,
                                ipython_dir=home / "ipython", nonce_path=nonce)
         limits = [self.memory_mb << 20, self.file_mb << 20, self.cpu_s, max(self.max_processes * 8, 256)]
-        wrapped = bwrap_args(bwrap=bwrap, cwd=cwd, run_dir=self._sb_run / "ipc", lib_dir=lib, home_dir=home,
-                             tmp_mb=self.tmp_mb)
-        for k, v in kw["env"].items():
-            wrapped += ["--setenv", k, v]
-        wrapped += ["--", sys.executable, "-S", "-c", _RLIMIT_EXEC, *map(str, limits), *cmd]
+        args = bwrap_args(bwrap=bwrap, cwd=cwd, run_dir=self._sb_run / "ipc", lib_dir=lib, home_dir=home,
+                          tmp_mb=self.tmp_mb)
+        wrapped = kernel_command(args, kw["env"], limits, cmd)
         kw["cwd"] = str(self._sb_run)
         return wrapped, kw
 
@@ -394,7 +264,7 @@ class SandboxKernelManager(AsyncKernelManager):
     post_start_kernel = _async_post_start_kernel
 
 
-def configure(c, *, report_path=None, **limits):
+def configure(c: Any, *, report_path: Path | str | None = None, **limits: Any) -> Any:
     """Route a traitlets Config's GuardedExecute kernels into the sandbox (needs bwrap)."""
     c.GuardedExecute.sandbox_kernel_manager_class = SandboxKernelManager
     for k, v in limits.items():
@@ -407,7 +277,7 @@ def configure(c, *, report_path=None, **limits):
     return c
 
 
-def read_report(path, nb=None, memory_mb=None):
+def read_report(path: Path | str | None, nb: NotebookNode | None = None, memory_mb: int | None = None) -> list[str]:
     """Breach messages for one submission: the watchdog's report lines, and cells of the executed
     notebook ``nb`` that failed on the sandbox's per-process memory limit."""
     out = []

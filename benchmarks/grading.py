@@ -32,7 +32,7 @@ CLASS_MIX = ["ex_solution", "ex_bug_missing_T2", "ex_unpaired_bootstrap", "ex_co
              "ex_kl_reversed", "ex_stderr_warnings", "ex_reduction_mean"]
 
 
-def plain_execution(nb_path, timeout):
+def plain_execution(nb_path: Path, timeout: int) -> float:
     """Seconds to execute the notebook as a student would (nbclient, python3 kernel)."""
     import nbformat
     from nbclient import NotebookClient
@@ -43,7 +43,7 @@ def plain_execution(nb_path, timeout):
     return time.perf_counter() - t0
 
 
-def kernel_start(sandboxed, work):
+def kernel_start(sandboxed: bool, work: Path) -> float:
     """Seconds to start a grading kernel, import what the notebooks import, and stop it."""
     from nbformat.v4 import new_code_cell, new_notebook
     from traitlets.config import Config
@@ -57,7 +57,8 @@ def kernel_start(sandboxed, work):
     return time.perf_counter() - t0
 
 
-def grade(sub, work, out, workers, timeout, sandboxed=True):
+def grade(sub: Path, work: Path, out: Path, workers: int, timeout: int, sandboxed: bool = True) -> float:
+    """Seconds for ``python -m autograder grade`` on the class folder ``sub``."""
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-m", "autograder", "grade", str(sub), "--work", str(work), "--out", str(out),
                     "--workers", str(workers), "--timeout", str(timeout), *([] if sandboxed else ["--unsandboxed"])],
@@ -65,7 +66,8 @@ def grade(sub, work, out, workers, timeout, sandboxed=True):
     return time.perf_counter() - t0
 
 
-def class_folder(examples_dir, dest, n, assignment="week6_lab"):
+def class_folder(examples_dir: Path, dest: Path, n: int, assignment: str = "week6_lab") -> Path:
+    """A class of ``n`` students, each a copy of one of the CLASS_MIX examples (round robin)."""
     names = [x for x in CLASS_MIX if mk.EXAMPLES[x][0] == assignment]
     for i in range(n):
         src = examples_dir / names[i % len(names)] / assignment
@@ -73,7 +75,7 @@ def class_folder(examples_dir, dest, n, assignment="week6_lab"):
     return dest
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=40, help="class size (default 40)")
     ap.add_argument("--repeat", type=int, default=2, help="single-submission repetitions (default 2)")

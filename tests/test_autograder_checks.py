@@ -17,7 +17,7 @@ import pytest
 
 from autograder import build_expected, checks, probe
 from autograder.examples import variants as V
-from autograder.grading import hidden_cell_changes, static_flags
+from autograder.submissions import hidden_cell_changes, static_flags
 from autograder.judge import judge_notebook as read_results
 from autograder.nbext import SanitizeFeedback
 

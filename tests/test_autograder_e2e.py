@@ -87,7 +87,8 @@ def test_outputs_csv_gradebook_and_feedback(graded):
         text = html.read_text()
         assert "BEGIN HIDDEN TESTS" not in text and "autograder.probe import" not in text, html
         assert not any(s in text for s in secrets_), html
-    assert "Autograder: lab_kd_loss: 6 / 6 points" in (out / "feedback/ex_solution/week6_lab/week6_lab.html").read_text()
+    feedback = (out / "feedback/ex_solution/week6_lab/week6_lab.html").read_text()
+    assert "Autograder: lab_kd_loss: 6 / 6 points" in feedback
 
 
 def test_one_worker_gives_the_same_grades(graded):

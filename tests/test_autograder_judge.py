@@ -14,9 +14,11 @@ from nbgrader.utils import determine_grade
 
 from autograder import checks, probe
 from autograder.examples import variants as V
-from autograder.grading import merge_into_gradebook, write_outputs
+from autograder.gradebook import merge_into_gradebook
 from autograder.judge import RESOURCE_KEY, JudgeHiddenTests, is_verdict
 from autograder.nbext import SanitizeFeedback
+from autograder.outputs import write_outputs
+from autograder.results import SavedGrade, SubmissionResult
 
 NONCE = "f00d" * 8
 
@@ -139,11 +141,11 @@ def gradebook(tmp_path, monkeypatch):
 
 
 def _result(kd, bugs):
-    grades = {"lab_kd_loss": {"auto_score": kd, "needs_manual_grade": False},
-              "lab_bug_choices": {"auto_score": bugs, "needs_manual_grade": False}}
-    return {"student": "amy", "assignment": "week6_lab", "status": "graded", "issues": [], "flags": [],
-            "grades": grades, "checks": {"lab_kd_loss": checks.not_graded("lab_kd_loss", "x"),
-                                         "lab_bug_choices": checks.not_graded("lab_bug_choices", "x")}}
+    grades = {"lab_kd_loss": SavedGrade(auto_score=kd, needs_manual_grade=False),
+              "lab_bug_choices": SavedGrade(auto_score=bugs, needs_manual_grade=False)}
+    return SubmissionResult(student="amy", assignment="week6_lab", grades=grades,
+                            checks={"lab_kd_loss": checks.not_graded("lab_kd_loss", "x"),
+                                    "lab_bug_choices": checks.not_graded("lab_bug_choices", "x")})
 
 
 def test_regrade_flags_an_override_the_new_automatic_score_disagrees_with(gradebook, tmp_path):
@@ -155,14 +157,14 @@ def test_regrade_flags_an_override_the_new_automatic_score_disagrees_with(gradeb
             g.manual_score, g.needs_manual_grade = manual, False  # what formgrader's PUT does
         gb.db.commit()
     same = [_result(2.0, 1.0)]
-    assert merge_into_gradebook(same, gradebook) == 0 and same[0]["review"] == []  # nothing changed: no nagging
+    assert merge_into_gradebook(same, gradebook) == 0 and same[0].review == []  # nothing changed: no nagging
     changed = [_result(6.0, 3.0)]
     assert merge_into_gradebook(changed, gradebook) == 2
     with Gradebook(f"sqlite:///{gradebook / 'gradebook.db'}", "week6") as gb:
         g = gb.find_grade("lab_kd_loss", "week6_lab", "week6_lab", "amy")
         assert (g.auto_score, g.manual_score, g.needs_manual_grade) == (6.0, 4.0, True)
         assert gb.find_grade("lab_bug_choices", "week6_lab", "week6_lab", "amy").needs_manual_grade
-    assert any("lab_kd_loss" in r and "from 2 to 6" in r and "manual score of 4" in r for r in changed[0]["review"])
+    assert any("lab_kd_loss" in r and "from 2 to 6" in r and "manual score of 4" in r for r in changed[0].review)
     summary = write_outputs(changed, tmp_path / "out")
     assert "Manual overrides to review" in summary and "lab_kd_loss: the automatic score changed" in summary
     assert "AUTOGRADED ONLY" in summary
@@ -174,4 +176,4 @@ def test_regrade_flags_an_override_the_new_automatic_score_disagrees_with(gradeb
         gb.find_grade("lab_kd_loss", "week6_lab", "week6_lab", "amy").needs_manual_grade = False
         gb.db.commit()
     merge_into_gradebook(agree, gradebook)
-    assert not any("lab_kd_loss" in r for r in agree[0]["review"])
+    assert not any("lab_kd_loss" in r for r in agree[0].review)

@@ -142,7 +142,8 @@ def test_instructor_flow_through_formgrader(course):
     assert "final_grades.csv" in out
     rows = {r["student"]: r for r in csv.DictReader((work / "grades" / "final_grades.csv").open())}
     assert float(rows["ex_solution"]["lab_memo_cheaper"]) == 0.5
-    assert float(rows["ex_solution"]["checks_total"]) == LAB_AUTO and float(rows["ex_solution"]["total"]) == LAB_AUTO + 0.5
+    solution = rows["ex_solution"]
+    assert float(solution["checks_total"]) == LAB_AUTO and float(solution["total"]) == LAB_AUTO + 0.5
     assert float(rows["ex_blank"]["lab_kd_loss"]) == 2 and "lab_kd_loss" in rows["ex_blank"]["needs_manual_grade"]
     feedback = (work / "grades" / "feedback" / "ex_solution" / LAB / f"{LAB}.html").read_text()
     assert comment in feedback and MARKER not in feedback and "BEGIN HIDDEN TESTS" not in feedback

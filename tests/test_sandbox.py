@@ -14,13 +14,13 @@ from nbformat.v4 import new_code_cell, new_notebook
 from procinfo import cmdline, environ
 from traitlets.config import Config
 
-from autograder import sandbox
+from autograder import bwrap, sandbox
 from autograder.nbgrader_config import REPO, apply
 
 try:
-    sandbox.require_bwrap()
+    bwrap.require_bwrap()
     HAVE_BWRAP = True
-except sandbox.SandboxUnavailable as exc:  # pragma: no cover - CI installs bubblewrap
+except bwrap.SandboxUnavailable as exc:  # pragma: no cover - CI installs bubblewrap
     HAVE_BWRAP, WHY = False, str(exc)
 
 needs_bwrap = pytest.mark.skipif(not HAVE_BWRAP, reason="bubblewrap unusable here" if HAVE_BWRAP else WHY)
@@ -61,15 +61,15 @@ def test_apply_routes_autograde_kernels_into_the_sandbox(tmp_path):
 
 def test_missing_bwrap_names_the_package(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
-    with pytest.raises(sandbox.SandboxUnavailable, match="apt-get install bubblewrap"):
-        sandbox.require_bwrap()
+    with pytest.raises(bwrap.SandboxUnavailable, match="apt-get install bubblewrap"):
+        bwrap.require_bwrap()
 
 
 def test_kernel_env_drops_the_instructors_variables(tmp_path):
-    env = sandbox.kernel_env({"PYTHONPATH": str(REPO), "HF_TOKEN": "hf_secret", "HOME": "/home/teacher",
-                              "MPLBACKEND": "Agg", "LC_ALL": "C.UTF-8"},
-                             lib_dir=tmp_path / "lib", home_dir=tmp_path / "home", ipython_dir=tmp_path / "ipy",
-                             nonce_path=None)
+    env = bwrap.kernel_env({"PYTHONPATH": str(REPO), "HF_TOKEN": "hf_secret", "HOME": "/home/teacher",
+                            "MPLBACKEND": "Agg", "LC_ALL": "C.UTF-8"},
+                           lib_dir=tmp_path / "lib", home_dir=tmp_path / "home", ipython_dir=tmp_path / "ipy",
+                           nonce_path=None)
     assert env["PYTHONPATH"] == str(tmp_path / "lib") and env["HOME"] == str(tmp_path / "home")
     assert "HF_TOKEN" not in env and env["MPLBACKEND"] == "Agg" and env["LC_ALL"] == "C.UTF-8"
 
@@ -82,7 +82,7 @@ def test_kernel_sees_its_folder_the_environment_and_the_probe_only(tmp_path):
     secrets = [REPO / "autograder" / "answer_key.json", REPO / "autograder" / "expected",
                REPO / "notebooks" / "week6_lab" / "week6_lab.ipynb", REPO / "autograder" / "checks.py",
                other / "week6_lab.ipynb", tmp_path / "work", Path.home() / ".bash_history"]
-    allowed = sandbox.python_dirs() + sandbox.package_dirs()
+    allowed = bwrap.python_dirs() + bwrap.package_dirs()
     probe = ["import os, sys, json",
              f"print(json.dumps({{p: os.path.exists(p) for p in {[str(p) for p in secrets]!r}}}))",
              "import autograder, autograder.probe\n"
@@ -123,13 +123,13 @@ def test_kernel_has_no_network(tmp_path):
     accepted = []
     threading.Thread(target=lambda: accepted.append(server.accept()), daemon=True).start()
     cell = ("import socket, time\n"
-            "for host, port in (('127.0.0.1', %d), ('192.0.2.1', 80)):\n"  # 192.0.2.0/24: documentation only
+            f"for host, port in (('127.0.0.1', {port}), ('192.0.2.1', 80)):\n"  # 192.0.2.0/24: documentation only
             "    t = time.monotonic()\n"
             "    try:\n"
             "        socket.create_connection((host, port), timeout=5).sendall(b'hello')\n"
             "        print(host, 'CONNECTED')\n"
             "    except OSError as e:\n"
-            "        print(host, 'failed', type(e).__name__, round(time.monotonic() - t, 2))\n" % port)
+            "        print(host, 'failed', type(e).__name__, round(time.monotonic() - t, 2))\n")
     try:
         outs, _, _ = run_cells(tmp_path, [cell])
     finally:

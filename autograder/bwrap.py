@@ -1,0 +1,171 @@
+"""The bubblewrap command line for one grading kernel: what it sees, its environment, its rlimits.
+
+``sandbox.SandboxKernelManager`` starts each kernel with ``kernel_command(bwrap_args(...),
+kernel_env(...), limits, cmd)``: read-only system folders, the Python environment and the
+``helpers`` package; writable only the submission's folder, the kernel's socket folder and a
+private home and ``/tmp``; an environment built from an allow-list; and a few lines of Python,
+run inside the sandbox before the kernel, that set the address-space, file-size, CPU and process
+rlimits and then ``exec`` the kernel.  Kept apart from the kernel manager so the sandbox's shape
+can be read (and tested) without starting a kernel.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import site
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from helpers.course import SOURCE_ENV
+
+PACKAGE_HINT = ("bubblewrap is not installed (no `bwrap` on PATH): install it with "
+                "`sudo apt-get install bubblewrap` (Debian/Ubuntu; `dnf install bubblewrap` on Fedora), "
+                "or grade without a sandbox with --unsandboxed (student code then runs with your rights)")
+
+# Environment variables a kernel may inherit; everything else (tokens, the instructor's paths,
+# PYTHONPATH with the checkout on it) is dropped.
+ENV_KEEP = {"LANG", "LANGUAGE", "TZ", "TERM", "MPLBACKEND", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE",
+            "TRANSFORMERS_OFFLINE", SOURCE_ENV, "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+            "OPENBLAS_NUM_THREADS", "PYTHONHASHSEED", "PYTHONUNBUFFERED", "PYDEVD_DISABLE_FILE_VALIDATION",
+            "JPY_SESSION_NAME"}
+ENV_KEEP_PREFIX = ("LC_",)
+
+# Runs inside the sandbox as the kernel's first step: set the rlimits, then become the kernel.
+RLIMIT_EXEC = (
+    "import os, resource, sys\n"
+    "a = sys.argv\n"
+    "for name, value in zip(('RLIMIT_AS', 'RLIMIT_FSIZE', 'RLIMIT_CPU', 'RLIMIT_NPROC'), a[1:5]):\n"
+    "    v = int(value)\n"
+    "    if v > 0:\n"
+    "        resource.setrlimit(getattr(resource, name), (v, v))\n"
+    "os.execv(a[5], a[5:])\n"
+)
+
+# System folders a Python kernel needs, read-only (those that exist; symlinks stay symlinks).
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+# From /etc only what programs read to start, resolve names and render text: no shadow files,
+# no service configuration.
+ETC_ENTRIES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "passwd", "group", "nsswitch.conf", "hosts",
+               "host.conf", "localtime", "timezone", "locale.alias", "locale.conf", "default/locale",
+               "alternatives", "ssl", "ca-certificates", "ca-certificates.conf", "fonts", "mime.types",
+               "os-release", "debian_version", "protocols", "services", "matplotlibrc", "gai.conf")
+
+
+def bwrap_path() -> str | None:
+    """Path of the bwrap executable, or None."""
+    return shutil.which("bwrap")
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or cannot make a sandbox on this machine (the message says how to fix it)."""
+
+
+_WORKS: set[str] = set()  # bwrap paths that made a sandbox in this process
+
+
+def require_bwrap() -> str:
+    """The bwrap path; raises SandboxUnavailable (naming the package) when it is missing or unusable."""
+    path = bwrap_path()
+    if path is None:
+        raise SandboxUnavailable(PACKAGE_HINT)
+    if path in _WORKS:
+        return path
+    import subprocess
+    probe = subprocess.run([path, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true"],
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        raise SandboxUnavailable(f"bubblewrap ({path}) cannot create a sandbox here: {probe.stderr.strip()[:300]} "
+                                 "(unprivileged user namespaces may be disabled: "
+                                 "sysctl kernel.unprivileged_userns_clone=1), or grade with --unsandboxed")
+    _WORKS.add(path)
+    return path
+
+
+def python_dirs() -> list[str]:
+    """Folders holding the Python environment the kernel runs on (venv, base interpreter, site-packages)."""
+    dirs = {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix,
+            str(Path(sys.executable).resolve().parent.parent)}
+    dirs.update(site.getsitepackages() if hasattr(site, "getsitepackages") else [])
+    user_site = site.getusersitepackages() if site.ENABLE_USER_SITE else None
+    if user_site:
+        dirs.add(user_site)
+    return _outermost(d for d in dirs if d and os.path.isdir(d) and d != "/")
+
+
+def package_dirs(names: Sequence[str] = ("helpers",)) -> list[str]:
+    """Folders of student-facing packages the kernel imports (an editable install lives in the checkout),
+    and the files their symlinks point to outside them (helpers' data_manifest.yaml links to the root's)."""
+    import importlib.util
+    out = []
+    for name in names:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        for loc in spec.submodule_search_locations:
+            top = Path(loc).resolve()
+            out.append(str(top))
+            for dirpath, dirnames, filenames in os.walk(top):
+                dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+                for f in filenames:
+                    p = Path(dirpath, f)
+                    if p.is_symlink() and p.exists() and top not in p.resolve().parents:
+                        out.append(str(p.resolve()))
+    return out
+
+
+def _outermost(paths: Iterable[str]) -> list[str]:
+    paths = sorted({str(Path(p).resolve()) for p in paths})
+    keep: list[str] = []
+    for p in paths:
+        if not any(p == k or p.startswith(k.rstrip("/") + "/") for k in keep):
+            keep.append(p)
+    return keep
+
+
+def bwrap_args(*, bwrap: str, cwd: Path, run_dir: Path, lib_dir: Path, home_dir: Path,
+               tmp_mb: int = 512) -> list[str]:
+    """The bwrap command line (without the command) for a kernel of one submission."""
+    args = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
+    for d in SYSTEM_DIRS:
+        if os.path.islink(d):
+            args += ["--symlink", os.readlink(d), d]
+        elif os.path.isdir(d):
+            args += ["--ro-bind", d, d]
+    for e in ETC_ENTRIES:
+        if os.path.lexists(f"/etc/{e}"):
+            args += ["--ro-bind", f"/etc/{e}", f"/etc/{e}"]
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(int(tmp_mb) << 20), "--tmpfs", "/tmp"]
+    for d in python_dirs() + package_dirs():
+        args += ["--ro-bind", d, d]
+    args += ["--bind", str(run_dir), str(run_dir),       # sockets, connection file, nonce
+             "--ro-bind", str(lib_dir), str(lib_dir),    # autograder/probe.py only
+             "--bind", str(home_dir), str(home_dir),
+             "--bind", str(cwd), str(cwd), "--chdir", str(cwd),
+             "--remount-ro", "/"]  # the sandbox's own root (a tmpfs holding the mount points) too
+    return args
+
+
+def kernel_env(env: Mapping[str, str], *, lib_dir: Path, home_dir: Path, ipython_dir: Path,
+               nonce_path: Path | None) -> dict[str, str]:
+    """The kernel's environment: an allow-list of the parent's, plus the sandbox's own paths."""
+    out = {k: v for k, v in env.items() if k in ENV_KEEP or k.startswith(ENV_KEEP_PREFIX)}
+    out.update(PATH=os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
+               HOME=str(home_dir), TMPDIR="/tmp", PYTHONPATH=str(lib_dir), IPYTHONDIR=str(ipython_dir),
+               MPLCONFIGDIR=str(Path(home_dir) / ".config" / "matplotlib"),
+               JPY_PARENT_PID="1")  # no parent polling (pid 1 is bwrap's): --die-with-parent does that
+    if nonce_path:
+        from .probe import NONCE_ENV  # noqa: PLC0415 - only the constant
+        out[NONCE_ENV] = str(nonce_path)
+    return out
+
+
+def kernel_command(args: Sequence[str], env: Mapping[str, str], limits: Sequence[int],
+                   cmd: Sequence[str]) -> list[str]:
+    """The whole command: bwrap with ``args``, the kernel's ``env`` set inside, then the rlimit
+    preamble (``limits``: address space and file size in bytes, CPU seconds, processes; 0 = none)
+    that execs the kernel command ``cmd``."""
+    wrapped = list(args)
+    for k, v in env.items():
+        wrapped += ["--setenv", k, v]
+    return [*wrapped, "--", sys.executable, "-S", "-c", RLIMIT_EXEC, *map(str, limits), *cmd]

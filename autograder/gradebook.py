@@ -1,0 +1,84 @@
+"""The course gradebook (nbgrader's ``gradebook.db``): read one submission's saved grades, merge a
+grading run's results in, export it.
+
+One worker grades each submission against its own copy of the gradebook; the main process then
+merges every result, in sorted order, into the course gradebook, so one worker and N workers give
+the same grades.  A manual score the instructor set in formgrader is kept; when the automatic score
+under it changed and the two now disagree, the cell is flagged for review.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .nbgrader_config import COURSE_ID, GRADEBOOK_NAME
+from .results import SavedGrade, SubmissionResult
+
+if TYPE_CHECKING:
+    from nbgrader.api import Gradebook
+
+
+def open_gradebook(db: Path) -> Gradebook:
+    """nbgrader's Gradebook on the sqlite file ``db`` (use it as a context manager)."""
+    from nbgrader.api import Gradebook
+    return Gradebook(f"sqlite:///{db}", COURSE_ID)
+
+
+def read_grades(db: Path, assignment: str, student: str) -> dict[str, SavedGrade]:
+    """Every grade cell of one submission as nbgrader saved it, by cell name."""
+    out = {}
+    with open_gradebook(db) as gb:
+        sub = gb.find_submission_notebook(assignment, assignment, student)
+        for g in sub.grades:
+            out[g.name] = SavedGrade(auto_score=g.auto_score, needs_manual_grade=bool(g.needs_manual_grade),
+                                     max_score=g.max_score)
+    return out
+
+
+def _pts(x: float | None) -> str:
+    return "none" if x is None else f"{float(x):g}"
+
+
+def merge_into_gradebook(results: list[SubmissionResult], work: Path) -> int:
+    """Write every submission's grades into the course gradebook (sorted: deterministic).
+
+    Automatic scores and nbgrader's needs_manual_grade come from each submission's
+    own autograde.  A manual score the instructor set is kept; when the automatic
+    score under it changed and the two now disagree, the cell is flagged for review
+    (needs_manual_grade, as nbgrader's SaveAutoGrades does for overridden cells) and
+    listed in the result's ``review``.  Returns the number of cells flagged."""
+    import warnings
+
+    from sqlalchemy.exc import SAWarning
+    warnings.simplefilter("ignore", SAWarning)  # nbgrader's own autoflush notices, harmless here
+    flagged = 0
+    with open_gradebook(Path(work) / GRADEBOOK_NAME) as gb:
+        for r in results:  # a submission that could not be graded is recorded too, with zero points
+            gb.update_or_create_student(r.student)
+            gb.update_or_create_submission(r.assignment, r.student)
+            saved = r.grades or {cid: SavedGrade(auto_score=float(c["points"]), needs_manual_grade=False)
+                                 for cid, c in r.checks.items()}
+            r.review = []
+            for name, g in sorted(saved.items()):
+                try:
+                    grade = gb.find_grade(name, r.assignment, r.assignment, r.student)
+                except Exception:  # noqa: BLE001 - cell not in this gradebook
+                    continue
+                old, new = grade.auto_score, g.auto_score
+                grade.auto_score = new
+                if grade.manual_score is None:
+                    grade.needs_manual_grade = g.needs_manual_grade
+                elif new is not None and old != new and float(grade.manual_score) != float(new):
+                    grade.needs_manual_grade = True
+                    flagged += 1
+                    r.review.append(f"{name}: the automatic score changed from {_pts(old)} to {_pts(new)} "
+                                    f"under a manual score of {_pts(grade.manual_score)}; review it in formgrader")
+        gb.db.commit()
+    return flagged
+
+
+def export_gradebook(work: Path, path: Path) -> None:
+    """nbgrader's own CSV export of the course gradebook (what `nbgrader export` writes)."""
+    from nbgrader.plugins import CsvExportPlugin
+    with open_gradebook(Path(work) / GRADEBOOK_NAME) as gb:
+        CsvExportPlugin(to=str(path)).export(gb)

@@ -1,0 +1,136 @@
+"""Grade one submission: the worker process of ``python -m autograder grade``.
+
+``grade_job`` copies the course gradebook into a fresh temporary course folder and runs
+nbgrader's ``autograde`` there with the course pipeline (``nbgrader_config.apply``): hidden tests
+restored, the notebook executed with a per-cell timeout (in the sandbox unless the job says
+otherwise), the probes' lines judged by ``judge.JudgeHiddenTests`` outside the kernel, verdicts
+and points left in the hidden-test cells and saved by nbgrader's ``SaveAutoGrades``.  It reads
+the points back from that gradebook (so ``grade``, ``nbgrader autograde`` and formgrader's
+Autograde button give the same grades) and runs ``generate_feedback`` with the hidden tests
+stripped.  It never raises: whatever goes wrong costs this submission its points, with the
+reason, never the class its grades.
+
+``python -m autograder.worker`` is the long-lived process the pool (``pool.py``) starts: one
+``GradeJob`` as a JSON line on stdin, the ``SubmissionResult`` written to the job's result
+file, then ``done`` on stdout.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import checks
+from . import sandbox as sandbox_mod
+from .gradebook import read_grades
+from .judge import checks_of
+from .nbgrader_config import apply, ensure_tools_on_path, run_nbgrader
+from .outputs import replace_file
+from .results import GradeJob, SubmissionResult
+from .submissions import hidden_cell_changes, static_flags
+
+DONE = "done"  # the worker's one line on stdout per job
+
+
+def grade_job(job: GradeJob) -> SubmissionResult:
+    """Grade one submission in its own temporary course folder. Never raises."""
+    import nbformat
+    from nbgrader.converters import Autograde, GenerateFeedback
+    from traitlets.config import Config
+
+    student, assignment = job.student, job.assignment
+    nb_name = f"{assignment}.ipynb"
+    result = SubmissionResult(student=student, assignment=assignment, issues=list(job.issues))
+    tmp = Path(tempfile.mkdtemp(prefix=f"ag_{student}_{assignment}_", dir=job.tmp_root))
+    try:
+        course = tmp / "course"
+        course.mkdir()
+        shutil.copy(job.base_db, course / "gradebook.db")
+        sub_dir = course / "submitted" / student / assignment
+        shutil.copytree(job.submission_dir, sub_dir, ignore=shutil.ignore_patterns("*.ipynb", ".*"))
+        shutil.copy(job.notebook, sub_dir / nb_name)
+        submitted = nbformat.read(sub_dir / nb_name, as_version=4)
+        release = nbformat.read(job.release_nb, as_version=4)
+        result.issues += hidden_cell_changes(submitted, release, assignment)
+        result.flags += static_flags(submitted)
+
+        os.environ["IPYTHONDIR"] = str(job.ipython_dir)  # a clean IPython profile, not the instructor's
+        cfg = apply(Config(), work=course, root=course, source=job.source, timeout=job.timeout,
+                    sandbox=job.sandbox)
+        t0 = time.monotonic()
+        try:  # the course pipeline: execute, judge outside the kernel, SaveAutoGrades
+            run_nbgrader(Autograde, cfg, assignment, student, force=True, create_student=True)
+        except Exception as exc:  # noqa: BLE001 - nbgrader failed on this submission only
+            result.issues.append(f"nbgrader autograde failed: {exc}")
+        result.autograde_s = round(time.monotonic() - t0, 2)
+        executed = course / "autograded" / student / assignment / nb_name
+        judged = nbformat.read(executed, as_version=4).metadata.get("autograder") if executed.exists() else None
+        if not judged:
+            result.status = "not graded"
+            for cid in checks_of(assignment):
+                result.checks[cid] = checks.not_graded(cid, "the notebook could not be autograded")
+            return result
+        result.checks = judged["checks"]
+        result.issues += judged["issues"]
+        result.flags += judged["flags"]
+        # The points are what nbgrader saved from the judge's cell outputs: read them back.
+        result.grades = read_grades(course / "gradebook.db", assignment, student)
+        for cid, r in result.checks.items():
+            g = result.grades.get(cid)
+            saved = g.auto_score if g is not None else None
+            if saved is None:
+                result.issues.append(f"{cid}: nbgrader saved no automatic score; 0 points")
+                saved = 0.0
+            elif float(saved) != float(r["points"]):  # pragma: no cover - the judge and nbgrader disagree
+                result.issues.append(f"{cid}: the gradebook holds {saved} points, the judge gave {r['points']}")
+            r["points"] = int(saved) if float(saved).is_integer() else float(saved)
+        if job.sandbox:  # the sandbox limits this submission's code hit (its own only)
+            memory_mb = job.sandbox.get("memory_mb") if isinstance(job.sandbox, dict) else None
+            result.issues += sandbox_mod.read_report(course / sandbox_mod.REPORT_NAME,
+                                                     nbformat.read(executed, as_version=4), memory_mb)
+        try:
+            run_nbgrader(GenerateFeedback, cfg, assignment, student, force=True)
+        except Exception as exc:  # noqa: BLE001
+            result.issues.append(f"feedback generation failed: {exc}")
+        # The executed notebook still holds the hidden-test cells: it goes to the
+        # instructor's autograded/ folder, never next to the feedback students receive.
+        out, graded_dir = job.out_dir, job.autograded_dir
+        out.mkdir(parents=True, exist_ok=True)
+        replace_file(executed, graded_dir / nb_name)
+        fb = course / "feedback" / student / assignment / nb_name.replace(".ipynb", ".html")
+        if fb.exists():
+            replace_file(fb, out / fb.name)
+        result.feedback = str(out / fb.name) if fb.exists() else None
+        result.autograded = str(graded_dir / nb_name)
+        return result
+    except Exception as exc:  # noqa: BLE001 - a driver bug must not take the class down
+        result.status = "not graded"
+        result.issues.append(f"grading error: {type(exc).__name__}: {exc}")
+        for cid in checks_of(assignment):
+            result.checks.setdefault(cid, checks.not_graded(cid, "grading error"))
+        return result
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def worker_main() -> None:
+    """A long-lived worker: one JSON job per stdin line; writes the result file, then prints 'done'."""
+    import logging
+    logging.basicConfig(level=logging.ERROR)
+    ensure_tools_on_path()
+    out = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)  # anything else printing to stdout goes to stderr; the protocol line stays clean
+    for line in sys.stdin:
+        job = GradeJob.from_dict(json.loads(line))
+        result = grade_job(job)
+        job.result_path.write_text(json.dumps(result.to_dict(), allow_nan=True))
+        out.write(DONE + "\n")
+        out.flush()
+
+
+if __name__ == "__main__":
+    worker_main()
