@@ -2,7 +2,7 @@
 
 The graders' model answers (the manual cells' sources) name winners, caps met or missed and scenarios.
 Each such fact is either a reveal span (rendered from the artifacts) or a claim marker that
-``helpers.reveals.CLAIMS`` defines.  These tests execute both solution notebooks (the same run as
+``helpers.tools.reveal_claims.CLAIMS`` defines.  These tests execute both solution notebooks (the same run as
 tests/test_notebooks.py, shared) and check the model answers against what the solutions computed:
 the winner the homework's rule picks, which arm meets scenario B's ECE cap, the scenario chosen, the
 carry-over numbers; and that a model answer holds no hand-typed measured number.
