@@ -95,3 +95,34 @@ def test_data_and_training_import_without_cycles():
         if m not in done:
             visit(m, [m])
     assert cycles == [], "import cycles:\n" + "\n".join(cycles)
+
+
+def test_readme_lists_every_environment_variable_the_course_reads():
+    from autograder import settings
+    from autograder.probe import NONCE_ENV
+    from helpers import course
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    names = [*course.ENVIRONMENT, *settings.ENVIRONMENT, NONCE_ENV]
+    missing = [n for n in names if f"`{n}`" not in readme]
+    assert missing == [], f"README's environment table lacks {missing}"
+
+
+def test_course_environment_variables_are_named_only_in_their_constants_modules():
+    """A COURSE_*/AUTOGRADER_* literal outside course.py/settings.py is a second definition.
+
+    The one exception is the first cell's installer (``install_helpers``), which runs before
+    ``helpers`` can be imported."""
+    import re
+
+    literal = re.compile(r"""["'](COURSE|AUTOGRADER)_[A-Z_]+["']""")
+    owners = {ROOT / "helpers" / "course.py", ROOT / "autograder" / "settings.py"}
+    bad = []
+    for path in sorted([*(ROOT / "helpers").rglob("*.py"), *(ROOT / "autograder").rglob("*.py")]):
+        if path in owners:
+            continue
+        for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if literal.search(line) and "__all__" not in line:
+                bad.append(f"{path.relative_to(ROOT)}:{no}: {line.strip()}")
+    assert bad == [], "environment variable names defined outside helpers/course.py and autograder/settings.py:\n" \
+        + "\n".join(bad)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from helpers.course import SOURCE_RESOLVED_ENV
+
 from . import setup_env
 
 if TYPE_CHECKING:
@@ -55,7 +57,7 @@ def showfig(fig: Figure) -> None:
 def current_source() -> str:
     """The data source ``setup`` resolved (``"hub"`` or ``"synthetic"``); synthetic when unknown."""
     env = setup_env.ENV
-    return env.source if env is not None else os.environ.get("COURSE_SOURCE_RESOLVED", "synthetic")
+    return env.source if env is not None else os.environ.get(SOURCE_RESOLVED_ENV, "synthetic")
 
 
 def label(title: str, source: str | None = None) -> str:

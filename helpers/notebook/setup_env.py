@@ -25,6 +25,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from helpers.course import CACHE_ENV, SOURCE_RESOLVED_ENV
+
 __all__ = ["INSTALL_SPEC", "PRIVATE_REPOSITORY", "SEED", "Env", "setup", "on_kaggle", "install_helpers",
            "install_spec_problem", "ENV"]
 
@@ -224,10 +226,10 @@ def setup(source: str = "auto", seed: int = SEED, quiet: bool = False) -> Env:
         Path(os.environ["HF_HOME"]).mkdir(parents=True, exist_ok=True)
         hf_cache = os.environ["HF_HOME"]
         # The course cache (synthetic copies) persists in /kaggle/working too.
-        os.environ.setdefault("COURSE_CACHE", str(KAGGLE_WORKING / "course_cache"))
+        os.environ.setdefault(CACHE_ENV, str(KAGGLE_WORKING / "course_cache"))
     _seed_everything(seed)
     resolved = _resolve_source(source)
-    os.environ["COURSE_SOURCE_RESOLVED"] = resolved
+    os.environ[SOURCE_RESOLVED_ENV] = resolved
     ENV = Env(where=where, source=resolved, seed=seed, hf_cache=hf_cache)
     if not quiet:
         print(f"Environment: {where} (Python {sys.version.split()[0]}); seed {seed}"
