@@ -49,9 +49,7 @@ from .probe import MARKER
 SCOPE = "autograded only"  # what grades.csv / summary.txt hold; final grades: `python -m autograder finalize`
 
 # Static source inspection: names whose import or use in a student's code deserves an instructor's look.
-REFERENCE_NAMES = {"kd_loss", "kd_loss_terms", "per_tier_f1", "per_tier_ece", "coverage_table",
-                   "paired_bootstrap", "paired_bootstrap_loop", "per_class_f1", "per_tier_js",
-                   "js_divergence", "fit_temperature", "ece"}
+REFERENCE_NAMES = checks.reference_names()  # every check's forbidden references (the registry)
 
 
 # =========================================================================== the worker side
@@ -158,7 +156,7 @@ def grade_job(job):
         if not judged:
             result["status"] = "not graded"
             for cid in checks_of(assignment):
-                result["checks"][cid] = checks.not_graded(cid, "the notebook could not be autograded")
+                result["checks"][cid] = checks.not_graded(cid, "the notebook could not be autograded").to_dict()
             return result
         result["checks"] = judged["checks"]
         result["issues"] += judged["issues"]
@@ -197,7 +195,7 @@ def grade_job(job):
         result["status"] = "not graded"
         result["issues"].append(f"grading error: {type(exc).__name__}: {exc}")
         for cid in checks_of(assignment):
-            result["checks"].setdefault(cid, checks.not_graded(cid, "grading error"))
+            result["checks"].setdefault(cid, checks.not_graded(cid, "grading error").to_dict())
         return result
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -303,7 +301,7 @@ def discover(submitted):
 
 def _failed_result(p):
     return {"student": p["student"], "assignment": p["assignment"], "issues": p["issues"], "flags": [],
-            "status": "not graded", "checks": {cid: checks.not_graded(cid, p["issues"][0])
+            "status": "not graded", "checks": {cid: checks.not_graded(cid, p["issues"][0]).to_dict()
                                                for cid in checks_of(p["assignment"])}}
 
 
