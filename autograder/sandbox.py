@@ -40,6 +40,8 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Float, Integer, Unicode
 
+from .kernel import kernel_files
+
 PACKAGE_HINT = ("bubblewrap is not installed (no `bwrap` on PATH): install it with "
                 "`sudo apt-get install bubblewrap` (Debian/Ubuntu; `dnf install bubblewrap` on Fedora), "
                 "or grade without a sandbox with --unsandboxed (student code then runs with your rights)")
@@ -103,11 +105,6 @@ def require_bwrap():
                                  "sysctl kernel.unprivileged_userns_clone=1), or grade with --unsandboxed")
     _WORKS.add(path)
     return path
-
-
-def probe_source():
-    """The kernel-side probe file (the only part of the autograder a kernel may import)."""
-    return Path(__file__).resolve().parent / "probe.py"
 
 
 def python_dirs():
@@ -278,8 +275,11 @@ class SandboxKernelManager(AsyncKernelManager):
         ipc, lib, home = run / "ipc", run / "lib", run / "home"
         for d in (ipc, lib / "autograder", home / ".config" / "matplotlib", home / "ipython"):
             d.mkdir(parents=True)
-        (lib / "autograder" / "__init__.py").write_text('"""The probe only: the rest of the autograder stays outside."""\n')
-        shutil.copy(probe_source(), lib / "autograder" / "probe.py")
+        (lib / "autograder" / "__init__.py").write_text(
+            '"""The kernel side only: the rest of the autograder stays outside."""\n')
+        for src, dest in kernel_files():  # autograder.probe, autograder.kernel, autograder.checks: no answers
+            (lib / dest).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(src, lib / dest)
         # The IPython profile (its startup files import the probe before any student cell runs).
         src_ipy = os.environ.get("IPYTHONDIR")
         if src_ipy and (Path(src_ipy) / "profile_default" / "startup").is_dir():
