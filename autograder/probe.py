@@ -68,7 +68,7 @@ def probe(check_id: str, namespace: Mapping) -> None:
     except PY.BaseException as exc:
         line = MARKER + " " + encode({"check": PY.str(check_id), "nonce": _NONCE, "flags": [],
                                        "data": {"error": f"could not encode outputs: {describe(exc)}"}}) + "\n"
-    if OUT is not None:
+    if OUT.write is not None:
         OUT.write(line)
         OUT.flush()
     else:  # pragma: no cover

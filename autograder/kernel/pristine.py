@@ -46,7 +46,7 @@ PY = Captured(
     type=builtins.type, isinstance=builtins.isinstance, len=builtins.len, range=builtins.range,
     sorted=builtins.sorted, repr=builtins.repr, str=builtins.str, ord=builtins.ord, list=builtins.list,
     dict=builtins.dict, tuple=builtins.tuple, set=builtins.set, frozenset=builtins.frozenset,
-    bool=builtins.bool, int=builtins.int, float=builtins.float, zip=builtins.zip, enumerate=builtins.enumerate,
+    bool=builtins.bool, int=builtins.int, float=builtins.float, enumerate=builtins.enumerate,
     callable=builtins.callable, getattr=builtins.getattr, open=builtins.open,
     BaseException=builtins.BaseException, KeyboardInterrupt=builtins.KeyboardInterrupt,
     KeyError=builtins.KeyError, OSError=builtins.OSError,
@@ -58,9 +58,10 @@ PY = Captured(
 OS = Captured(environ_pop=os.environ.pop, unlink=os.unlink, write=os.write)
 
 try:  # the ipykernel stream of this cell; the object survives a student rebinding sys.stdout
-    OUT = Captured(write=sys.stdout.write, flush=sys.stdout.flush)
+    _write, _flush = sys.stdout.write, sys.stdout.flush
 except BaseException:  # pragma: no cover - no stdout at all
-    OUT = None
+    _write = _flush = None
+OUT = Captured(write=_write, flush=_flush)
 
 NP = Captured(
     ndarray=numpy.ndarray, generic=numpy.generic, bool_=numpy.bool_, item=numpy.generic.item, float32=numpy.float32,
