@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 
@@ -39,12 +40,12 @@ VERDICT_TAG = {"autograder": "verdict"}
 RESOURCE_KEY = "autograder"  # resources["autograder"]["nonce"]: set by GuardedExecute for this run
 
 
-def cells_by_gid(nb) -> dict:
+def cells_by_gid(nb: NotebookNode) -> dict:
     return {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells
             if c.metadata.get("nbgrader", {}).get("grade_id")}
 
 
-def is_hidden_test(cell) -> bool:
+def is_hidden_test(cell: NotebookNode) -> bool:
     meta = cell.metadata.get("nbgrader", {})
     return (cell.cell_type == "code" and meta.get("grade") and meta.get("locked") and not meta.get("solution")
             and meta.get("grade_id") in checks.POINTS)
@@ -106,7 +107,7 @@ def _judge_cell(cid, cell, nonce, expected):
     return checks.not_graded(cid, reason), issues, flags
 
 
-def judge_notebook(nb, nonce: str, assignment: str,
+def judge_notebook(nb: NotebookNode, nonce: str, assignment: str,
                    expected: dict | None = None) -> tuple[dict[str, Verdict], list[str], list[str]]:
     """Judge every check of an executed notebook; returns (verdicts by check, issues, flags)."""
     cells = cells_by_gid(nb)
@@ -165,7 +166,7 @@ def is_verdict(output: dict) -> bool:
 class JudgeHiddenTests(NbGraderPreprocessor):
     """Judge the probe lines of every hidden-test cell and leave the verdict and the score in its outputs."""
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         assignment = self._assignment(nb, resources)
         if assignment is None:  # no hidden test of this course in it: nothing to judge
             return nb, resources

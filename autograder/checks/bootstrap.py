@@ -8,7 +8,9 @@ probe asks for 10,000 resamples so a 90% interval is told from the 95% one.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+
+import numpy as np
 
 import helpers.bootstrap as hb
 
@@ -246,7 +248,8 @@ def judge_bootstrap_use(check: Check, data: dict, exp: dict) -> Verdict:
 
 
 # --------------------------------------------------------------------------- expected values (driver side)
-def reference_bootstrap(score_fn, a, b, labels, n_resamples=1000, seed=42):
+def reference_bootstrap(score_fn: Callable, a: np.ndarray, b: np.ndarray, labels: np.ndarray,
+                        n_resamples: int = 1000, seed: int = 42) -> dict:
     """helpers' paired_bootstrap on the probabilities the probe's (confidence, correct) rows came from.
 
     The reference scores the same resampled rows (same seed, same draws) with the course's ECE.
@@ -274,14 +277,16 @@ def _deltas(score_fn, a, b, labels, n_resamples, seed, paired):
     return deltas
 
 
-def unpaired_width(score_fn, a, b, labels, n_resamples=1000, seed=42) -> float:
+def unpaired_width(score_fn: Callable, a: np.ndarray, b: np.ndarray, labels: np.ndarray,
+                   n_resamples: int = 1000, seed: int = 42) -> float:
     """Width of the 95% interval when each arm gets its own resampled rows (the mistake)."""
     import numpy as np
     lo, hi = np.quantile(_deltas(score_fn, a, b, labels, n_resamples, seed, paired=False), [0.025, 0.975])
     return float(hi - lo)
 
 
-def other_quantiles(score_fn, a, b, labels, n_resamples, seed=42) -> dict:
+def other_quantiles(score_fn: Callable, a: np.ndarray, b: np.ndarray, labels: np.ndarray,
+                    n_resamples: int, seed: int = 42) -> dict:
     """The exact protocol's 90% interval (5% / 95% quantiles): what a wrong level gives."""
     import numpy as np
     lo, hi = np.quantile(_deltas(score_fn, a, b, labels, n_resamples, seed, paired=True), [0.05, 0.95])

@@ -10,6 +10,9 @@ import math
 from collections.abc import Mapping
 from functools import partial
 
+import numpy as np
+import pandas as pd
+
 import helpers.metrics as hm
 
 from ..kernel.pristine import NP, PY
@@ -130,10 +133,8 @@ def judge_coverage(check: Check, data: dict, exp: dict) -> Verdict:
 
 
 # --------------------------------------------------------------------------- expected values (driver side)
-def strict_coverage(probs, labels, thresholds):
+def strict_coverage(probs: np.ndarray, labels: np.ndarray, thresholds: tuple) -> pd.DataFrame:
     """The coverage table with `confidence > t` (the convention the instructions rule out)."""
-    import numpy as np
-    import pandas as pd
     conf, correct = probs.max(axis=1), probs.argmax(axis=1) == labels
     rows = []
     for t in thresholds:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import torch
+
 import helpers.kd as hk
 
 from ..kernel.encoding import describe, loss_result, to_float
@@ -153,7 +155,8 @@ def first_error(*results: dict) -> str:
 
 
 # --------------------------------------------------------------------------- expected values (driver side)
-def soft_term(s, t, T, first="log_softmax", t2=True, reduction="batchmean", reversed_=False, soften_teacher=True):
+def soft_term(s: torch.Tensor, t: torch.Tensor, T: float, first: str = "log_softmax", t2: bool = True,
+              reduction: str = "batchmean", reversed_: bool = False, soften_teacher: bool = True) -> torch.Tensor:
     """The KD soft term in float64, or one of its common slips (the keyword arguments)."""
     import torch.nn.functional as F
     s, t = s.double(), t.double()
@@ -166,7 +169,8 @@ def soft_term(s, t, T, first="log_softmax", t2=True, reduction="batchmean", reve
     return kl * (T ** 2 if t2 else 1.0)
 
 
-def ce_term(s, t, y, T, softened=False, reduction="mean", on_teacher=False):
+def ce_term(s: torch.Tensor, t: torch.Tensor, y: torch.Tensor, T: float, softened: bool = False,
+            reduction: str = "mean", on_teacher: bool = False) -> torch.Tensor:
     """The hard-label cross-entropy in float64, or one of its common slips."""
     import torch.nn.functional as F
     z = (t if on_teacher else s).double()

@@ -7,8 +7,10 @@ the (lo, hi] convention the instructions state is told from [lo, hi).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
+
+import numpy as np
 
 import helpers.metrics as hm
 
@@ -119,7 +121,7 @@ def _tier_dict(res, what):
 
 
 def judge_tier_metric(check: Check, data: dict, exp: dict, what: str = "", rule: str = "", hint: str = "",
-                      extra_hint=None) -> Verdict:
+                      extra_hint: Callable[[dict, dict, list], str] | None = None) -> Verdict:
     """Form (a dict of the three tiers' numbers), then the values within METRIC_ATOL."""
     got, error = _tier_dict(data["result"], what)
     parts = [part("form", got is not None, 1, f"{error}.", error)]
@@ -186,9 +188,8 @@ def sanity_ece(entry: dict) -> None:
     assert all(abs(wrong[t] - right[t]) > 1e-3 for t in right), "ECE edge rows do not separate (lo, hi] from [lo, hi)"
 
 
-def per_tier_ece_lo_closed(probs, labels, tiers, n_bins: int = 15) -> dict:
+def per_tier_ece_lo_closed(probs: np.ndarray, labels: np.ndarray, tiers: np.ndarray, n_bins: int = 15) -> dict:
     """The [lo, hi) convention the instructions rule out (for the sanity check only)."""
-    import numpy as np
     out = {}
     for t in TIERS:
         r = tiers == t
