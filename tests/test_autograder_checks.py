@@ -414,3 +414,9 @@ def test_release_refuses_synthetic_reveals(tmp_path):
     with pytest.raises(ReleaseRefused, match="synthetic"):
         preflight(tmp_path, ("week6_lab", "week6_homework"), allow_synthetic=False, check_reveals=False)
     preflight(tmp_path, ("week6_lab", "week6_homework"), allow_synthetic=True, check_reveals=False)
+
+
+def test_verdicts_round_trip_through_json():
+    r = grade("lab_kd_loss", V.kd_source("bug_missing_T2"))
+    again = checks.Verdict.from_dict(json.loads(json.dumps(r.to_dict())))
+    assert again == r and 0 < again.points < again.max and any(not p.passed for p in again.parts)

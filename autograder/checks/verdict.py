@@ -28,6 +28,7 @@ class Part:
     detail: str = ""
 
     def to_dict(self) -> dict:
+        """Plain JSON data (what notebooks' metadata and grades.json hold)."""
         return asdict(self)
 
 
@@ -43,7 +44,15 @@ class Verdict:
     status: str = "graded"
     note: str = ""
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Verdict:
+        """A verdict read back from grades.json or a notebook's metadata (the inverse of ``to_dict``)."""
+        parts = tuple(Part(**p) for p in data.get("parts", []))
+        return cls(data["check"], data["points"], data["max"], parts, tuple(data.get("flags", [])),
+                   data.get("status", "graded"), data.get("note", ""))
+
     def to_dict(self) -> dict:
+        """Plain JSON data: check, points, max, parts, flags, status, note (the keys report.py reads)."""
         return {"check": self.check, "points": self.points, "max": self.max,
                 "parts": [p.to_dict() for p in self.parts], "flags": list(self.flags),
                 "status": self.status, "note": self.note}
