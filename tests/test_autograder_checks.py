@@ -420,3 +420,11 @@ def test_verdicts_round_trip_through_json():
     r = grade("lab_kd_loss", V.kd_source("bug_missing_T2"))
     again = checks.Verdict.from_dict(json.loads(json.dumps(r.to_dict())))
     assert again == r and 0 < again.points < again.max and any(not p.passed for p in again.parts)
+
+
+@pytest.mark.parametrize("check_id", list(checks.POINTS))
+def test_a_blank_submission_earns_nothing_and_says_what_is_missing(check_id):
+    """Every judge copes with the probe's data for a namespace that defines none of the check's names."""
+    r = grade(check_id, "")
+    assert r.points == 0 and r.max == checks.POINTS[check_id], r
+    assert any("no object named" in p.message for p in r.parts), [p.message for p in r.parts]

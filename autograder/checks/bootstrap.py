@@ -20,7 +20,7 @@ from ..kernel.runner import Runner, call_converted, read_value
 from .base import Check
 from .deployment import deployment_source
 from .tier_metrics import softmax_rows
-from .verdict import Verdict, close, err, fmt, num, part, verdict
+from .verdict import Verdict, close, error_of, fmt, num, part, verdict
 
 # 10,000 resamples: the Monte Carlo error of a 2.5% quantile falls to ~0.03 sigma, so a 90%
 # interval (0.32 sigma narrower at each end) is told from the 95% one the instructions ask for.
@@ -112,7 +112,7 @@ def judge_bootstrap(check: Check, data: dict, exp: dict) -> Verdict:
     keys = ("median", "ci_low", "ci_high", "excludes_zero")
     form_err = ""
     if not res.get("ok"):
-        form_err = err(res)
+        form_err = error_of(res)
     elif not isinstance(res["value"], dict):
         form_err = f"returned {type(res['value']).__name__}; expected a dict with keys {list(keys)}"
     else:
@@ -198,7 +198,7 @@ def judge_bootstrap_use(check: Check, data: dict, exp: dict) -> Verdict:
     rows, err = None, ""
     tab = data.get("table", {})
     if not tab.get("ok"):
-        err = err(tab)
+        err = error_of(tab)
     elif not (isinstance(tab["value"], dict) and "columns" in tab["value"]):
         err = f"f1_ci_table is a {type(tab['value']).__name__}; expected the DataFrame paired_bootstrap returns"
     else:
@@ -231,7 +231,7 @@ def judge_bootstrap_use(check: Check, data: dict, exp: dict) -> Verdict:
     got = data.get("real_lift_tiers", {})
     ok = got.get("ok") and set(got["value"]) in (real, own)
     parts.append(part("real_lift_tiers", ok, 1,
-                      (f"{err(got)}." if not got.get("ok") else
+                      (f"{error_of(got)}." if not got.get("ok") else
                        f"you named {sorted(got['value'])}; expected the tiers whose whole interval lies above "
                        "zero (ci_low > 0) in the course's bootstrap of distilled minus vanilla. A median above "
                        "zero with an interval that holds zero is not a real lift."),
@@ -239,7 +239,7 @@ def judge_bootstrap_use(check: Check, data: dict, exp: dict) -> Verdict:
     got = data.get("tail_reading", {})
     ok = got.get("ok") and got["value"] == key["tail_reading"]
     parts.append(part("tail_reading", ok, 1,
-                      (f"{err(got)}." if not got.get("ok") else
+                      (f"{error_of(got)}." if not got.get("ok") else
                        f"{got['value']} is not the right reading: an interval that holds zero means the data "
                        "cannot tell the sign of the effect, which is neither 'no effect' nor 'a gain'."),
                       f"expected {key['tail_reading']}"))

@@ -20,7 +20,7 @@ from ..kernel.runner import Runner, lookup, missing
 from .base import Check
 from .kd import ce_term, kd_inputs, kd_tolerance, soft_term
 from .kd_judge import KD_ATOL, KD_RTOL, kd_value
-from .verdict import Part, Verdict, close, err, part, verdict, zero
+from .verdict import Part, Verdict, close, error_of, part, verdict, zero
 
 # --------------------------------------------------------------------------- fixed inputs (kernel side)
 # Settings chosen so that every combination of fixes and edits gives different values
@@ -119,7 +119,7 @@ def judge_fixed(check: Check, data: dict, exp: dict) -> Verdict:
     """One point per bug fixed (read from which combination of fixes the values match), -1 for breaking correct code."""
     check_id = check.id
     if "missing" in data:
-        return zero(check_id, check.points, f"{err(data['missing'])}; fix the colleague's code in the cell that "
+        return zero(check_id, check.points, f"{error_of(data['missing'])}; fix the colleague's code in the cell that "
                                             "defines fixed_kd_loss.", "graded")
     bugs = colleague_bugs()
     order, hints = bugs["order"], bugs["fix_hints"]
@@ -146,7 +146,7 @@ def judge_fixed(check: Check, data: dict, exp: dict) -> Verdict:
     values = [kd_value(r) for r in got]
     if any(v is None for v in values):
         first = next(r for r in got if kd_value(r) is None)
-        msg = f"fixed_kd_loss raised or returned something unusable ({err(first)}) on the probe's inputs."
+        msg = f"fixed_kd_loss raised or returned something unusable ({error_of(first)}) on the probe's inputs."
         return verdict(check_id, check.points, all_parts(set(), msg, msg))
     match = None
     for combo in exp["combos"]:
@@ -175,7 +175,7 @@ def judge_bugs(check: Check, data: dict, exp: dict) -> Verdict:
     key = exp["answer_key"]
     got = data.get("chosen", {})
     if not got.get("ok"):
-        return zero(check_id, check.points, f"{err(got)}; set chosen_bugs to a set of statement ids such as "
+        return zero(check_id, check.points, f"{error_of(got)}; set chosen_bugs to a set of statement ids such as "
                                             "{'S1', 'S2'}.", "graded")
     hunt_hints = colleague_bugs()["hunt_hints"]
     chosen = set(got["value"])

@@ -18,7 +18,7 @@ import helpers.metrics as hm
 from ..kernel.pristine import NP, PY
 from ..kernel.runner import Runner, call_converted
 from .base import Check
-from .verdict import Verdict, close, err, fmt, num, part, verdict
+from .verdict import Verdict, close, error_of, fmt, num, part, verdict
 
 # Thresholds exactly representable in float32 and float64, and rows whose top-1 confidence is
 # exactly on each of them: `confidence >= t` and `confidence > t` give different tables.
@@ -67,7 +67,7 @@ def probe_coverage(ns: Mapping, run: Runner, seed: int) -> dict:
 # --------------------------------------------------------------------------- judge (driver side)
 def _coverage_rows(res: dict) -> tuple[dict | None, str]:
     if not res.get("ok"):
-        return None, err(res)
+        return None, error_of(res)
     v = res["value"]
     if not (isinstance(v, dict) and "columns" in v):
         return None, f"returned {type(v).__name__}; expected a pandas DataFrame"

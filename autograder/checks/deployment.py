@@ -15,7 +15,7 @@ from ..kernel.encoding import key, plain
 from ..kernel.pristine import PY
 from ..kernel.runner import Runner, lookup, missing
 from .base import Check
-from .verdict import Verdict, err, part, verdict, zero
+from .verdict import Verdict, error_of, part, verdict, zero
 
 
 # --------------------------------------------------------------------------- probe (kernel side)
@@ -58,7 +58,7 @@ def judge_deployment(check: Check, data: dict, exp: dict) -> Verdict:
     """One part per deployment rule of helpers.deploy, each with what was expected."""
     dep = data.get("deployment", {})
     if not dep.get("ok"):
-        return zero(check.id, check.points, f"{err(dep)}; fill in the deployment dict.", "graded")
+        return zero(check.id, check.points, f"{error_of(dep)}; fill in the deployment dict.", "graded")
     import warnings
 
     from helpers import deploy

@@ -11,7 +11,7 @@ from ..kernel.encoding import convert
 from ..kernel.pristine import NP, PY
 from ..kernel.runner import Runner, call_converted, lookup, missing
 from .base import Check
-from .verdict import Part, Verdict, close, err, fmt, num, part, verdict
+from .verdict import Part, Verdict, close, error_of, fmt, num, part, verdict
 
 FRACTION_CASES = [(0.1308, 0.0263, 0.0546), (0.2, 0.05, 0.1), (0.1, 0.08, 0.02)]
 
@@ -65,7 +65,7 @@ def judge_per_class(check: Check, data: dict, exp: dict) -> Verdict:
     ref = exp["reference"]["result"]["value"]
     err = ""
     if not res.get("ok"):
-        err = err(res)
+        err = error_of(res)
     elif not (isinstance(res["value"], list) and len(res["value"]) == len(ref)
               and all(num(x) for x in res["value"])):
         v = res["value"]
@@ -90,7 +90,7 @@ def judge_temperature(check: Check, data: dict, exp: dict) -> Verdict:
     res = data["result"]
     ref = exp["reference"]["result"]["value"]
     if not res.get("ok") or not num(res.get("value")) or not math.isfinite(res["value"]) or res["value"] <= 0:
-        what = err(res) if not res.get("ok") else f"returned {fmt(res.get('value'))}"
+        what = error_of(res) if not res.get("ok") else f"returned {fmt(res.get('value'))}"
         return verdict(check_id, check.points, [part("optimum", False, 2, f"{what}; expected a float T > 0.", what)])
     T = float(res["value"])
     rel = abs(T - ref) / ref
@@ -111,7 +111,7 @@ def judge_fraction(check: Check, data: dict, exp: dict) -> Verdict:
     fails = []
     for args, got, ref in zip(exp["cases"], cases, refs):
         if not got.get("ok") or not close(got.get("value"), ref["value"], 1e-6, 1e-12):
-            what = err(got) if not got.get("ok") else f"returned {fmt(got.get('value'))}"
+            what = error_of(got) if not got.get("ok") else f"returned {fmt(got.get('value'))}"
             fails.append(f"for ece_vanilla={args[0]}, ece_vanilla_t={args[1]}, ece_distilled={args[2]} you {what}")
     return verdict(check_id, check.points, [part("values", not fails, 1,
                                    f"{fails[0] if fails else ''}; expected (vanilla - vanilla+T) / "

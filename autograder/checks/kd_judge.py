@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from .verdict import Verdict, close, err, fmt, num, part, verdict, zero
+from .verdict import Verdict, close, error_of, fmt, num, part, verdict, zero
 
 if TYPE_CHECKING:
     from .base import Check
@@ -27,7 +27,7 @@ def _kd_case_label(case):
 
 def _kd_compare(got, exp, rtol):
     if not got.get("ok"):
-        return False, f"raised or returned something unusable ({err(got)})"
+        return False, f"raised or returned something unusable ({error_of(got)})"
     v, e = got["value"], exp["value"]
     if not math.isfinite(v):
         return False, f"returned {fmt(v)} (not finite)"
@@ -88,7 +88,7 @@ def _term_part(name, values, refs, slips, exp_slips, rule, generic, rows, consta
     got = values[bad]
     if got is None:
         first = next((r for r in raw.values() if not r.get("ok")), None)
-        what = f"raised or returned something unusable ({err(first)})" if first else "returned a non-finite value"
+        what = f"raised or returned something unusable ({error_of(first)})" if first else "returned a non-finite value"
     else:
         what = f"returned {fmt(got)}"
     if constant:
@@ -202,8 +202,8 @@ KD_GRAD_RTOL, KD_GRAD_ATOL = 2e-2, 2e-3
 def _gradient_part(data):
     g = data["gradient"]
     if not g.get("ok"):
-        return part("gradient", False, 1,
-                    f"expected a scalar tensor whose backward() reaches the student logits; {err(g)}.", err(g))
+        return part("gradient", False, 1, f"expected a scalar tensor whose backward() reaches the student logits; "
+                                          f"{error_of(g)}.", error_of(g))
     auto, fd = g.get("autograd_slopes"), g.get("fd_slopes") or []
     if auto is None:
         return part("gradient", False, 1,
@@ -224,6 +224,6 @@ def _gradient_part(data):
 def judge_kd(check: Check, data: dict, exp: dict) -> Verdict:
     """Six parts: the cross-entropy, the soft term, the weights, fp16 and large logits, the gradient, the teacher."""
     if "missing" in data:
-        return zero(check.id, check.points, f"{err(data['missing'])}; define kd_loss_fn with the signature "
+        return zero(check.id, check.points, f"{error_of(data['missing'])}; define kd_loss_fn with the signature "
                                             f"(student_logits, teacher_logits, labels, T_d=4.0, alpha=0.7).", "graded")
     return verdict(check.id, check.points, _kd_parts(data, exp))

@@ -17,7 +17,7 @@ import helpers.metrics as hm
 from ..kernel.pristine import NP, PY
 from ..kernel.runner import Runner, call_converted
 from .base import Check
-from .verdict import METRIC_ATOL, Verdict, close, err, fmt, num, part, verdict
+from .verdict import METRIC_ATOL, Verdict, close, error_of, fmt, num, part, verdict
 
 TIERS = ("head", "mid", "tail")
 
@@ -108,7 +108,7 @@ def probe_js(ns: Mapping, run: Runner) -> dict:
 # --------------------------------------------------------------------------- judges (driver side)
 def _tier_dict(res, what):
     if not res.get("ok"):
-        return None, f"{err(res)}"
+        return None, f"{error_of(res)}"
     v = res["value"]
     if not isinstance(v, dict):
         return None, f"returned {type(v).__name__}; expected a dict tier -> {what}"

@@ -98,7 +98,7 @@ def fmt(x: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def err(res: Any) -> str:
+def error_of(res: Any) -> str:
     """The error of a probe result, or a generic reason."""
     return res.get("error", "no value came back") if isinstance(res, dict) else "no value came back"
 
