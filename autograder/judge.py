@@ -26,29 +26,32 @@ metadata from what students receive.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
+from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from . import checks
-from .probe import MARKER
+from .checks import Verdict
+from .kernel.wire import MARKER
 
 VERDICT_TAG = {"autograder": "verdict"}
 RESOURCE_KEY = "autograder"  # resources["autograder"]["nonce"]: set by GuardedExecute for this run
 
 
-def cells_by_gid(nb):
+def cells_by_gid(nb: NotebookNode) -> dict:
     return {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells
             if c.metadata.get("nbgrader", {}).get("grade_id")}
 
 
-def is_hidden_test(cell):
+def is_hidden_test(cell: NotebookNode) -> bool:
     meta = cell.metadata.get("nbgrader", {})
     return (cell.cell_type == "code" and meta.get("grade") and meta.get("locked") and not meta.get("solution")
             and meta.get("grade_id") in checks.POINTS)
 
 
-def checks_of(assignment):
+def checks_of(assignment: str) -> list[str]:
     return [cid for cid, nb in checks.NOTEBOOK_OF.items() if nb == assignment]
 
 
@@ -92,7 +95,8 @@ def _judge_cell(cid, cell, nonce, expected):
         else:
             reason = f"the test cell raised {ename}: {evalue[:200]}"
     elif forged and not nonce:
-        reason = "this run had no nonce, so no result line can be trusted (was the notebook executed by the autograder?)"
+        reason = ("this run had no nonce, so no result line can be trusted "
+                  "(was the notebook executed by the autograder?)")
     elif forged:
         reason = "the test cell printed no result line of this run (only lines without its nonce)"
     elif corrupt:
@@ -103,8 +107,9 @@ def _judge_cell(cid, cell, nonce, expected):
     return checks.not_graded(cid, reason), issues, flags
 
 
-def judge_notebook(nb, nonce, assignment, expected=None):
-    """Judge every check of an executed notebook; returns (results by check, issues, flags)."""
+def judge_notebook(nb: NotebookNode, nonce: str, assignment: str,
+                   expected: dict | None = None) -> tuple[dict[str, Verdict], list[str], list[str]]:
+    """Judge every check of an executed notebook; returns (verdicts by check, issues, flags)."""
     cells = cells_by_gid(nb)
     expected = checks.load_expected(assignment) if expected is None else expected
     results, issues, flags = {}, [], []
@@ -126,41 +131,42 @@ def judge_notebook(nb, nonce, assignment, expected=None):
                 issues.append(f"cell {name} (#{i}): {o.get('evalue') or 'ran past the time limit'}")
                 break
     for cid, r in results.items():
-        flags += [f"{cid}: {f}" for f in r.get("flags", [])]
+        flags += [f"{cid}: {f}" for f in r.flags]
     return results, issues, flags
 
 
-def verdict_text(r):
+def verdict_text(r: Verdict) -> str:
     """What the instructor (formgrader) and the student (feedback) read under a hidden test."""
-    lines = [f"Autograder: {r['check']}: {r['points']} / {r['max']} points"]
-    if r.get("note"):
-        lines.append(f"  note: {r['note']}")
-    for p in r["parts"]:
-        mark = "ok" if p["passed"] else "--"
-        lines.append(f"  [{mark}] {p['name']} ({p['points']}/{p['max']})" + (f": {p['message']}" if p["message"] else ""))
+    lines = [f"Autograder: {r.check}: {r.points} / {r.max} points"]
+    if r.note:
+        lines.append(f"  note: {r.note}")
+    for p in r.parts:
+        mark = "ok" if p.passed else "--"
+        lines.append(f"  [{mark}] {p.name} ({p.points}/{p.max})" + (f": {p.message}" if p.message else ""))
     return "\n".join(lines) + "\n"
 
 
-def score_text(points):
+def score_text(points: float) -> str:
     """The execute_result text nbgrader's determine_grade reads: a plain number."""
     return repr(float(points))
 
 
-def verdict_outputs(r, execution_count=None):
-    points = min(max(float(r["points"]), 0.0), float(r["max"]))
+def verdict_outputs(r: Verdict, execution_count: int | None = None) -> list:
+    """The hidden-test cell's outputs: the readable verdict and the score nbgrader reads."""
+    points = min(max(float(r.points), 0.0), float(r.max))
     return [new_output("display_data", data={"text/plain": verdict_text(r)}, metadata=dict(VERDICT_TAG)),
             new_output("execute_result", data={"text/plain": score_text(points)}, metadata={},
                        execution_count=execution_count)]
 
 
-def is_verdict(output):
+def is_verdict(output: dict) -> bool:
     return output.get("output_type") == "display_data" and output.get("metadata", {}).get("autograder") == "verdict"
 
 
 class JudgeHiddenTests(NbGraderPreprocessor):
     """Judge the probe lines of every hidden-test cell and leave the verdict and the score in its outputs."""
 
-    def preprocess(self, nb, resources):
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         assignment = self._assignment(nb, resources)
         if assignment is None:  # no hidden test of this course in it: nothing to judge
             return nb, resources
@@ -171,14 +177,15 @@ class JudgeHiddenTests(NbGraderPreprocessor):
                 continue
             if cid not in results:  # another assignment's test pasted in: never credited here
                 r = checks.not_graded(cid, f"{cid} is not a check of {assignment}")
-                cell.outputs = verdict_outputs({**r, "max": cell.metadata["nbgrader"].get("points", r["max"])})
+                cell.outputs = verdict_outputs(replace(r, max=cell.metadata["nbgrader"].get("points", r.max)))
                 issues.append(f"{cid}: not a check of {assignment}; 0 points")
                 continue
             cell.outputs = verdict_outputs(results[cid], cell.get("execution_count"))
-        nb.metadata["autograder"] = {"assignment": assignment, "checks": results, "issues": issues,
+        nb.metadata["autograder"] = {"assignment": assignment,
+                                     "checks": {cid: r.to_dict() for cid, r in results.items()}, "issues": issues,
                                      "flags": sorted(set(flags)), "nonce_set": bool(nonce)}
         self.log.info("judged %d check(s) of %s: %s / %s points", len(results), assignment,
-                      sum(r["points"] for r in results.values()), sum(r["max"] for r in results.values()))
+                      sum(r.points for r in results.values()), sum(r.max for r in results.values()))
         return nb, resources
 
     @staticmethod

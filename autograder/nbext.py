@@ -37,7 +37,7 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
 from traitlets import Integer, Type
 
 from .judge import RESOURCE_KEY, is_verdict
-from .probe import MARKER, NONCE_ENV
+from .probe import MARKER, NONCE_ENV  # imported here, at load, so the driver never reads a nonce later
 
 # Imported before any student cell runs; binds no name in the student's namespace.
 PROBE_AT_START = "--IPKernelApp.exec_lines=__import__('autograder.probe')"

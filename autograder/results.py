@@ -24,7 +24,7 @@ from typing import Any
 from . import checks
 from .judge import checks_of
 
-Verdict = dict[str, Any]
+Verdict = dict[str, Any]  # autograder.checks.Verdict.to_dict(): the form the notebook metadata and grades.json hold
 # The sandbox setting of a job: False (unsandboxed) or the SandboxKernelManager limits to apply.
 SandboxSetting = bool | dict[str, Any]
 
@@ -131,7 +131,7 @@ class SubmissionResult:
     def not_graded(cls, student: str, assignment: str, issues: list[str]) -> SubmissionResult:
         """Zero points on every check of the assignment, the first issue given as the reason."""
         return cls(student=student, assignment=assignment, status="not graded", issues=list(issues),
-                   checks={cid: checks.not_graded(cid, issues[0]) for cid in checks_of(assignment)})
+                   checks={cid: checks.not_graded(cid, issues[0]).to_dict() for cid in checks_of(assignment)})
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready values; an optional field is left out until a step has set it, as grades.json has it."""

@@ -45,13 +45,9 @@ from nbformat import NotebookNode
 from traitlets import Float, Integer, Unicode
 
 from .bwrap import bwrap_args, kernel_command, kernel_env, require_bwrap
+from .kernel import kernel_files
 
 REPORT_NAME = "sandbox_breaches.jsonl"  # under the nbgrader work folder (see nbgrader_config.apply)
-
-
-def probe_source():
-    """The kernel-side probe file (the only part of the autograder a kernel may import)."""
-    return Path(__file__).resolve().parent / "probe.py"
 
 
 def _ns_inode(pid: int) -> int | None:
@@ -149,8 +145,11 @@ class SandboxKernelManager(AsyncKernelManager):
         ipc, lib, home = run / "ipc", run / "lib", run / "home"
         for d in (ipc, lib / "autograder", home / ".config" / "matplotlib", home / "ipython"):
             d.mkdir(parents=True)
-        (lib / "autograder" / "__init__.py").write_text('"""The probe only: the rest of the autograder stays outside."""\n')
-        shutil.copy(probe_source(), lib / "autograder" / "probe.py")
+        (lib / "autograder" / "__init__.py").write_text(
+            '"""The kernel side only: the rest of the autograder stays outside."""\n')
+        for src, dest in kernel_files():  # autograder.probe, autograder.kernel, autograder.checks: no answers
+            (lib / dest).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(src, lib / dest)
         # The IPython profile (its startup files import the probe before any student cell runs).
         src_ipy = os.environ.get("IPYTHONDIR")
         if src_ipy and (Path(src_ipy) / "profile_default" / "startup").is_dir():

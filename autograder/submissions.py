@@ -14,6 +14,7 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
+from . import checks
 from .judge import cells_by_gid, checks_of
 from .nbgrader_config import ASSIGNMENTS
 from .probe import MARKER
@@ -21,9 +22,7 @@ from .results import Problem, Submission
 
 # Static source inspection: names whose import or use in a student's code deserves an instructor's look.
 # (The course's reference implementations in helpers, which the students are asked to write themselves.)
-REFERENCE_NAMES = {"kd_loss", "kd_loss_terms", "per_tier_f1", "per_tier_ece", "coverage_table",
-                   "paired_bootstrap", "paired_bootstrap_loop", "per_class_f1", "per_tier_js",
-                   "js_divergence", "fit_temperature", "ece"}
+REFERENCE_NAMES = checks.reference_names()  # every check's forbidden references (the registry)
 
 
 def hidden_cell_changes(submitted: NotebookNode, release: NotebookNode, assignment: str) -> list[str]:

@@ -72,7 +72,7 @@ def grade_job(job: GradeJob) -> SubmissionResult:
         if not judged:
             result.status = "not graded"
             for cid in checks_of(assignment):
-                result.checks[cid] = checks.not_graded(cid, "the notebook could not be autograded")
+                result.checks[cid] = checks.not_graded(cid, "the notebook could not be autograded").to_dict()
             return result
         result.checks = judged["checks"]
         result.issues += judged["issues"]
@@ -111,7 +111,7 @@ def grade_job(job: GradeJob) -> SubmissionResult:
         result.status = "not graded"
         result.issues.append(f"grading error: {type(exc).__name__}: {exc}")
         for cid in checks_of(assignment):
-            result.checks.setdefault(cid, checks.not_graded(cid, "grading error"))
+            result.checks.setdefault(cid, checks.not_graded(cid, "grading error").to_dict())
         return result
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -17,9 +17,9 @@ import pytest
 
 from autograder import build_expected, checks, probe
 from autograder.examples import variants as V
-from autograder.submissions import hidden_cell_changes, static_flags
 from autograder.judge import judge_notebook as read_results
 from autograder.nbext import SanitizeFeedback
+from autograder.submissions import hidden_cell_changes, static_flags
 
 ROOT = Path(__file__).resolve().parent.parent
 LAB_NB = ROOT / "notebooks" / "week6_lab" / "week6_lab.ipynb"
@@ -53,7 +53,7 @@ def grade(check_id, source, detect=True):
 
 
 def parts(result):
-    return {p["name"]: p["points"] for p in result["parts"]}
+    return {p.name: p.points for p in result.parts}
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,8 @@ def test_expected_comparison_ignores_float_noise_but_not_a_changed_reference(reb
     stored["week6_homework"]["hw_coverage_table"]["reference"]["result"]["value"]["columns"]["n_covered"][0] += 1
     diffs = build_expected.differences(stored, rebuilt_expected)
     assert len(diffs) == 3, diffs
-    assert any("reference/grid/0/value" in d for d in diffs) and any("lab_per_tier_f1" in d and "tail" in d for d in diffs)
+    assert any("reference/grid/0/value" in d for d in diffs)
+    assert any("lab_per_tier_f1" in d and "tail" in d for d in diffs)
 
 
 def test_answer_key_matches_the_lab_bug_statements():
@@ -92,7 +93,8 @@ def test_answer_key_matches_the_lab_bug_statements():
     src = next(c.source for c in nb.cells if c.cell_type == "code" and "BUG_STATEMENTS = {" in c.source)
     node = next(n for n in ast.parse(src).body if isinstance(n, ast.Assign) and n.targets[0].id == "BUG_STATEMENTS")
     key = checks.load_answer_key()["lab_bug_choices"]
-    assert ast.literal_eval(node.value) == key["statements"], "BUG_STATEMENTS changed: update autograder/answer_key.json"
+    assert ast.literal_eval(node.value) == key["statements"], \
+        "BUG_STATEMENTS changed: update autograder/answer_key.json"
     assert sorted([*key["bugs"], *key["non_bugs"]]) == sorted(key["statements"])
     assert sorted(key["bugs"].values()) == ["alpha_swapped", "missing_T2", "softmax_input"]
 
@@ -118,47 +120,49 @@ def test_points_match_the_contract():
 ])
 def test_kd_loss_mutations(mutation, expected, lost, words):
     r = grade("lab_kd_loss", V.kd_source(mutation))
-    assert r["points"] == expected, parts(r)
+    assert r.points == expected, parts(r)
     if lost:
         assert parts(r)[lost] == 0
-        msg = next(p["message"] for p in r["parts"] if p["name"] == lost)
+        msg = next(p.message for p in r.parts if p.name == lost)
         assert words in msg, msg
 
 
 @pytest.mark.parametrize("name", sorted(V.KD_ALTERNATIVES))
 def test_correct_alternative_formulations_earn_full_marks(name):
     r = grade("lab_kd_loss", V.KD_ALTERNATIVES[name])
-    assert r["points"] == 6, [p["message"] for p in r["parts"] if not p["passed"]]
+    assert r.points == 6, [p.message for p in r.parts if not p.passed]
 
 
 def test_returning_a_float_costs_the_gradient_only():
     r = grade("lab_kd_loss", V.KD_RETURNS_FLOAT)
-    assert r["points"] == 5 and parts(r)["gradient"] == 0, parts(r)
+    assert r.points == 5 and parts(r)["gradient"] == 0, parts(r)
 
 
 def test_kd_loss_constant_colleague_and_reference():
     r = grade("lab_kd_loss", V.KD_CONSTANT)
-    text = " ".join(p["message"] for p in r["parts"])
-    assert r["points"] == 0 and "same value whatever the inputs" in text and "swapped" not in text
+    text = " ".join(p.message for p in r.parts)
+    assert r.points == 0 and "same value whatever the inputs" in text and "swapped" not in text
     # The colleague's loss as one's own: its soft term, its weights and its undetached teacher.
     r = grade("lab_kd_loss", V.KD_COLLEAGUE)
-    assert r["points"] == 3 and {k for k, v in parts(r).items() if not v} == {"soft_term", "weights", "teacher_detached"}
+    assert r.points == 3 and {k for k, v in parts(r).items() if not v} == {"soft_term", "weights", "teacher_detached"}
     r = grade("lab_kd_loss", V.KD_CALLS_REFERENCE)
-    assert r["points"] == 0 and any("helpers.kd.kd_loss" in f for f in r["flags"])
+    assert r.points == 0 and any("helpers.kd.kd_loss" in f for f in r.flags)
 
 
 def test_reference_hidden_behind_an_alias_is_still_caught():
     src = "from helpers.kd import kd_loss as _k\nK = {'f': _k}\ndef kd_loss_fn(*a):\n    return K['f'](*a)\n"
-    assert grade("lab_kd_loss", src)["points"] == 0
-    src = V.kd_source("correct") + "\nimport sys\n_ok = kd_loss_fn\ndef kd_loss_fn(*a):\n    sys.setprofile(None)\n    return _ok(*a)\n"
+    assert grade("lab_kd_loss", src).points == 0
+    src = (V.kd_source("correct") + "\nimport sys\n_ok = kd_loss_fn\n"
+           "def kd_loss_fn(*a):\n    sys.setprofile(None)\n    return _ok(*a)\n")
     r = grade("lab_kd_loss", src)
-    assert r["points"] == 0 and r["flags"], "removing the profiler hook must count as hiding a reference call"
+    assert r.points == 0 and r.flags, "removing the profiler hook must count as hiding a reference call"
 
 
 def test_patched_allclose_and_json_gain_nothing():
-    pre = V.PATCH_ALLCLOSE + "\nimport json, builtins\njson.dumps = lambda *a, **k: '{}'\njson.loads = lambda *a, **k: {}\n"
-    assert grade("lab_kd_loss", pre + V.KD_CONSTANT)["points"] == 0
-    assert grade("lab_kd_loss", pre + V.kd_source("correct"))["points"] == 6
+    pre = (V.PATCH_ALLCLOSE + "\nimport json, builtins\n"
+           "json.dumps = lambda *a, **k: '{}'\njson.loads = lambda *a, **k: {}\n")
+    assert grade("lab_kd_loss", pre + V.KD_CONSTANT).points == 0
+    assert grade("lab_kd_loss", pre + V.kd_source("correct")).points == 6
 
 
 @pytest.mark.parametrize("fixes, expected", [
@@ -169,37 +173,37 @@ def test_patched_allclose_and_json_gain_nothing():
 def test_fixed_kd_loss_judges_each_bug_on_the_colleagues_code(fixes, expected):
     r = grade("lab_fixed_kd_loss", V.fixed_copy(*fixes))
     assert {k[len("fixed_"):] for k, v in parts(r).items() if v > 0} == set(expected), parts(r)
-    assert r["points"] == len(expected)
+    assert r.points == len(expected)
 
 
 def test_fixed_kd_loss_is_not_a_fresh_loss_or_an_alias():
     r = grade("lab_fixed_kd_loss", V.kd_source("correct") + V.FIXED_BY_ALIAS)
-    assert r["points"] == 0 and "your own kd_loss_fn" in r["parts"][0]["message"]
+    assert r.points == 0 and "your own kd_loss_fn" in r.parts[0].message
     for src in [V.kd_source("correct", "fixed_kd_loss"), *V.KD_ALTERNATIVES.values()]:
         r = grade("lab_fixed_kd_loss", src.replace("def kd_loss_fn", "def fixed_kd_loss"))
-        assert r["points"] == 0 and "colleague's code" in r["parts"][0]["message"]
+        assert r.points == 0 and "colleague's code" in r.parts[0].message
     # A distractor "fixed" as well costs one point, the three real fixes keep theirs.
     r = grade("lab_fixed_kd_loss", V.fixed_copy("softmax_input", "missing_T2", "alpha_swapped", "kl_reversed"))
-    assert r["points"] == 2 and parts(r)["changed_correct_code"] == -1
+    assert r.points == 2 and parts(r)["changed_correct_code"] == -1
 
 
 def test_homework_bootstrap_paired_unpaired_quantiles_and_broken():
-    assert grade("hw_bootstrap_ci", V.BOOTSTRAP_PAIRED)["points"] == 3
+    assert grade("hw_bootstrap_ci", V.BOOTSTRAP_PAIRED).points == 3
     # Unpaired: charged once, by the pairing part (its centre is right).
     assert parts(grade("hw_bootstrap_ci", V.BOOTSTRAP_UNPAIRED)) == {"form_and_consistent": 1, "matches_reference": 1,
                                                                      "paired": 0}
     # A 90% interval is told from the 95% one the instructions ask for.
     r = grade("hw_bootstrap_ci", V.BOOTSTRAP_90)
     assert parts(r) == {"form_and_consistent": 1, "matches_reference": 0, "paired": 1}
-    assert "90% one" in " ".join(p["message"] for p in r["parts"])
+    assert "90% one" in " ".join(p.message for p in r.parts)
     # A different (valid) random stream stays inside the Monte Carlo tolerance.
     for offset in (1, 12345):
         other_rng = V.BOOTSTRAP_PAIRED.replace("np.random.RandomState(seed)", f"np.random.RandomState(seed + {offset})")
-        assert grade("hw_bootstrap_ci", other_rng)["points"] == 3
+        assert grade("hw_bootstrap_ci", other_rng).points == 3
     swapped = V.BOOTSTRAP_PAIRED.replace("score_fn(arm_b[idx], labels[idx]) - score_fn(arm_a[idx], labels[idx])",
                                          "score_fn(arm_a[idx], labels[idx]) - score_fn(arm_b[idx], labels[idx])")
     r = grade("hw_bootstrap_ci", swapped)
-    assert parts(r)["matches_reference"] == 0 and "opposite sign" in " ".join(p["message"] for p in r["parts"])
+    assert parts(r)["matches_reference"] == 0 and "opposite sign" in " ".join(p.message for p in r.parts)
     lying = V.BOOTSTRAP_PAIRED.replace('"excludes_zero": bool(lo > 0 or hi < 0)', '"excludes_zero": False')
     assert parts(grade("hw_bootstrap_ci", lying))["form_and_consistent"] == 0
 
@@ -224,9 +228,9 @@ def test_lab_bootstrap_use_and_reading(kw, expected, monkeypatch):
     monkeypatch.setenv("COURSE_DATA_SOURCE", "synthetic")
     r = grade("lab_bootstrap_ci", LAB_CONTEXT + V.bootstrap_use(**kw))
     got = parts(r)
-    assert {k: got[k] for k in expected} == expected and r["points"] == 3 - list(expected.values()).count(0), got
+    assert {k: got[k] for k in expected} == expected and r.points == 3 - list(expected.values()).count(0), got
     if kw.get("a") == "distilled":
-        assert "pass vanilla first" in r["parts"][0]["message"]
+        assert "pass vanilla first" in r.parts[0].message
 
 
 JS = """
@@ -240,24 +244,24 @@ def per_tier_js(p, q, tiers):
 
 
 def test_js_log_base_is_discriminated_and_named():
-    assert grade("hw_per_tier_js", JS.replace("LOG", "log"))["points"] == 2
+    assert grade("hw_per_tier_js", JS.replace("LOG", "log")).points == 2
     r = grade("hw_per_tier_js", JS.replace("LOG", "log2"))
-    assert parts(r) == {"form": 1, "values": 0} and "log base 2" in r["parts"][1]["message"]
+    assert parts(r) == {"form": 1, "values": 0} and "log base 2" in r.parts[1].message
 
 
 def test_fixed_kd_loss_with_annotations_is_still_the_colleagues_code():
     src = V.fixed_copy("softmax_input", "missing_T2", "alpha_swapped").replace(
         "alpha=0.7):", "alpha: float = 0.7) -> torch.Tensor:").replace("import torch.nn.functional as F",
                                                                     "import torch\nimport torch.nn.functional as F")
-    assert grade("lab_fixed_kd_loss", src)["points"] == 3
+    assert grade("lab_fixed_kd_loss", src).points == 3
 
 
 def test_ece_bin_edges_and_coverage_threshold_equality():
-    assert grade("lab_per_tier_ece", V.PER_TIER_ECE)["points"] == 2
+    assert grade("lab_per_tier_ece", V.PER_TIER_ECE).points == 2
     assert parts(grade("lab_per_tier_ece", V.PER_TIER_ECE_LO_CLOSED)) == {"values": 1, "bin_edges": 0}
-    assert grade("lab_coverage_table", V.COVERAGE_TABLE)["points"] == 2
+    assert grade("lab_coverage_table", V.COVERAGE_TABLE).points == 2
     r = grade("hw_coverage_table", V.COVERAGE_TABLE_STRICT)
-    assert parts(r) == {"values": 0, "empty_threshold": 1} and "> instead of >=" in r["parts"][0]["message"]
+    assert parts(r) == {"values": 0, "empty_threshold": 1} and "> instead of >=" in r.parts[0].message
 
 
 def test_coverage_table_nan_for_empty_threshold():
@@ -266,7 +270,7 @@ def test_coverage_table_nan_for_empty_threshold():
           "    return pd.DataFrame([{'threshold': t, 'coverage': (c >= t).mean(), "
           "'accuracy': hit[c >= t].mean() if (c >= t).any() else {empty}, 'n_covered': int((c >= t).sum())} "
           "for t in thresholds])\n")
-    assert grade("lab_coverage_table", ok.replace("{empty}", "float('nan')"))["points"] == 2
+    assert grade("lab_coverage_table", ok.replace("{empty}", "float('nan')")).points == 2
     r = grade("hw_coverage_table", ok.replace("{empty}", "0.0"))
     assert parts(r) == {"values": 1, "empty_threshold": 0}
 
@@ -274,17 +278,20 @@ def test_coverage_table_nan_for_empty_threshold():
 def test_metric_checks_and_reference_use():
     f1 = ("import numpy as np\ndef per_tier_f1(y, p, tiers):\n    out = {}\n"
           "    for t in ('head', 'mid', 'tail'):\n        r = tiers == t; f = []\n"
-          "        for c in np.unique(y[r]):\n            tp = ((y[r] == c) & (p[r] == c)).sum(); d = (y[r] == c).sum() + (p[r] == c).sum()\n"
+          "        for c in np.unique(y[r]):\n"
+          "            tp = ((y[r] == c) & (p[r] == c)).sum(); d = (y[r] == c).sum() + (p[r] == c).sum()\n"
           "            f.append(2 * tp / d if d else 0.0)\n        out[t] = float(np.mean(f))\n    return out\n")
-    assert grade("lab_per_tier_f1", f1)["points"] == 2
+    assert grade("lab_per_tier_f1", f1).points == 2
     sk = ("from sklearn.metrics import f1_score\ndef per_tier_f1(y, p, tiers):\n"
-          "    return {t: f1_score(y[tiers == t], p[tiers == t], average='macro', zero_division=0) for t in ('head', 'mid', 'tail')}\n")
+          "    return {t: f1_score(y[tiers == t], p[tiers == t], average='macro', zero_division=0)\n"
+          "            for t in ('head', 'mid', 'tail')}\n")
     assert parts(grade("lab_per_tier_f1", sk)) == {"form": 1, "values": 0}
     r = grade("lab_per_tier_ece", "from helpers.metrics import per_tier_ece")
-    assert r["points"] == 0 and r["flags"]
-    assert grade("hw_reproducible_fraction", "def reproducible_fraction(v, t, d):\n    return (v - t) / (v - d)\n")["points"] == 1
-    assert grade("hw_reproducible_fraction", "def reproducible_fraction(v, t, d):\n    return (v - d) / (v - t)\n")["points"] == 0
-    assert grade("hw_fit_temperature", "def fit_temperature(z, y):\n    return 1.0\n")["points"] == 0
+    assert r.points == 0 and r.flags
+    fraction = "def reproducible_fraction(v, t, d):\n    return {}\n"
+    assert grade("hw_reproducible_fraction", fraction.format("(v - t) / (v - d)")).points == 1
+    assert grade("hw_reproducible_fraction", fraction.format("(v - d) / (v - t)")).points == 0
+    assert grade("hw_fit_temperature", "def fit_temperature(z, y):\n    return 1.0\n").points == 0
 
 
 def _artifact(model="vanilla+T", scenario="B", threshold=0.7, **change):
@@ -315,7 +322,7 @@ def test_deployment_is_judged_on_the_course_data(kw, lost, monkeypatch):
     if "coverage" in kw:  # invented numbers replace the recomputed ones
         src = _artifact(model, "B", 0.7, **kw)
     r = grade("lab_deployment", src)
-    assert {k for k, v in parts(r).items() if not v} == lost, [p["message"] for p in r["parts"] if not p["passed"]]
+    assert {k for k, v in parts(r).items() if not v} == lost, [p.message for p in r.parts if not p.passed]
 
 
 def test_deployment_other_models_numbers_lose_the_numbers_point(monkeypatch):
@@ -323,8 +330,8 @@ def test_deployment_other_models_numbers_lose_the_numbers_point(monkeypatch):
     from helpers import deploy
     other = deploy.arm_facts("distilled", 0.7, "synthetic")
     r = grade("lab_deployment", _artifact(coverage=round(other["coverage"], 3), accuracy=round(other["accuracy"], 3)))
-    assert parts(r)["numbers_match_model"] == 0 and r["points"] == 3
-    assert grade("lab_deployment", _artifact(scenario="Z"))["points"] == 0
+    assert parts(r)["numbers_match_model"] == 0 and r.points == 3
+    assert grade("lab_deployment", _artifact(scenario="Z")).points == 0
 
 
 def _executed(cells):
@@ -348,19 +355,19 @@ def test_forged_duplicate_and_corrupt_lines():
     out = lambda text: nbformat.v4.new_output("stream", name="stdout", text=text)  # noqa: E731
     nb = _executed([("lab_kd_loss", [out(_line("lab_kd_loss", "forged", good))])])
     res, issues, flags = read_results(nb, "n0nce", "week6_lab", EXPECTED)
-    assert res["lab_kd_loss"]["points"] == 0 and flags
+    assert res["lab_kd_loss"].points == 0 and flags
     nb = _executed([("lab_kd_loss", [out(_line("lab_kd_loss", "n0nce", good) * 2)])])
-    assert read_results(nb, "n0nce", "week6_lab", EXPECTED)[0]["lab_kd_loss"]["points"] == 0
+    assert read_results(nb, "n0nce", "week6_lab", EXPECTED)[0]["lab_kd_loss"].points == 0
     nb = _executed([("lab_kd_loss", [out(_line("lab_kd_loss", "n0nce", good))])])
-    assert read_results(nb, "n0nce", "week6_lab", EXPECTED)[0]["lab_kd_loss"]["points"] == 6
+    assert read_results(nb, "n0nce", "week6_lab", EXPECTED)[0]["lab_kd_loss"].points == 6
     nb = _executed([("lab_kd_loss", [out(probe.MARKER + " {not json\n")])])
     res, issues, _ = read_results(nb, "n0nce", "week6_lab", EXPECTED)
-    assert res["lab_kd_loss"]["points"] == 0 and "unreadable" in " ".join(issues)
+    assert res["lab_kd_loss"].points == 0 and "unreadable" in " ".join(issues)
     # a check whose cell is missing entirely, and a stderr warning next to a good line
     warn = nbformat.v4.new_output("stream", name="stderr", text="UserWarning: harmless\n")
     nb = _executed([("lab_kd_loss", [warn, out(_line("lab_kd_loss", "n0nce", good))])])
     res, issues, _ = read_results(nb, "n0nce", "week6_lab", EXPECTED)
-    assert res["lab_kd_loss"]["points"] == 6 and res["lab_deployment"]["points"] == 0
+    assert res["lab_kd_loss"].points == 6 and res["lab_deployment"].points == 0
 
 
 def test_test_cell_changes_and_static_flags():
@@ -371,18 +378,24 @@ def test_test_cell_changes_and_static_flags():
     issues = hidden_cell_changes(sub, rel, "week6_lab")
     assert any("deleted test cell lab_kd_loss" in i for i in issues)
     assert any("edited test cell lab_bug_choices" in i for i in issues)
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("from helpers.kd import kd_loss\nimport autograder")])
+    cell = nbformat.v4.new_code_cell("from helpers.kd import kd_loss\nimport autograder")
+    nb = nbformat.v4.new_notebook(cells=[cell])
     flags = static_flags(nb)
     assert any("kd_loss" in f for f in flags) and any("autograder" in f for f in flags)
 
 
 def test_feedback_sanitiser_strips_hidden_tests_and_result_lines():
-    hidden = nbformat.v4.new_code_cell("### BEGIN HIDDEN TESTS\nfrom autograder.probe import probe; probe('lab_kd_loss', globals())\n### END HIDDEN TESTS")
-    hidden.metadata["nbgrader"] = {"grade": True, "locked": True, "solution": False, "grade_id": "lab_kd_loss", "points": 6}
+    hidden = nbformat.v4.new_code_cell("### BEGIN HIDDEN TESTS\nfrom autograder.probe import probe; "
+                                       "probe('lab_kd_loss', globals())\n### END HIDDEN TESTS")
+    hidden.metadata["nbgrader"] = {"grade": True, "locked": True, "solution": False, "grade_id": "lab_kd_loss",
+                                   "points": 6}
+    from dataclasses import replace
+
     from autograder.judge import verdict_outputs
     r = checks.not_graded("lab_kd_loss", "x")
-    hidden.outputs = [nbformat.v4.new_output("stream", name="stdout", text=_line("lab_kd_loss", "x", {"v": 0.123456789})),
-                      *verdict_outputs({**r, "points": 6, "parts": []})]
+    line = _line("lab_kd_loss", "x", {"v": 0.123456789})
+    hidden.outputs = [nbformat.v4.new_output("stream", name="stdout", text=line),
+                      *verdict_outputs(replace(r, points=6, parts=()))]
     other = nbformat.v4.new_code_cell("print(1)")
     other.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n" + _line("x", "y", {}))]
     nb = nbformat.v4.new_notebook(cells=[hidden, other], metadata={"autograder": {"detail": "0.123456789"}})
@@ -401,3 +414,17 @@ def test_release_refuses_synthetic_reveals(tmp_path):
     with pytest.raises(ReleaseRefused, match="synthetic"):
         preflight(tmp_path, ("week6_lab", "week6_homework"), allow_synthetic=False, check_reveals=False)
     preflight(tmp_path, ("week6_lab", "week6_homework"), allow_synthetic=True, check_reveals=False)
+
+
+def test_verdicts_round_trip_through_json():
+    r = grade("lab_kd_loss", V.kd_source("bug_missing_T2"))
+    again = checks.Verdict.from_dict(json.loads(json.dumps(r.to_dict())))
+    assert again == r and 0 < again.points < again.max and any(not p.passed for p in again.parts)
+
+
+@pytest.mark.parametrize("check_id", list(checks.POINTS))
+def test_a_blank_submission_earns_nothing_and_says_what_is_missing(check_id):
+    """Every judge copes with the probe's data for a namespace that defines none of the check's names."""
+    r = grade(check_id, "")
+    assert r.points == 0 and r.max == checks.POINTS[check_id], r
+    assert any("no object named" in p.message for p in r.parts), [p.message for p in r.parts]

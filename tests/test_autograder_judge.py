@@ -144,8 +144,8 @@ def _result(kd, bugs):
     grades = {"lab_kd_loss": SavedGrade(auto_score=kd, needs_manual_grade=False),
               "lab_bug_choices": SavedGrade(auto_score=bugs, needs_manual_grade=False)}
     return SubmissionResult(student="amy", assignment="week6_lab", grades=grades,
-                            checks={"lab_kd_loss": checks.not_graded("lab_kd_loss", "x"),
-                                    "lab_bug_choices": checks.not_graded("lab_bug_choices", "x")})
+                            checks={"lab_kd_loss": checks.not_graded("lab_kd_loss", "x").to_dict(),
+                                    "lab_bug_choices": checks.not_graded("lab_bug_choices", "x").to_dict()})
 
 
 def test_regrade_flags_an_override_the_new_automatic_score_disagrees_with(gradebook, tmp_path):

@@ -35,7 +35,7 @@ def test_a_result_survives_the_worker_file_and_leaves_unset_fields_out():
     assert set(d) == {"student", "assignment", "status", "issues", "flags", "checks"}
     assert SubmissionResult.from_dict(json.loads(json.dumps(d))) == bare
     full = SubmissionResult(student="amy", assignment="week6_lab", issues=["x"], flags=["y"],
-                            checks={"lab_kd_loss": checks.not_graded("lab_kd_loss", "z")},
+                            checks={"lab_kd_loss": checks.not_graded("lab_kd_loss", "z").to_dict()},
                             grades={"lab_kd_loss": SavedGrade(auto_score=0.0, needs_manual_grade=False, max_score=6)},
                             autograde_s=1.5, feedback=None, autograded="autograded/amy/week6_lab/week6_lab.ipynb",
                             review=[])

@@ -80,7 +80,7 @@ def test_kernel_sees_its_folder_the_environment_and_the_probe_only(tmp_path):
     other.mkdir()
     (other / "week6_lab.ipynb").write_text("another student's work")
     secrets = [REPO / "autograder" / "answer_key.json", REPO / "autograder" / "expected",
-               REPO / "notebooks" / "week6_lab" / "week6_lab.ipynb", REPO / "autograder" / "checks.py",
+               REPO / "notebooks" / "week6_lab" / "week6_lab.ipynb", REPO / "autograder" / "judge.py",
                other / "week6_lab.ipynb", tmp_path / "work", Path.home() / ".bash_history"]
     allowed = bwrap.python_dirs() + bwrap.package_dirs()
     probe = ["import os, sys, json",
@@ -101,7 +101,8 @@ def test_kernel_sees_its_folder_the_environment_and_the_probe_only(tmp_path):
     seen = json.loads(outs[1][0])
     assert seen == {str(p): False for p in secrets}, seen
     info = json.loads(outs[2][0])
-    assert info["probe"] == ["__init__.py", "probe.py"]  # nothing else of the autograder
+    # the kernel side only (autograder.kernel.kernel_files): nothing else of the autograder
+    assert info["probe"] == ["__init__.py", "checks", "kernel", "probe.py"]
     assert info["cwd"] == str((tmp_path / "sub").resolve())
     assert not any(p.rstrip("/") == str(REPO) for p in info["path"]), info["path"]
     assert outs[3][0].strip() == "ok" and (tmp_path / "sub" / "mine.txt").read_text() == "ok"

@@ -32,12 +32,12 @@ def _gid(cell):
     return cell.metadata.get("nbgrader", {}).get("grade_id")
 
 
-def strip_solution_markers(src):
+def strip_solution_markers(src: str) -> str:
     return "\n".join(line for line in src.splitlines()
                      if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
 
 
-def solution_notebook(source_nb, release_nb):
+def solution_notebook(source_nb: nbformat.NotebookNode, release_nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The release notebook with every answer cell filled from the source notebook's solution."""
     nb = copy.deepcopy(release_nb)
     solutions = {_gid(c): c for c in source_nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
@@ -56,19 +56,19 @@ def _defining_cell(nb, name):
     return (answer or hits)[0]
 
 
-def append_to(nb, name, snippet):
+def append_to(nb: nbformat.NotebookNode, name: str, snippet: str) -> nbformat.NotebookNode:
     cell = _defining_cell(nb, name)
     cell.source = cell.source.rstrip() + "\n\n" + snippet.strip() + "\n"
     return nb
 
 
-def prepend_to(nb, name, snippet):
+def prepend_to(nb: nbformat.NotebookNode, name: str, snippet: str) -> nbformat.NotebookNode:
     cell = _defining_cell(nb, name)
     cell.source = snippet.strip() + "\n\n" + cell.source
     return nb
 
 
-def delete_cell(nb, grade_id):
+def delete_cell(nb: nbformat.NotebookNode, grade_id: str) -> nbformat.NotebookNode:
     nb.cells = [c for c in nb.cells if _gid(c) != grade_id]
     return nb
 
@@ -87,7 +87,7 @@ def _append(name, snippet):
     return lambda nb: append_to(nb, name, snippet)
 
 
-def replace_cell(nb, grade_id, source):
+def replace_cell(nb: nbformat.NotebookNode, grade_id: str, source: str) -> nbformat.NotebookNode:
     hits = [c for c in nb.cells if _gid(c) == grade_id]
     if not hits:
         raise LookupError(f"no cell with grade_id {grade_id!r}")
@@ -120,13 +120,17 @@ EXAMPLES = {
     "ex_blank": (LAB, "blank", {}, ZERO, [], False),
     # The KD loss: one slip costs one part (the formula's terms and weights are judged apart).
     "ex_colleague_loss": (LAB, _append("kd_loss_fn", V.KD_COLLEAGUE), {"lab_kd_loss": 3}, FULL, [], False),
-    "ex_bug_softmax_input": (LAB, _one_bug("softmax_input"), {"lab_kd_loss": 5, "lab_fixed_kd_loss": 2}, FULL, [], False),
+    "ex_bug_softmax_input": (LAB, _one_bug("softmax_input"),
+        {"lab_kd_loss": 5, "lab_fixed_kd_loss": 2}, FULL, [], False),
     "ex_bug_missing_T2": (LAB, _one_bug("missing_T2"), {"lab_kd_loss": 5, "lab_fixed_kd_loss": 2}, FULL, [], False),
-    "ex_bug_alpha_swapped": (LAB, _one_bug("alpha_swapped"), {"lab_kd_loss": 5, "lab_fixed_kd_loss": 2}, FULL, [], False),
+    "ex_bug_alpha_swapped": (LAB, _one_bug("alpha_swapped"),
+        {"lab_kd_loss": 5, "lab_fixed_kd_loss": 2}, FULL, [], False),
     "ex_kl_reversed": (LAB, _append("kd_loss_fn", V.kd_source("kl_reversed")), {"lab_kd_loss": 5}, FULL, [], False),
-    "ex_reduction_mean": (LAB, _append("kd_loss_fn", V.kd_source("reduction_mean")), {"lab_kd_loss": 5}, FULL, [], False),
+    "ex_reduction_mean": (LAB, _append("kd_loss_fn", V.kd_source("reduction_mean")),
+        {"lab_kd_loss": 5}, FULL, [], False),
     "ex_constant_loss": (LAB, _append("kd_loss_fn", V.KD_CONSTANT), {"lab_kd_loss": 0}, FULL, [], False),
-    "ex_kd_distributions": (LAB, _append("kd_loss_fn", V.KD_ALTERNATIVES["kl_divergence"]), {"lab_kd_loss": 6}, FULL, [], False),
+    "ex_kd_distributions": (LAB, _append("kd_loss_fn", V.KD_ALTERNATIVES["kl_divergence"]),
+        {"lab_kd_loss": 6}, FULL, [], False),
     "ex_kd_returns_float": (LAB, _append("kd_loss_fn", V.KD_RETURNS_FLOAT), {"lab_kd_loss": 5}, FULL, [], False),
     # The bug hunt's fix, judged on the colleague's code.
     "ex_fixed_by_alias": (LAB, _append("fixed_kd_loss", V.FIXED_BY_ALIAS), {"lab_fixed_kd_loss": 0}, FULL, [], False),
@@ -137,7 +141,8 @@ EXAMPLES = {
     "ex_fixed_and_a_distractor": (LAB, _append("fixed_kd_loss", V.fixed_copy(*BUGS, "kl_reversed")),
                                   {"lab_fixed_kd_loss": 2}, FULL, [], False),
     # Conventions the probe's inputs discriminate.
-    "ex_ece_lo_closed_bins": (LAB, _append("per_tier_ece", V.PER_TIER_ECE_LO_CLOSED), {"lab_per_tier_ece": 1}, FULL, [], False),
+    "ex_ece_lo_closed_bins": (LAB, _append("per_tier_ece", V.PER_TIER_ECE_LO_CLOSED),
+        {"lab_per_tier_ece": 1}, FULL, [], False),
     "ex_coverage_strict_threshold": (LAB, _append("coverage_table", V.COVERAGE_TABLE_STRICT), {"lab_coverage_table": 1},
                                      FULL, [], False),
     # The given bootstrap, used and read.
@@ -146,7 +151,8 @@ EXAMPLES = {
     "ex_bootstrap_wrong_reading": (LAB, _append("f1_ci_table", V.bootstrap_use(reading="R3")), {"lab_bootstrap_ci": 2},
                                    FULL, [], False),
     # The deployment artifact, recomputed from the course data.
-    "ex_deploy_invented_numbers": (LAB, _append("deployment", V.DEPLOY_INVENTED), {"lab_deployment": 3}, FULL, [], False),
+    "ex_deploy_invented_numbers": (LAB, _append("deployment", V.DEPLOY_INVENTED),
+        {"lab_deployment": 3}, FULL, [], False),
     "ex_deploy_other_models_numbers": (LAB, _append("deployment", V.DEPLOY_OTHER_MODELS_NUMBERS), {"lab_deployment": 3},
                                        FULL, [], False),
     "ex_deploy_distilled_under_B": (LAB, _append("deployment", V.DEPLOY_DISTILLED_UNDER_B), {"lab_deployment": 3},
@@ -156,7 +162,8 @@ EXAMPLES = {
     "ex_infinite_loop": (LAB, lambda nb: prepend_to(nb, "per_tier_ece", V.INFINITE_LOOP),
                          {"lab_per_tier_ece": 0, "lab_per_tier_f1": 2, "lab_kd_loss": 6, "lab_bug_choices": 3,
                           "lab_fixed_kd_loss": 3, "lab_bootstrap_ci": 3}, None, ["lab_per_tier_ece"], False),
-    "ex_deleted_test_cell": (LAB, lambda nb: delete_cell(nb, "lab_kd_loss"), {}, FULL, ["deleted test cell lab_kd_loss"], False),
+    "ex_deleted_test_cell": (LAB, lambda nb: delete_cell(nb, "lab_kd_loss"),
+        {}, FULL, ["deleted test cell lab_kd_loss"], False),
     "ex_corrupt_json": (LAB, "corrupt", {}, ZERO, ["corrupt notebook JSON"], False),
     "ex_wrong_file_name": (LAB, "wrong_name", {}, FULL, ["wrong file name"], False),
     # Forged lines are ignored (and flagged): the colleague's loss underneath earns what it earns honestly.
@@ -181,14 +188,16 @@ EXAMPLES = {
     "hw_solution": (HW, None, {}, FULL, [], False),
     "hw_blank": (HW, "blank", {}, ZERO, [], False),
     # The homework's from-scratch bootstrap: pairing and the 95% quantiles.
-    "ex_unpaired_bootstrap": (HW, _append("paired_bootstrap_ci", V.BOOTSTRAP_UNPAIRED), {"hw_bootstrap_ci": 2}, FULL, [], False),
-    "hw_bootstrap_90_percent": (HW, _append("paired_bootstrap_ci", V.BOOTSTRAP_90), {"hw_bootstrap_ci": 2}, FULL, [], False),
+    "ex_unpaired_bootstrap": (HW, _append("paired_bootstrap_ci", V.BOOTSTRAP_UNPAIRED),
+        {"hw_bootstrap_ci": 2}, FULL, [], False),
+    "hw_bootstrap_90_percent": (HW, _append("paired_bootstrap_ci", V.BOOTSTRAP_90),
+        {"hw_bootstrap_ci": 2}, FULL, [], False),
 }
 
 QUICK = ["ex_solution", "ex_blank", "hw_solution"]  # a smoke subset
 
 
-def expected_points(name):
+def expected_points(name: str) -> dict[str, dict[str, int]]:
     """check id -> points this example must earn (only the asserted checks)."""
     assignment, _, fixed, rest, _, _ = EXAMPLES[name]
     out = {}
@@ -204,7 +213,8 @@ def expected_points(name):
     return out
 
 
-def make(release_dir, out, source_dir=REPO / "notebooks", names=None):
+def make(release_dir: Path, out: Path, source_dir: Path = REPO / "notebooks",
+         names: list[str] | None = None) -> list[str]:
     """Write the examples into out/<name>/<assignment>/; returns the names written."""
     release_dir, out, source_dir = Path(release_dir), Path(out), Path(source_dir)
     written = []
@@ -232,7 +242,7 @@ def make(release_dir, out, source_dir=REPO / "notebooks", names=None):
     return written
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m autograder make-examples", description=__doc__.splitlines()[0])
     ap.add_argument("--release", type=Path, required=True, help="the release folder (WORK/release)")
     ap.add_argument("--out", type=Path, required=True, help="where to write the submitted layout")

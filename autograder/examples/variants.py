@@ -33,7 +33,7 @@ KD_MUTATIONS = {
 }
 
 
-def kd_source(mutation="correct", name="kd_loss_fn"):
+def kd_source(mutation: str = "correct", name: str = "kd_loss_fn") -> str:
     return KD_TEMPLATE.format(name=name, **{**_KD_OK, **KD_MUTATIONS[mutation]})
 
 
@@ -73,7 +73,8 @@ def kd_loss_fn(student_logits, teacher_logits, labels, T_d=4.0, alpha=0.7):
 }
 
 # Right formula, returned as a Python float: the gradient is lost (one mistake, one part).
-KD_RETURNS_FLOAT = KD_TEMPLATE.format(name="kd_loss_fn", **{**_KD_OK, "weights": "float(alpha * soft + (1 - alpha) * hard)"})
+KD_RETURNS_FLOAT = KD_TEMPLATE.format(name="kd_loss_fn",
+                                      **{**_KD_OK, "weights": "float(alpha * soft + (1 - alpha) * hard)"})
 
 KD_CONSTANT = '''
 import torch
@@ -104,7 +105,7 @@ COPY_FIXES = {
 }
 
 
-def fixed_copy(*fixes):
+def fixed_copy(*fixes: str) -> str:
     """The colleague's code with the named fixes (and distractor edits) made in place."""
     kw = dict(_COPY_AS_GIVEN)
     for f in fixes:
@@ -251,8 +252,9 @@ tail_reading = "{reading}"
 '''
 
 
-def bootstrap_use(a="vanilla", b="distilled", metric="macro_f1", real="{t for t in TIERS if f1_ci_table.loc[t, 'ci_low'] > 0}",
-                  reading="R2"):
+def bootstrap_use(a: str = "vanilla", b: str = "distilled", metric: str = "macro_f1",
+                  real: str = "{t for t in TIERS if f1_ci_table.loc[t, 'ci_low'] > 0}", reading: str = "R2") -> str:
+    """The lab's bootstrap cells with the arms, metric and answers given."""
     return BOOTSTRAP_USE.format(a=a, b=b, metric=metric, real=real, reading=reading)
 
 
@@ -264,12 +266,14 @@ DEPLOY_DISTILLED_UNDER_B = '''
 coverage_df = coverage_tables["distilled"]
 _row = coverage_df[coverage_df["threshold"] == 0.7].iloc[0]
 deployment.update(model="distilled", coverage=float(_row["coverage"]), accuracy=float(_row["accuracy"]),
-                  justification=f"distilled has the lowest NLL, {calibration_df.loc['distilled', 'nll']:.3f}, on the eval half.",
+                  justification="distilled has the lowest NLL, "
+                                f"{calibration_df.loc['distilled', 'nll']:.3f}, on the eval half.",
                   alternative="vanilla+T")
 '''
 DEPLOY_OTHER_MODELS_NUMBERS = '''
 _row = coverage_tables["distilled"][coverage_tables["distilled"]["threshold"] == 0.7].iloc[0]
-deployment.update(coverage=float(_row["coverage"]), accuracy=float(_row["accuracy"]))   # distilled's, shipped as vanilla+T
+# distilled's numbers, shipped as vanilla+T
+deployment.update(coverage=float(_row["coverage"]), accuracy=float(_row["accuracy"]))
 '''
 DEPLOY_SCENARIO_Z = '''
 deployment.update(scenario="Z", decision_rule="x")
@@ -335,7 +339,7 @@ NET_REACH = '''
 import json, socket
 chosen_bugs = set()
 _net = []
-for _host, _port in (("127.0.0.1", %d), ("192.0.2.1", 80)):
+for _host, _port in (("127.0.0.1", {NET_PORT}), ("192.0.2.1", 80)):
     try:
         with socket.create_connection((_host, _port), timeout=3) as _s:
             _s.sendall(b"GET /key HTTP/1.0\\r\\n\\r\\n")
@@ -345,7 +349,7 @@ for _host, _port in (("127.0.0.1", %d), ("192.0.2.1", 80)):
     except (OSError, ValueError, KeyError) as _e:
         _net.append(f"{_host}:{_port} {type(_e).__name__}")
 print("NET:", json.dumps(_net))
-''' % NET_PORT
+'''.replace("{NET_PORT}", str(NET_PORT))
 
 # Prepended to a function's cell: ask for 16 GiB (calloc: never touched, so harmless without limits).
 MEMORY_HOG = '''

@@ -15,11 +15,11 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import bootstrap, calibration, metrics
-from ..notebook.answers import FINE_THRESHOLDS, lowest_threshold_reaching
 from ..bootstrap import lift_pattern
 from ..course import GRID_NAMES, WEEK1_BASELINE_F1
 from ..deploy import ECE_CAP
 from ..metrics import DEFAULT_THRESHOLDS
+from ..notebook.answers import FINE_THRESHOLDS, lowest_threshold_reaching
 
 __all__ = ["Facts", "compute_facts", "GRID", "THRESHOLDS", "ECE_CAP_B", "SOURCE_NOTE"]
 

@@ -1,0 +1,74 @@
+"""The check registry: every autograded skill, declared once in its check module, in one ordered list.
+
+Adding a check = one module here (its ``CHECKS``: id, notebook, points, the names it
+reads, probe and fixed inputs, references, judge; see ``base.Check``) plus its
+notebook cell (``hidden_test(id, ...)``, whose points the notebook builder reads
+from ``POINTS``).  The kernel's probe, ``build-expected``, the driver's static flags,
+the judge and docs/CONTRACTS.md's check table all iterate over ``REGISTRY``.
+
+This package is copied into the grading kernel (the probes run there); the judges
+run in the driver and read the answer key and expected values (``store``), which
+are never copied.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from . import bootstrap, bugs, coverage, deployment, homework, kd, tier_metrics
+from .base import NOTEBOOKS, Check
+from .kd_judge import KD_ATOL, KD_FP16_RTOL, KD_RTOL
+from .store import EXPECTED_FILE, load_answer_key, load_expected
+from .tier_metrics import TIERS
+from .verdict import METRIC_ATOL, Part, Verdict, zero
+
+MODULES = (kd, bugs, tier_metrics, bootstrap, coverage, deployment, homework)
+
+# Notebook order, then each check's position in its notebook: the order of grades.csv's columns.
+REGISTRY: tuple[Check, ...] = tuple(sorted((c for m in MODULES for c in m.CHECKS),
+                                           key=lambda c: (NOTEBOOKS.index(c.notebook), c.position)))
+BY_ID: dict[str, Check] = {c.id: c for c in REGISTRY}
+POINTS: dict[str, int] = {c.id: c.points for c in REGISTRY}
+NOTEBOOK_OF: dict[str, str] = {c.id: c.notebook for c in REGISTRY}
+
+__all__ = ["BY_ID", "EXPECTED_FILE", "KD_ATOL", "KD_FP16_RTOL", "KD_RTOL", "METRIC_ATOL", "NOTEBOOKS", "NOTEBOOK_OF",
+           "POINTS", "REGISTRY", "TIERS", "Check", "Part", "Verdict", "judge", "load_answer_key", "load_expected",
+           "not_graded", "reference_names"]
+
+
+def _validate() -> None:
+    if len(BY_ID) != len(REGISTRY):
+        raise ValueError("autograder.checks: two checks share an id; each hidden test needs its own")
+    for nb in NOTEBOOKS:
+        positions = [c.position for c in REGISTRY if c.notebook == nb]
+        if len(set(positions)) != len(positions):
+            raise ValueError(f"autograder.checks: two checks of {nb} share a position: {sorted(positions)}")
+
+
+_validate()
+
+
+def not_graded(check_id: str, reason: str, status: str = "not run") -> Verdict:
+    """Zero points for a check whose probe produced no usable data."""
+    return zero(check_id, POINTS[check_id], reason, status)
+
+
+def reference_names() -> set[str]:
+    """Names of the course's reference functions a student's code should not import (every check's ``forbidden``)."""
+    return {f.__name__ for c in REGISTRY for f in c.forbidden}
+
+
+def judge(check_id: str, payload: dict, expected: dict) -> Verdict:
+    """Points for one check from the probe's payload ({"data", "flags"}) and the notebook's expected dict."""
+    data, flags = payload.get("data", {}), list(payload.get("flags", []))
+    if "error" in data:
+        return not_graded(check_id, data["error"], "graded")
+    refs = sorted({f.split(":", 2)[2] for f in flags if f.startswith("reference_call:")})
+    if refs:
+        msg = (f"your function calls the course's reference implementation ({', '.join(refs)}) instead of "
+               "computing the result itself; this skill earns no points that way (flagged for the instructor).")
+        return replace(not_graded(check_id, msg, "graded"), flags=tuple(flags))
+    check = BY_ID[check_id]
+    result = replace(check.judge(check, data, expected[check_id]), flags=tuple(flags))
+    if data.get("interrupted"):
+        result = replace(result, note="a call ran past the cell's time limit and was interrupted")
+    return result

@@ -1,0 +1,84 @@
+"""Builtins, numpy, torch, pandas, sys and os as they were at kernel start, before any student cell.
+
+Student code runs in the kernel's process and may rebind ``len``, patch
+``numpy.where`` or ``torch.Tensor.__mul__``, or swap ``sys.stdout``.  The driver
+imports the probe (and so this module) at kernel start, so the objects captured
+here are the pristine ones, and kernel functions (this package, every check's
+probe and fixed-input builders) use only them: one read-only namespace per source,
+named in capitals (``PY.len``, ``NP.where``, ``TB.mul``).  tests/test_kernel_capture.py
+rejects any bare builtin or other global a kernel function reads, and any capture
+no kernel function uses.
+"""
+from __future__ import annotations
+
+import builtins
+import inspect
+import math
+import os
+import sys
+from typing import Any
+
+import numpy
+import pandas
+import torch
+
+
+class Captured:
+    """A read-only namespace of objects taken at import."""
+
+    def __init__(self, **objects: Any) -> None:
+        for name, obj in objects.items():
+            object.__setattr__(self, name, obj)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{name}: captured kernel references are read-only")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{name}: captured kernel references are read-only")
+
+
+def captured_names(namespace: Captured) -> list[str]:
+    """The names a captured namespace holds (the kernel-capture test checks each is used)."""
+    return sorted(vars(namespace))
+
+
+PY = Captured(
+    type=builtins.type, isinstance=builtins.isinstance, len=builtins.len, range=builtins.range,
+    sorted=builtins.sorted, repr=builtins.repr, str=builtins.str, ord=builtins.ord, list=builtins.list,
+    dict=builtins.dict, tuple=builtins.tuple, set=builtins.set, frozenset=builtins.frozenset,
+    bool=builtins.bool, int=builtins.int, float=builtins.float, enumerate=builtins.enumerate,
+    callable=builtins.callable, getattr=builtins.getattr, open=builtins.open,
+    BaseException=builtins.BaseException, KeyboardInterrupt=builtins.KeyboardInterrupt,
+    KeyError=builtins.KeyError, OSError=builtins.OSError,
+    float_value=float.__float__,  # the stored double, ignoring subclass overrides
+    float_repr=float.__repr__, int_value=int.__index__, int_repr=int.__repr__,
+    str_join=str.join, str_value=str.__str__, dict_items=dict.items, dict_getitem=dict.__getitem__,
+    isfinite=math.isfinite, getprofile=sys.getprofile, setprofile=sys.setprofile, getsource=inspect.getsource,
+)
+OS = Captured(environ_pop=os.environ.pop, unlink=os.unlink, write=os.write)
+
+try:  # the ipykernel stream of this cell; the object survives a student rebinding sys.stdout
+    _write, _flush = sys.stdout.write, sys.stdout.flush
+except BaseException:  # pragma: no cover - no stdout at all
+    _write = _flush = None
+OUT = Captured(write=_write, flush=_flush)
+
+NP = Captured(
+    ndarray=numpy.ndarray, generic=numpy.generic, bool_=numpy.bool_, item=numpy.generic.item, float32=numpy.float32,
+    tolist=numpy.ndarray.tolist, array=numpy.array, asarray=numpy.asarray, int64=numpy.int64,
+    RandomState=numpy.random.RandomState, concatenate=numpy.concatenate, full=numpy.full, where=numpy.where,
+    arange=numpy.arange, exp=numpy.exp, zeros=numpy.zeros, clip=numpy.clip, column_stack=numpy.column_stack,
+    linspace=numpy.linspace, searchsorted=numpy.searchsorted, bincount=numpy.bincount, abs=numpy.abs,
+)
+
+_TB = torch._C.TensorBase  # the C methods: torch.Tensor's Python layer can be patched, these cannot
+TORCH = Captured(Tensor=torch.Tensor, Generator=torch.Generator, randn=torch.randn, randint=torch.randint,
+                 grad=torch.autograd.grad)
+TB = Captured(
+    tolist=_TB.tolist, detach=_TB.detach, dim=_TB.dim, numel=_TB.numel, float=_TB.float, double=_TB.double,
+    half=_TB.half, abs=_TB.abs, sum=_TB.sum, mul=_TB.mul, add=_TB.add, sub=_TB.sub, reshape=_TB.reshape,
+    requires_grad=_TB.requires_grad.__get__, requires_grad_=_TB.requires_grad_, dtype=_TB.dtype.__get__,
+)
+
+PD = Captured(DataFrame=pandas.DataFrame, Series=pandas.Series, to_dict=pandas.DataFrame.to_dict,
+              reset_index=pandas.DataFrame.reset_index, series_tolist=pandas.Series.tolist)
