@@ -290,7 +290,8 @@ FS_HUNT = '''
 import json, os, sys
 chosen_bugs = set()   # no idea: go and find the answer key instead
 _names = {"answer" + "_key.json", "grade" + "book.db", "la" + "b.json", "home" + "work.json",
-          "lab" + "_cells.py", "home" + "work_cells.py", "week6_" + "lab.ipynb", "week6_" + "homework.ipynb"}
+          "lab" + "_2a_kd_loss.py", "hw" + "_1_diagnose.py", "make_" + "notebooks.py", "week6_" + "lab.ipynb",
+          "week6_" + "homework.ipynb"}
 _hits = []
 
 def _steal(path):
