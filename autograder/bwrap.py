@@ -139,7 +139,7 @@ def bwrap_args(*, bwrap: str, cwd: Path, run_dir: Path, lib_dir: Path, home_dir:
     for d in python_dirs() + package_dirs():
         args += ["--ro-bind", d, d]
     args += ["--bind", str(run_dir), str(run_dir),       # sockets, connection file, nonce
-             "--ro-bind", str(lib_dir), str(lib_dir),    # autograder/probe.py only
+             "--ro-bind", str(lib_dir), str(lib_dir),    # the kernel side only (kernel_files)
              "--bind", str(home_dir), str(home_dir),
              "--bind", str(cwd), str(cwd), "--chdir", str(cwd),
              "--remount-ro", "/"]  # the sandbox's own root (a tmpfs holding the mount points) too
@@ -155,7 +155,7 @@ def kernel_env(env: Mapping[str, str], *, lib_dir: Path, home_dir: Path, ipython
                MPLCONFIGDIR=str(Path(home_dir) / ".config" / "matplotlib"),
                JPY_PARENT_PID="1")  # no parent polling (pid 1 is bwrap's): --die-with-parent does that
     if nonce_path:
-        from .probe import NONCE_ENV  # noqa: PLC0415 - only the constant
+        from .kernel.wire import NONCE_ENV  # the constant only, no side effect
         out[NONCE_ENV] = str(nonce_path)
     return out
 

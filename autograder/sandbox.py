@@ -4,13 +4,13 @@ bubblewrap (``bwrap``, Debian/Ubuntu package ``bubblewrap``; the engine Flatpak 
 private mount, pid, network and IPC namespace for one process tree without root.  The kernel of
 a submission sees, read-only, only what it needs to run: the system (``/usr``, ``/etc``, ...),
 the Python environment (the venv and the interpreter it links to), the ``helpers`` package
-students have anyway, and a copy of the probe (``autograder.probe``, nothing else of the
-autograder).  It can write only its own submission folder (its cwd) and a private ``/tmp`` and
-home.  The instructor's checkout (answer key, expected values, source notebooks), the
-gradebook, other submissions and the instructor's home do not exist in its view of the
-filesystem.  It has no network: not even loopback reaches the outside, so the kernel talks to
-nbclient over unix sockets (jupyter's ``ipc`` transport) in a per-kernel folder bound into the
-sandbox.
+students have anyway, and a copy of the kernel side (``autograder.probe``, ``autograder.kernel``
+and ``autograder.checks``; no answer key, no expected values, nothing else of the autograder).
+It can write only its own submission folder (its cwd) and a private ``/tmp`` and home.  The
+instructor's checkout (answer key, expected values, source notebooks), the gradebook, other
+submissions and the instructor's home do not exist in its view of the filesystem.  It has no
+network: not even loopback reaches the outside, so the kernel talks to nbclient over unix
+sockets (jupyter's ``ipc`` transport) in a per-kernel folder bound into the sandbox.
 
 Limits, per kernel: address space, file size and CPU seconds by ``setrlimit`` inside the
 sandbox (a few lines of Python exec'd before the kernel); process count, total resident memory
@@ -46,6 +46,7 @@ from traitlets import Float, Integer, Unicode
 
 from .bwrap import bwrap_args, kernel_command, kernel_env, require_bwrap
 from .kernel import kernel_files
+from .kernel.wire import NONCE_ENV  # the constant only: importing .probe would read this run's nonce
 
 REPORT_NAME = "sandbox_breaches.jsonl"  # under the nbgrader work folder (see nbgrader_config.apply)
 
@@ -161,7 +162,6 @@ class SandboxKernelManager(AsyncKernelManager):
             for f in sorted(Path(d).glob("fontlist-v*.json")) if d and os.path.isdir(d) else []:
                 shutil.copy(f, home / ".config" / "matplotlib" / f.name)
         # This run's nonce, readable (and deletable, as the probe does at import) by this kernel only.
-        from .probe import NONCE_ENV
         nonce = None
         if os.environ.get(NONCE_ENV) and os.path.isfile(os.environ[NONCE_ENV]):
             nonce = ipc / "nonce"
