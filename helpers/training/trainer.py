@@ -52,7 +52,7 @@ class Trainer:
         self.history = []
 
     # ------------------------------------------------------------------ helpers
-    def log(self, msg: str):
+    def log(self, msg: str) -> None:
         if self.env.is_main:
             print(f"[train] {msg}", flush=True)
 
@@ -61,7 +61,7 @@ class Trainer:
         return torch.autocast(self.env.device.type, dtype=dtype, enabled=dtype is not None)
 
     # ------------------------------------------------------------------ setup
-    def prepare(self):
+    def prepare(self) -> None:
         cfg, env = self.cfg, self.env
         t0 = time.perf_counter()
         self.data = data = load_training_data(cfg)
@@ -151,7 +151,7 @@ class Trainer:
         self.log(f"resumed from step {self.step}/{self.total_steps} (epoch {self.epoch + 1}, "
                  f"batch {self.batch_in_epoch}).")
 
-    def save_checkpoint(self):
+    def save_checkpoint(self) -> None:
         if self.env.is_main:
             state = {
                 "recipe": self._recipe(), "digests": self.data.digests,
@@ -166,7 +166,8 @@ class Trainer:
         barrier(self.env)
 
     # ------------------------------------------------------------------ the loop
-    def compute_loss(self, logits, labels, teacher, real, n_global):
+    def compute_loss(self, logits: torch.Tensor, labels: torch.Tensor, teacher: torch.Tensor | None,
+                     real: torch.Tensor, n_global: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """This process's loss, scaled so that DDP's gradient average equals the
         gradient of the mean loss over the whole global batch.
 
@@ -330,7 +331,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ evaluation and outputs
     @torch.no_grad()
-    def predict(self, tokens, lengths) -> np.ndarray:
+    def predict(self, tokens: list[np.ndarray], lengths: np.ndarray) -> np.ndarray:
         """Logits for every row of ``tokens``, in order, gathered from all processes."""
         env, model = self.env, unwrap(self.model)
         model.eval()
@@ -391,7 +392,7 @@ class Trainer:
         barrier(env)
         return result
 
-    def close(self):
+    def close(self) -> None:
         for name in ("model", "optimizer", "scheduler", "scaler", "teacher"):
             if hasattr(self, name):
                 delattr(self, name)
