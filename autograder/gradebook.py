@@ -53,7 +53,13 @@ def merge_into_gradebook(results: list[SubmissionResult], work: Path) -> int:
     warnings.simplefilter("ignore", SAWarning)  # nbgrader's own autoflush notices, harmless here
     flagged = 0
     with open_gradebook(Path(work) / GRADEBOOK_NAME) as gb:
+        released = {a.name for a in gb.assignments}
         for r in results:  # a submission that could not be graded is recorded too, with zero points
+            if r.assignment not in released:
+                # A stray folder (a typo, an old assignment) has nowhere to go in the gradebook; it stays
+                # in grades.csv and the summary with its problem, and never stops the class's merge.
+                r.issues.append(f"not recorded in the gradebook: no released assignment {r.assignment!r}")
+                continue
             gb.update_or_create_student(r.student)
             gb.update_or_create_submission(r.assignment, r.student)
             saved = r.grades or {cid: SavedGrade(auto_score=float(c["points"]), needs_manual_grade=False)

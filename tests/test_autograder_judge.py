@@ -148,6 +148,18 @@ def _result(kd, bugs):
                                     "lab_bug_choices": checks.not_graded("lab_bug_choices", "x").to_dict()})
 
 
+def test_a_stray_assignment_folder_never_stops_the_class_merge(gradebook, tmp_path):
+    from nbgrader.api import Gradebook
+    stray = SubmissionResult.not_graded("zed", "week6_unknown", ["unknown assignment folder 'week6_unknown'"])
+    results = [stray, _result(2.0, 1.0)]
+    merge_into_gradebook(results, gradebook)  # the unknown assignment used to raise MissingEntry here
+    with Gradebook(f"sqlite:///{gradebook / 'gradebook.db'}", "week6") as gb:
+        assert gb.find_grade("lab_kd_loss", "week6_lab", "week6_lab", "amy").auto_score == 2.0
+    assert any("no released assignment 'week6_unknown'" in i for i in stray.issues)
+    summary = write_outputs(results, tmp_path / "out")  # the instructor still sees the stray folder and why
+    assert "zed" in summary and "week6_unknown" in summary
+
+
 def test_regrade_flags_an_override_the_new_automatic_score_disagrees_with(gradebook, tmp_path):
     from nbgrader.api import Gradebook
     merge_into_gradebook([_result(2.0, 1.0)], gradebook)
