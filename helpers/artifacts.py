@@ -50,32 +50,25 @@ from pathlib import Path
 
 import numpy as np
 
-# Re-exported so that ``artifacts.<name>`` keeps working (see __all__).  The retry
-# policy and ``sleep`` are read from ``helpers.data.hub`` at call time: patch them there.
-from helpers.course import CACHE_ENV, SOURCE_ENV
-from helpers.data.cache import synthetic_path
-from helpers.data.errors import summary
-from helpers.data.hub import (
-    BACKOFF_MAX_S,
-    BACKOFF_S,
-    PROBE_TIMEOUT_S,
-    RETRIES,
+from helpers.course import SOURCE_ENV
+from helpers.data import (
+    ArtifactError,
+    Entry,
+    Manifest,
     cached_hub_path,
     fetch,
-    head,
-    with_retries,
+    load_manifest,
+    offline,
+    read_arrays,
+    summary,
+    synthetic_path,
 )
-from helpers.data.integrity import sha256_of, verify_file
-from helpers.data.manifest import ArtifactError, Entry, Manifest, load_manifest
-from helpers.data.settings import DEFAULT_CACHE, DEFAULT_ENDPOINT, cache_dir, endpoint, offline
-from helpers.data.validation import read_arrays, validate_arrays
+from helpers.data.hub import head
+from helpers.data.settings import DEFAULT_ENDPOINT, endpoint
 
-__all__ = [
-    "ArtifactError", "PredictionSet", "SyntheticDataWarning", "load", "fetch", "verify_file",
-    "cached_hub_path", "synthetic_path", "sha256_of", "cache_dir", "read_arrays", "validate_arrays",
-    "with_retries", "auto_source", "reset_auto_source", "SOURCES", "SOURCE_ENV", "CACHE_ENV", "DEFAULT_CACHE",
-    "RETRIES", "BACKOFF_S", "BACKOFF_MAX_S", "PROBE_TIMEOUT_S",
-]
+# What students and notebooks use; the data plumbing's own names live in ``helpers.data``.
+__all__ = ["ArtifactError", "PredictionSet", "SyntheticDataWarning", "load", "auto_source", "reset_auto_source",
+           "SOURCES", "SOURCE_ENV"]
 
 SOURCES = ("auto", "hub", "synthetic")
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from fakehub import SMALL_MANIFEST, course_arrays
 
-from helpers import artifacts
+from helpers import artifacts, data
 from helpers.artifacts import ArtifactError, PredictionSet, SyntheticDataWarning, load
 from helpers.data.manifest import load_manifest
 
@@ -129,7 +129,7 @@ def _write(tmp_path, arrays, name="f.npz"):
 
 def _read(course, path, name="vanilla", origin="synthetic"):
     entry = course.manifest.entry(name)
-    return artifacts.read_arrays(path, entry, course.manifest, origin=origin)
+    return data.read_arrays(path, entry, course.manifest, origin=origin)
 
 
 def test_valid_file_reads_and_casts(course):
@@ -240,8 +240,8 @@ def test_object_arrays_need_a_pinned_file(course):
     path = _write(course.tmp, arrays)
     entry = course.manifest.entry("teacher_val")
     with pytest.raises(ArtifactError, match=r"object \(pickled\) arrays.*data lock teacher_val"):
-        artifacts.read_arrays(path, entry, course.manifest, origin="hub", cache=course.tmp / "course")
-    out = artifacts.read_arrays(path, entry, course.manifest, origin="hub", trusted=True)
+        data.read_arrays(path, entry, course.manifest, origin="hub", cache=course.tmp / "course")
+    out = data.read_arrays(path, entry, course.manifest, origin="hub", trusted=True)
     assert out["tiers"].dtype.kind == "U"
 
 

@@ -23,7 +23,7 @@ from fakehub import (
     set_offline,
 )
 
-from helpers import artifacts
+from helpers import artifacts, data
 from helpers.artifacts import ArtifactError, load
 from helpers.data import cli as data_cli
 from helpers.data.manifest import load_manifest
@@ -59,7 +59,7 @@ def _lock(*names):
 
 
 def _blob_of(name):
-    return artifacts.cached_hub_path(load_manifest().entry(name)).resolve()
+    return data.cached_hub_path(load_manifest().entry(name)).resolve()
 
 
 # --------------------------------------------------------------------------- success
@@ -129,7 +129,7 @@ def test_checksum_mismatch_on_download_is_quarantined(online):
 
     _assert_mismatch_message(str(info.value), "vanilla", hashlib.sha256(good).hexdigest(),
                              hashlib.sha256(bad).hexdigest())
-    assert artifacts.cached_hub_path(load_manifest().entry("vanilla")) is None  # not served again
+    assert data.cached_hub_path(load_manifest().entry("vanilla")) is None  # not served again
     assert list((online.tmp / "course" / "quarantine").iterdir())
     online.hub.tamper("model", "course/vanilla", "val_predictions.npz", None)
     gets = online.hub.count("GET", "/course/vanilla/")
@@ -168,7 +168,7 @@ def test_truncated_npz_from_the_hub_is_quarantined(online):
     msg = str(info.value)
     assert "cannot read" in msg and "truncated or corrupt npz" in msg
     assert "python -m helpers data fetch vanilla --force" in msg
-    assert artifacts.cached_hub_path(load_manifest().entry("vanilla")) is None
+    assert data.cached_hub_path(load_manifest().entry("vanilla")) is None
 
 
 def test_schema_errors_surface_through_the_hub_path(online):
@@ -183,13 +183,13 @@ def test_schema_errors_surface_through_the_hub_path(online):
 def test_transient_503_on_head_is_retried(online, sleeps):
     online.hub.fail("HEAD", "/course/vanilla/resolve/", 503, times=1)
     assert load("vanilla", source="hub").source == "hub"
-    assert sleeps == [artifacts.BACKOFF_S]
+    assert sleeps == [data.BACKOFF_S]
 
 
 def test_transient_errors_back_off_exponentially_on_get(online, sleeps):
     online.hub.fail("GET", "/course/vanilla/resolve/", 502, times=2)
     assert load("vanilla", source="hub").source == "hub"
-    assert sleeps == [artifacts.BACKOFF_S, 2 * artifacts.BACKOFF_S]
+    assert sleeps == [data.BACKOFF_S, 2 * data.BACKOFF_S]
 
 
 def test_persistent_5xx_gives_up_with_advice(online, sleeps):
@@ -197,9 +197,9 @@ def test_persistent_5xx_gives_up_with_advice(online, sleeps):
     with pytest.raises(ArtifactError) as info:
         load("vanilla", source="hub")
     msg = str(info.value)
-    assert "kept failing" in msg and f"after {artifacts.RETRIES + 1} attempt(s)" in msg and "HTTP 503" in msg
+    assert "kept failing" in msg and f"after {data.RETRIES + 1} attempt(s)" in msg and "HTTP 503" in msg
     assert "source='synthetic'" in msg
-    assert len(sleeps) == artifacts.RETRIES
+    assert len(sleeps) == data.RETRIES
 
 
 def test_404_is_not_retried(online, sleeps):
@@ -232,7 +232,7 @@ def test_no_network_says_so_and_points_at_the_embedded_data(online, monkeypatch,
     msg = str(info.value)
     assert msg.startswith("No network: cannot connect to the Hugging Face Hub")
     assert "load('vanilla', source='synthetic')" in msg and "python -m helpers data fetch vanilla" in msg
-    assert len(sleeps) == artifacts.RETRIES  # connection errors are transient: retried with backoff
+    assert len(sleeps) == data.RETRIES  # connection errors are transient: retried with backoff
 
 
 def test_offline_mode_not_cached(online, monkeypatch):

@@ -178,15 +178,15 @@ def test_misaligned_teacher_stops_the_cli_before_training(tiny, tmp_path, capsys
 
 # ----------------------------------------------------------------------------- the two recipes
 def validate_with_artifacts(path, n_val, n_classes, name="distilled"):
-    """Load through helpers.artifacts' schema validation, with the manifest's dims set to the tiny sizes."""
-    artifacts = pytest.importorskip("helpers.artifacts")
+    """Load through the artifacts' schema validation (helpers.data), with the manifest's dims set to the tiny sizes."""
+    data = pytest.importorskip("helpers.data")
     manifest_mod = pytest.importorskip("helpers.data.manifest")
     import yaml
     raw = yaml.safe_load(manifest_mod.manifest_path().read_text())
     raw["dims"].update(n_val=n_val, n_classes=n_classes)
     manifest = manifest_mod.parse_manifest(raw)
     entry = manifest.entry(name)
-    return artifacts.read_arrays(Path(path), entry, manifest, origin="synthetic", trusted=False)
+    return data.read_arrays(Path(path), entry, manifest, origin="synthetic", trusted=False)
 
 
 def test_kd_run_writes_the_notebook_schema_and_a_run_card(kd_run, tiny):
