@@ -1,8 +1,11 @@
-"""``python -m autograder build-expected``: the expected values, from helpers' references.
+"""``python -m autograder build-expected``: the expected values of the DEFAULT seed, from helpers' references.
 
 Each check's expected data is what the probe collects when the student's names
 are bound to the course's reference implementations, so the student and the
-reference go through the very same inputs and conversions.  Float32 results
+reference go through the very same inputs and conversions.  At grade time the
+judge builds the same entry for the run's drawn seed (``expected_entry``, via
+``autograder.seeding``); the stored files hold the DEFAULT seed's entries, which the
+tests and ``--check`` use.  Float32 results
 differ in their last digits from one CPU to another, so a rebuild is compared
 with the stored files number by number (``differences``): each may move by a
 tenth of the tolerance its judge grants a student, everything else (structure,
@@ -15,24 +18,31 @@ import json
 import math
 from pathlib import Path
 
-from . import checks, probe
+from . import checks
+from .checks.base import Check
+from .checks.runner import DEFAULT_SEED, collect
 
 EXPECTED_DIR = checks.store.EXPECTED_DIR
 
 
-def build() -> dict:
+def expected_entry(check: Check, seed: int, answer_key: dict | None = None) -> dict:
+    """One check's expected entry for inputs drawn from ``seed`` (its ``sanity`` is the caller's to run)."""
+    key = checks.load_answer_key() if answer_key is None else answer_key
+    if check.expected is not None:
+        return check.expected(check, key, seed)
+    # the probe's data with the student's names bound to the course's references
+    return {"reference": collect(check, dict(check.references), seed)[0]}
+
+
+def build(seed: int = DEFAULT_SEED) -> dict:
     """Return {notebook: expected dict} (plain JSON data), one entry per check of the registry."""
     out = {nb: {} for nb in checks.NOTEBOOKS}
     key = checks.load_answer_key()
     for check in checks.REGISTRY:
-        if check.expected is not None:
-            entry = check.expected(check, key)
-        else:  # the probe's data with the student's names bound to the course's references
-            entry = {"reference": probe.collect(check.id, dict(check.references), detect=False)[0]}
-        out[check.notebook][check.id] = entry
-    for check in checks.REGISTRY:  # properties the judges rely on; a failure means the fixed inputs need changing
+        out[check.notebook][check.id] = expected_entry(check, seed, key)
+    for check in checks.REGISTRY:  # properties the judges rely on; a failure means the inputs need changing
         if check.sanity is not None:
-            check.sanity(out[check.notebook][check.id])
+            check.sanity(out[check.notebook][check.id], seed)
     return out
 
 

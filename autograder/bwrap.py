@@ -138,7 +138,7 @@ def bwrap_args(*, bwrap: str, cwd: Path, run_dir: Path, lib_dir: Path, home_dir:
     args += ["--proc", "/proc", "--dev", "/dev", "--size", str(int(tmp_mb) << 20), "--tmpfs", "/tmp"]
     for d in python_dirs() + package_dirs():
         args += ["--ro-bind", d, d]
-    args += ["--bind", str(run_dir), str(run_dir),       # sockets, connection file, nonce
+    args += ["--bind", str(run_dir), str(run_dir),       # sockets, connection file
              "--ro-bind", str(lib_dir), str(lib_dir),    # the kernel side only (kernel_files)
              "--bind", str(home_dir), str(home_dir),
              "--bind", str(cwd), str(cwd), "--chdir", str(cwd),
@@ -146,17 +146,13 @@ def bwrap_args(*, bwrap: str, cwd: Path, run_dir: Path, lib_dir: Path, home_dir:
     return args
 
 
-def kernel_env(env: Mapping[str, str], *, lib_dir: Path, home_dir: Path, ipython_dir: Path,
-               nonce_path: Path | None) -> dict[str, str]:
+def kernel_env(env: Mapping[str, str], *, lib_dir: Path, home_dir: Path, ipython_dir: Path) -> dict[str, str]:
     """The kernel's environment: an allow-list of the parent's, plus the sandbox's own paths."""
     out = {k: v for k, v in env.items() if k in ENV_KEEP or k.startswith(ENV_KEEP_PREFIX)}
     out.update(PATH=os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
                HOME=str(home_dir), TMPDIR="/tmp", PYTHONPATH=str(lib_dir), IPYTHONDIR=str(ipython_dir),
                MPLCONFIGDIR=str(Path(home_dir) / ".config" / "matplotlib"),
                JPY_PARENT_PID="1")  # no parent polling (pid 1 is bwrap's): --die-with-parent does that
-    if nonce_path:
-        from .kernel.wire import NONCE_ENV  # the constant only, no side effect
-        out[NONCE_ENV] = str(nonce_path)
     return out
 
 
@@ -169,3 +165,38 @@ def kernel_command(args: Sequence[str], env: Mapping[str, str], limits: Sequence
     for k, v in env.items():
         wrapped += ["--setenv", k, v]
     return [*wrapped, "--", sys.executable, "-S", "-c", RLIMIT_EXEC, *map(str, limits), *cmd]
+
+
+def masked_helpers() -> list[str]:
+    """Installed copies of ``helpers`` inside the Python folders (a non-editable install), to hide from the host."""
+    out = []
+    for d in python_dirs():
+        for sub in Path(d).glob("**/site-packages/helpers"):
+            out.append(str(sub))
+        if Path(d).name in ("site-packages", "dist-packages") and (Path(d) / "helpers").is_dir():
+            out.append(str(Path(d) / "helpers"))
+    return sorted(set(out))
+
+
+def host_bwrap_args(*, bwrap: str, lib_dir: Path, cwd: Path, tmp_mb: int = 512) -> list[str]:
+    """The bwrap command line for the function host (``autograder.host``): the kernel's shape without
+    the real ``helpers`` (its installed copies are masked by empty folders; an editable install's checkout
+    is never bound) and without any autograder file but the host's ``lib_dir`` copy."""
+    args = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
+    for d in SYSTEM_DIRS:
+        if os.path.islink(d):
+            args += ["--symlink", os.readlink(d), d]
+        elif os.path.isdir(d):
+            args += ["--ro-bind", d, d]
+    for e in ETC_ENTRIES:
+        if os.path.lexists(f"/etc/{e}"):
+            args += ["--ro-bind", f"/etc/{e}", f"/etc/{e}"]
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(int(tmp_mb) << 20), "--tmpfs", "/tmp"]
+    for d in python_dirs():
+        args += ["--ro-bind", d, d]
+    for d in masked_helpers():
+        args += ["--tmpfs", d]
+    args += ["--ro-bind", str(lib_dir), str(lib_dir),
+             "--bind", str(cwd), str(cwd), "--chdir", str(cwd),
+             "--remount-ro", "/"]
+    return args

@@ -3,29 +3,19 @@
 ``GuardedExecute`` replaces nbgrader's ``Execute`` in ``autograde``: a cell that
 ignores the timeout interrupt, or a kernel that dies, stops the notebook there
 (the cells that ran keep their outputs; the rest are marked as not run) instead
-of hanging the grading run or losing the whole submission.  It also prepares the
-probe for every run, whoever started it (``nbgrader autograde``, formgrader's
-Autograde button or ``python -m autograder grade``): a fresh nonce per notebook,
-written to a file only this run's kernel reads (in the notebook's own folder,
-named by ``AUTOGRADER_NONCE_FILE`` in the kernel's environment), and
-``autograder.probe`` imported at kernel start, before any student cell, so the
-probe reads and deletes that file and captures pristine numpy/torch/builtins.
-The nonce goes on to ``JudgeHiddenTests`` in ``resources["autograder"]``.
+of hanging the grading run or losing the whole submission.  Nothing of the
+autograder is loaded into the kernel at start: function checks run in the function
+host (``autograder.host``), and a value check's test cell imports the reporter itself.
 
 ``SanitizeFeedback`` runs in ``generate_feedback``: hidden test cells lose their
 source and show only the judge's verdict (nbgrader would otherwise show the
-hidden tests); the probe's marked lines are removed everywhere, and so is the
+hidden tests); the reporter's marked lines are removed everywhere, and so is the
 judge's instructor detail in the notebook metadata.
 """
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
-import shutil
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from jupyter_core.utils import ensure_async, run_sync
@@ -36,11 +26,9 @@ from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
 from traitlets import Integer, Type
 
-from .judge import RESOURCE_KEY, is_verdict
-from .probe import MARKER, NONCE_ENV  # imported here, at load, so the driver never reads a nonce later
+from .judge import is_verdict
+from .kernel.wire import MARKER
 
-# Imported before any student cell runs; binds no name in the student's namespace.
-PROBE_AT_START = "--IPKernelApp.exec_lines=__import__('autograder.probe')"
 NOT_RUN = "AutograderNotRun"
 STOPPED = "AutograderStopped"
 
@@ -66,27 +54,7 @@ class GuardedExecute(Execute):
         if self.sandbox_kernel_manager_class is not None:
             self.kernel_manager_class = self.sandbox_kernel_manager_class
         resources = resources if resources is not None else {}
-        nonce = secrets.token_hex(16)
-        # A private folder outside the notebook's: a sandboxed kernel gets its own copy (see
-        # sandbox.py) and never sees this file; an unsandboxed probe reads and deletes it at import.
-        folder = Path(tempfile.mkdtemp(prefix="ag-nonce-"))
-        nonce_file = folder / "nonce"
-        fd = os.open(nonce_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(nonce)
-        resources[RESOURCE_KEY] = {"nonce": nonce}
-        if PROBE_AT_START not in self.extra_arguments:
-            self.extra_arguments = [*self.extra_arguments, PROBE_AT_START]
-        before = os.environ.get(NONCE_ENV)
-        os.environ[NONCE_ENV] = str(nonce_file)  # the kernel inherits this process's environment
-        try:
-            return super().preprocess(nb, resources, km)
-        finally:
-            if before is None:
-                os.environ.pop(NONCE_ENV, None)
-            else:
-                os.environ[NONCE_ENV] = before
-            shutil.rmtree(folder, ignore_errors=True)  # the probe deletes the file at import; never leave it behind
+        return super().preprocess(nb, resources, km)
 
     async def _async_handle_timeout(self, timeout, cell=None):
         self._ag_timed_out = True
@@ -173,7 +141,7 @@ class RestoringOverwriteCells(OverwriteCells):
 
 
 class SanitizeFeedback(NbGraderPreprocessor):
-    """Hide hidden tests, expected values and the probe's lines from the feedback students receive."""
+    """Hide hidden tests, expected values and the reporter's lines from the feedback students receive."""
 
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         nb.metadata.pop("autograder", None)  # the judge's full results, with the instructor's detail

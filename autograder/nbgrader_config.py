@@ -15,9 +15,10 @@ set by hand:
     nbgrader export
     nbgrader validate notebooks/week6_lab/week6_lab.ipynb
 
-The autograde pipeline: ``GuardedExecute`` (nonce, probe at kernel start,
-timeouts) -> ``JudgeHiddenTests`` (``judge.py``: probe lines -> verdict and
-points, outside the kernel) -> nbgrader's ``SaveAutoGrades``.
+The autograde pipeline: ``GuardedExecute`` (timeouts, a stopped kernel) ->
+``JudgeHiddenTests`` (``judge.py``: function checks through the function host, value
+checks from the reporter's line -> verdict and points, outside the kernel) ->
+nbgrader's ``SaveAutoGrades``.
 """
 from __future__ import annotations
 
@@ -113,6 +114,9 @@ def apply(c: Any, *, work: Path | str, root: Path | str | None = None, source: P
     c.GenerateAssignment.create_assignment = True
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
     c.Exchange.assignment_dir = str(work)
+    from autograder.seeding import SECRET_NAME
+    c.JudgeHiddenTests.secret_path = str(work / SECRET_NAME)  # one course secret for every way of grading
+    c.JudgeHiddenTests.sandbox = bool(sandbox)  # the function host is sandboxed exactly when the kernel is
     if sandbox:
         from autograder.sandbox import REPORT_NAME, configure
         configure(c, report_path=work / REPORT_NAME, **(sandbox if isinstance(sandbox, dict) else {}))

@@ -4,8 +4,8 @@ bubblewrap (``bwrap``, Debian/Ubuntu package ``bubblewrap``; the engine Flatpak 
 private mount, pid, network and IPC namespace for one process tree without root.  The kernel of
 a submission sees, read-only, only what it needs to run: the system (``/usr``, ``/etc``, ...),
 the Python environment (the venv and the interpreter it links to), the ``helpers`` package
-students have anyway, and a copy of the kernel side (``autograder.probe``, ``autograder.kernel``
-and ``autograder.checks``; no answer key, no expected values, nothing else of the autograder).
+students have anyway, and a copy of the kernel side (``autograder.kernel``: the value checks'
+reporter and its encoding; no check, no answer key, no expected values, nothing else).
 It can write only its own submission folder (its cwd) and a private ``/tmp`` and home.  The
 instructor's checkout (answer key, expected values, source notebooks), the gradebook, other
 submissions and the instructor's home do not exist in its view of the filesystem.  It has no
@@ -46,7 +46,6 @@ from traitlets import Float, Integer, Unicode
 
 from .bwrap import bwrap_args, kernel_command, kernel_env, require_bwrap
 from .kernel import kernel_files
-from .kernel.wire import NONCE_ENV  # the constant only: importing .probe would read this run's nonce
 
 REPORT_NAME = "sandbox_breaches.jsonl"  # under the nbgrader work folder (see nbgrader_config.apply)
 
@@ -148,7 +147,7 @@ class SandboxKernelManager(AsyncKernelManager):
             d.mkdir(parents=True)
         (lib / "autograder" / "__init__.py").write_text(
             '"""The kernel side only: the rest of the autograder stays outside."""\n')
-        for src, dest in kernel_files():  # autograder.probe, autograder.kernel, autograder.checks: no answers
+        for src, dest in kernel_files():  # autograder.kernel's reporter and encoding: no answers
             (lib / dest).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(src, lib / dest)
         # The IPython profile (its startup files import the probe before any student cell runs).
@@ -161,26 +160,21 @@ class SandboxKernelManager(AsyncKernelManager):
                                                                os.path.expanduser("~/.cache"), "matplotlib")}:
             for f in sorted(Path(d).glob("fontlist-v*.json")) if d and os.path.isdir(d) else []:
                 shutil.copy(f, home / ".config" / "matplotlib" / f.name)
-        # This run's nonce, readable (and deletable, as the probe does at import) by this kernel only.
-        nonce = None
-        if os.environ.get(NONCE_ENV) and os.path.isfile(os.environ[NONCE_ENV]):
-            nonce = ipc / "nonce"
-            shutil.copy(os.environ[NONCE_ENV], nonce)
         os.chmod(lib, 0o555)
         self.connection_file = str(ipc / "kernel.json")
         self.ip = str(ipc / "k")
         cwd = Path(cwd or home).resolve()
-        return cwd, lib, home, nonce
+        return cwd, lib, home
 
     async def _async_pre_start_kernel(self, **kw):
         bwrap = require_bwrap()
         self.breach = None
-        cwd, lib, home, nonce = self._sb_prepare(kw.get("cwd"))
+        cwd, lib, home = self._sb_prepare(kw.get("cwd"))
         cmd, kw = await super()._async_pre_start_kernel(**kw)
         # A SIGINT to the process group would reach bwrap, not the kernel: interrupt by message.
         self.kernel_spec.interrupt_mode = "message"
         kw["env"] = kernel_env(kw.get("env") or os.environ, lib_dir=lib, home_dir=home,
-                               ipython_dir=home / "ipython", nonce_path=nonce)
+                               ipython_dir=home / "ipython")
         limits = [self.memory_mb << 20, self.file_mb << 20, self.cpu_s, max(self.max_processes * 8, 256)]
         args = bwrap_args(bwrap=bwrap, cwd=cwd, run_dir=self._sb_run / "ipc", lib_dir=lib, home_dir=home,
                           tmp_mb=self.tmp_mb)

@@ -21,7 +21,21 @@ Notebook source in the percent format (see nbsource.py); build with ``python not
 
 # %% role="setup"
 
+# %% [markdown]
+# ### How your functions are graded
+#
+# The autograder calls each graded function (`per_class_f1`, `fit_temperature`, `per_tier_js`, `reproducible_fraction`, `paired_bootstrap_ci`, `coverage_table`) in a **separate process**, on inputs drawn
+# for your submission. There it runs **only the cell that defines the function**, in a fresh namespace, after
+# exactly these imports: `import math`, `import numpy as np`, `import pandas as pd`, `import torch`,
+# `import torch.nn.functional as F`, and the course constants `TIERS` and `N_CLASSES` (from `helpers.course`).
+# So a graded function may use its arguments, those imports and constants, and names defined in its own cell;
+# not variables of other cells (the week's data, your other functions) and not the course's reference
+# implementations in `helpers` (there they raise an error). A line of the cell that fails there, such as a test
+# on the week's data, is skipped and the function still counts.
+
 # %%
+import math
+
 import numpy as np
 import pandas as pd
 import torch

@@ -52,7 +52,22 @@ Notebook source in the percent format (see nbsource.py); build with ``python not
 # > The paired bootstrap is given (`helpers.bootstrap.paired_bootstrap`); writing one is homework. If the
 # > class runs late, M1 and M2 move to the homework; the autograded cells stay.
 
+# %% [markdown]
+# ### How your functions are graded
+#
+# The autograder calls each graded function (`kd_loss_fn`, `fixed_kd_loss`, `per_tier_f1`, `per_tier_ece`, `coverage_table`) in a **separate process**, on inputs drawn
+# for your submission. There it runs **only the cell that defines the function**, in a fresh namespace, after
+# exactly these imports: `import math`, `import numpy as np`, `import pandas as pd`, `import torch`,
+# `import torch.nn.functional as F`, and the course constants `TIERS` and `N_CLASSES` (from `helpers.course`).
+# So a graded function may use its arguments, those imports and constants, and names defined in its own cell;
+# not variables of other cells (the week's data, your other functions) and not the course's reference
+# implementations in `helpers` (there they raise an error). A line of the cell that fails there, such as a test
+# on the week's data, is skipped and the function still counts. `fixed_kd_loss` is graded from its own cell alone, so it cannot call your `kd_loss_fn`. Your other answers
+# (`chosen_bugs`, `f1_ci_table`, `real_lift_tiers`, `tail_reading`, `deployment`) are read as the values you set.
+
 # %%
+import math
+
 import numpy as np
 import pandas as pd
 import torch

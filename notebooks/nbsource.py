@@ -107,27 +107,40 @@ def solution(src: str, grade_id: str) -> NotebookNode:
 # path).  Run from the instructor's checkout (Jupyter, ``nbgrader validate``) the
 # kernel starts in the notebook's folder, so the hidden test finds the checkout
 # above it.  The whole block is removed on release: students never see it.
-FIND_PROBE = ("try:\n"
-              "    import autograder.probe\n"
-              "except ModuleNotFoundError:  # a source notebook run from the checkout: find it above this folder\n"
-              "    import pathlib, sys\n"
-              "    sys.path[:0] = [str(p) for p in pathlib.Path.cwd().parents "
-              "if (p / \"autograder\" / \"probe.py\").is_file()][:1]\n")
+FIND_REPORTER = ("try:\n"
+                 "    import autograder.kernel.reporter\n"
+                 "except ModuleNotFoundError:  # a source notebook run from the checkout: find it above this folder\n"
+                 "    import pathlib, sys\n"
+                 "    sys.path[:0] = [str(p) for p in pathlib.Path.cwd().parents "
+                 "if (p / \"autograder\" / \"kernel\" / \"reporter.py\").is_file()][:1]\n")
 
 
 def hidden_test(check_id: str, skill: str) -> NotebookNode:
-    """The autograder cell of ``check_id``, worth the points ``autograder.checks.POINTS`` gives it."""
-    from autograder.checks import POINTS  # points are declared once, with the check
+    """The autograder cell of ``check_id``, worth the points ``autograder.checks.POINTS`` gives it.
+
+    A function check's cell runs nothing: the autograder calls the function in a separate
+    process.  A value check's cell reports the named answers as plain values.
+    """
+    from autograder.checks import BY_ID, POINTS  # points are declared once, with the check
 
     if check_id not in POINTS:
         raise ValueError(f"hidden test {check_id!r}: no such check in autograder.checks.POINTS "
                          f"({', '.join(sorted(POINTS))}); add the check to the autograder first, or fix the id")
-    src = (f"# Autograder check: {skill}. Your function runs on fixed inputs; the\n"
-           f"# comparison with the expected values happens outside this notebook.\n"
-           f"### BEGIN HIDDEN TESTS\n"
-           f"{FIND_PROBE}"
-           f"from autograder.probe import probe; probe(\"{check_id}\", globals())\n"
-           f"### END HIDDEN TESTS")
+    check = BY_ID[check_id]
+    if check.kind == "value":
+        names = ", ".join(f'"{n}"' for n in check.reads)
+        src = (f"# Autograder check: {skill}. Your answers are read here as plain values;\n"
+               f"# they are judged outside this notebook.\n"
+               f"### BEGIN HIDDEN TESTS\n"
+               f"{FIND_REPORTER}"
+               f"from autograder.kernel.reporter import report; report(\"{check_id}\", globals(), {names})\n"
+               f"### END HIDDEN TESTS")
+    else:
+        src = (f"# Autograder check: {skill}. The autograder calls your function in a separate\n"
+               f"# process: its own cell only, after the stated imports, on inputs drawn for this submission.\n"
+               f"### BEGIN HIDDEN TESTS\n"
+               f"# Nothing runs here: {check_id} is graded outside this notebook.\n"
+               f"### END HIDDEN TESTS")
     cell = v4.new_code_cell(src)
     cell.metadata.update(_meta(check_id, grade=True, locked=True, points=POINTS[check_id]))
     return cell

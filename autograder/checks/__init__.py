@@ -1,14 +1,15 @@
 """The check registry: every autograded skill, declared once in its check module, in one ordered list.
 
-Adding a check = one module here (its ``CHECKS``: id, notebook, points, the names it
-reads, probe and fixed inputs, references, judge; see ``base.Check``) plus its
-notebook cell (``hidden_test(id, ...)``, whose points the notebook builder reads
-from ``POINTS``).  The kernel's probe, ``build-expected``, the driver's static flags,
-the judge and docs/CONTRACTS.md's check table all iterate over ``REGISTRY``.
+Adding a check = one module here (its ``CHECKS``: id, notebook, points, kind, the
+names it reads, probe and its seeded inputs, references, judge; see ``base.Check``)
+plus its notebook cell (``hidden_test(id, ...)``, whose points the notebook builder
+reads from ``POINTS``).  The judge preprocessor, ``build-expected``, the driver's
+static flags, the host's grading build and docs/CONTRACTS.md's check table all
+iterate over ``REGISTRY``.
 
-This package is copied into the grading kernel (the probes run there); the judges
-run in the driver and read the answer key and expected values (``store``), which
-are never copied.
+This package is driver side only: nothing of it is copied into a kernel or the
+function host.  Probes call student functions in the host (``runner.Remote``) or read
+the values the kernel's reporter printed; judges read the answer key (``store``).
 """
 from __future__ import annotations
 
@@ -62,10 +63,10 @@ def judge(check_id: str, payload: dict, expected: dict) -> Verdict:
     data, flags = payload.get("data", {}), list(payload.get("flags", []))
     if "error" in data:
         return not_graded(check_id, data["error"], "graded")
-    refs = sorted({f.split(":", 2)[2] for f in flags if f.startswith("reference_call:")})
-    if refs:
-        msg = (f"your function calls the course's reference implementation ({', '.join(refs)}) instead of "
-               "computing the result itself; this skill earns no points that way (flagged for the instructor).")
+    violations = [f for f in flags if f.startswith("protocol_violation")]
+    if violations:
+        msg = ("the function host broke its protocol while your function ran (" + violations[0].split(": ", 1)[-1]
+               + "); this check earns nothing (flagged for the instructor).")
         return replace(not_graded(check_id, msg, "graded"), flags=tuple(flags))
     check = BY_ID[check_id]
     result = replace(check.judge(check, data, expected[check_id]), flags=tuple(flags))

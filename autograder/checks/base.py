@@ -6,10 +6,11 @@ iterates over that: the notebook builder (points), the kernel probe (``probe``,
 ``forbidden``), ``build-expected`` (``references``, ``expected``, ``tolerance``,
 ``sanity``), the driver's static flags (``forbidden``), the judge and the docs.
 
-The module is copied into the kernel with its check modules: it holds no answer.
-Kernel-side fields (``probe`` and the fixed-input builders it calls) use only the
-captures of ``autograder.kernel.pristine``; driver-side fields (``judge``,
-``expected``, ``references``) import what they need inside their bodies.
+Everything here runs in the trusted driver: a function check's probe calls the
+student's functions in the function host (``autograder.host``) through a ``Runner``, a
+value check's probe reads the plain values the kernel's reporter printed.  Inputs are
+drawn from the run's seed (``runner.derive``); the DEFAULT seed gives the stored
+expected values.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from .verdict import METRIC_ATOL
 
 NOTEBOOKS = ("week6_lab", "week6_homework")  # the order of grades.csv's columns: lab checks first
 
-# A probe: (the notebook's globals, a Runner) -> plain data.  A judge: (check, data, expected entry) -> Verdict.
+# A probe: (a namespace, a Runner) -> plain data.  A judge: (check, data, expected entry) -> Verdict.
 Probe = Callable[[Mapping, Any], dict]
 Judge = Callable[["Check", dict, dict], Any]
 
@@ -35,22 +36,25 @@ def metric_tolerance(path: str, entry: dict) -> tuple[float, float]:
 class Check:
     """One hidden-test cell's skill: where it is, what it is worth, how it is probed, built and judged.
 
-    id: the cell's nbgrader grade_id (``probe("<id>", globals())`` in the notebook).
+    id: the cell's nbgrader grade_id (its hidden-test cell).
+    kind: "function" (the probe calls the student's functions in the function host) or
+        "value" (the student's own answers, printed by the kernel's reporter in the test cell).
     notebook, position: its assignment and its rank among that assignment's hidden tests.
     points: its worth (the notebook builder writes it into the cell's metadata).
     reads: the names of the student's namespace the probe reads.
-    probe: kernel side, (namespace, Runner) -> plain data; never judges.
+    probe: driver side, (namespace, Runner) -> plain data; never judges; inputs from ``Runner.seed``.
     judge: driver side, (check, data, expected entry) -> Verdict.
     references: student name -> the course's reference standing in for it when the
         expected values are built (the probe runs on them exactly as on a student).
     forbidden: reference functions the student's code must not call for this skill
-        (flagged by the kernel's profiler hook and by the driver's static source scan).
+        (stubbed in the host's grading build of helpers; imports of them flagged by the static scan).
     skill: the label of those flags (``reference_call:<skill>:<function>``).
-    expected: driver side, (check, answer key) -> the expected entry; ``None``: the
-        probe's data on the references.
+    expected: driver side, (check, answer key, seed) -> the expected entry; ``None``: the
+        probe's data on the references for that seed.
     tolerance: (rtol, atol) the judge grants the number at a path of the entry (how far a
         rebuild may drift is a share of it).
-    sanity: driver side, asserts properties of the built entry the judge relies on.
+    sanity: driver side, (entry, seed) -> None, asserts properties of the built entry the judge relies on
+        (a drawn seed that fails it is replaced by the next one).
     """
 
     id: str
@@ -63,12 +67,15 @@ class Check:
     references: Mapping[str, Callable] = field(default_factory=dict)
     forbidden: tuple[Callable, ...] = ()
     skill: str = ""
-    expected: Callable[[Check, dict], dict] | None = None
+    expected: Callable[[Check, dict, int], dict] | None = None
     tolerance: Callable[[str, dict], tuple[float, float]] = metric_tolerance
-    sanity: Callable[[dict], None] | None = None
+    sanity: Callable[[dict, int], None] | None = None
+    kind: str = "function"
 
     def __post_init__(self) -> None:
         if self.notebook not in NOTEBOOKS:
             raise ValueError(f"Check {self.id!r}: notebook must be one of {NOTEBOOKS}, got {self.notebook!r}")
+        if self.kind not in ("function", "value"):
+            raise ValueError(f"Check {self.id!r}: kind must be 'function' or 'value', got {self.kind!r}")
         if self.forbidden and not self.skill:
             raise ValueError(f"Check {self.id!r}: forbidden references need a skill label for their flags")

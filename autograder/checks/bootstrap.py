@@ -14,11 +14,13 @@ import numpy as np
 
 import helpers.bootstrap as hb
 
+from ..host.adapters import ece_score
+from ..host.codec import NamedFunction
 from ..kernel.encoding import plain
 from ..kernel.pristine import NP, PY
-from ..kernel.runner import Runner, call_converted, read_value
 from .base import Check
 from .deployment import deployment_source
+from .runner import Runner, call_converted, collect, derive, read_value
 from .tier_metrics import softmax_rows
 from .verdict import Verdict, close, error_of, fmt, num, part, verdict
 
@@ -27,7 +29,7 @@ from .verdict import Verdict, close, error_of, fmt, num, part, verdict
 HW_BOOT_RESAMPLES = 10_000
 
 
-# --------------------------------------------------------------------------- fixed inputs (kernel side)
+# --------------------------------------------------------------------------- inputs (drawn from the run's seed)
 def bootstrap_arms_ece(seed: int = 77, n: int = 600, n_classes: int = 10) -> tuple:
     """Two probability arms from the same logits at two temperatures (correlated ECE)."""
     rng = NP.RandomState(seed)
@@ -43,31 +45,17 @@ def confidence_correct(probs: object, labels: object) -> object:
     return NP.column_stack([probs.max(axis=1), (probs.argmax(axis=1) == labels).astype(PY.float)])
 
 
-def hw_bootstrap_arms() -> tuple:
+def hw_bootstrap_arms(run_seed: int = 0) -> tuple:
     """The ECE arms as (confidence, correct) rows, so 10,000 resamples take about a second."""
-    pa, pb, labels = bootstrap_arms_ece()
+    pa, pb, labels = bootstrap_arms_ece(derive(run_seed, 77))
     return confidence_correct(pa, labels), confidence_correct(pb, labels), labels
 
 
-def ece_score(n_bins: int = 15) -> object:
-    """score_fn(rows of (confidence, correct), label_rows) -> ECE with the course's (lo, hi] bins."""
-    edges = NP.linspace(0.0, 1.0, n_bins + 1)
-
-    def score(cc, labels):
-        cc = NP.asarray(cc, dtype=PY.float)
-        conf, correct = cc[:, 0], cc[:, 1]
-        b = NP.searchsorted(edges, conf, side="left") - 1
-        keep = b >= 0
-        gap = NP.bincount(b[keep], correct[keep] - conf[keep], minlength=n_bins)
-        return PY.float(NP.abs(gap).sum() / PY.len(conf))
-    return score
-
-
-# --------------------------------------------------------------------------- probes (kernel side)
+# --------------------------------------------------------------------------- probes (driver side)
 def probe_hw(ns: Mapping, run: Runner) -> dict:
-    a, b, labels = hw_bootstrap_arms()
+    a, b, labels = hw_bootstrap_arms(run.seed)
     return {"result": call_converted(ns, run, "paired_bootstrap_ci",
-                                     (ece_score(15), a, b, labels, HW_BOOT_RESAMPLES, 42))}
+                                     (NamedFunction("ece_score", 15), a, b, labels, HW_BOOT_RESAMPLES, 42))}
 
 
 def _tier_names(v: object) -> list:
@@ -249,13 +237,13 @@ def judge_bootstrap_use(check: Check, data: dict, exp: dict) -> Verdict:
 
 # --------------------------------------------------------------------------- expected values (driver side)
 def reference_bootstrap(score_fn: Callable, a: np.ndarray, b: np.ndarray, labels: np.ndarray,
-                        n_resamples: int = 1000, seed: int = 42) -> dict:
+                        n_resamples: int = 1000, seed: int = 42, run_seed: int = 0) -> dict:
     """helpers' paired_bootstrap on the probabilities the probe's (confidence, correct) rows came from.
 
     The reference scores the same resampled rows (same seed, same draws) with the course's ECE.
     """
     import numpy as np
-    pa, pb, y = bootstrap_arms_ece()
+    pa, pb, y = bootstrap_arms_ece(derive(run_seed, 77))
     assert np.array_equal(a, confidence_correct(pa, y)) and np.array_equal(labels, y)
     df = hb.paired_bootstrap(pa, pb, y, None, metric="ece", n_resamples=n_resamples, seed=seed)
     row = df.loc["all"]
@@ -293,17 +281,18 @@ def other_quantiles(score_fn: Callable, a: np.ndarray, b: np.ndarray, labels: np
     return {"ci_low": float(lo), "ci_high": float(hi)}
 
 
-def expected_hw(check: Check, answer_key: dict) -> dict:
+def expected_hw(check: Check, answer_key: dict, seed: int) -> dict:
     """The reference's interval, the unpaired interval's width and the 90% interval."""
-    from helpers import metrics
+    from functools import partial
 
-    from .. import probe
+    from helpers import metrics
     score_fn = ece_score(15)
-    a, b, labels = hw_bootstrap_arms()
+    a, b, labels = hw_bootstrap_arms(seed)
     # The probe's score_fn must be exactly the reference metric, or the comparison is unfair.
-    for cc, probs in zip((a, b), bootstrap_arms_ece()[:2]):
+    for cc, probs in zip((a, b), bootstrap_arms_ece(derive(seed, 77))[:2]):
         assert abs(score_fn(cc, labels) - metrics.ece(probs, labels)) < 1e-12, "probe score_fn disagrees with helpers"
-    return {"reference": probe.collect(check.id, dict(check.references), detect=False)[0],
+    refs = {"paired_bootstrap_ci": partial(reference_bootstrap, run_seed=seed)}
+    return {"reference": collect(check, refs, seed)[0],
             "unpaired_width": unpaired_width(score_fn, a, b, labels, HW_BOOT_RESAMPLES),
             "ci90": other_quantiles(score_fn, a, b, labels, HW_BOOT_RESAMPLES)}
 
@@ -314,14 +303,14 @@ def bootstrap_tolerance(path: str, entry: dict) -> tuple[float, float]:
     return 0.0, BOOT_TOL_SIGMAS * (ref["ci_high"] - ref["ci_low"]) / 3.92
 
 
-def sanity_hw(entry: dict) -> None:
+def sanity_hw(entry: dict, seed: int) -> None:
     """The arms must be correlated enough for the width to catch an unpaired bootstrap."""
     ref = entry["reference"]["result"]["value"]
     width = ref["ci_high"] - ref["ci_low"]
     assert entry["unpaired_width"] / width >= 2.0, "hw: arms not correlated enough to catch an unpaired bootstrap"
 
 
-def expected_lab(check: Check, answer_key: dict) -> dict:
+def expected_lab(check: Check, answer_key: dict, seed: int) -> dict:
     """The readings' answer key; the table itself is recomputed from the artifacts at grading time."""
     return {"answer_key": answer_key[check.id]}
 
@@ -329,7 +318,7 @@ def expected_lab(check: Check, answer_key: dict) -> dict:
 CHECKS = (
     Check(id="lab_bootstrap_ci", notebook="week6_lab", position=5, points=3,
           reads=("f1_ci_table", "real_lift_tiers", "tail_reading"), probe=probe_lab, judge=judge_bootstrap_use,
-          expected=expected_lab),
+          expected=expected_lab, kind="value"),
     Check(id="hw_bootstrap_ci", notebook="week6_homework", position=4, points=3, reads=("paired_bootstrap_ci",),
           probe=probe_hw, judge=judge_bootstrap, references={"paired_bootstrap_ci": reference_bootstrap},
           forbidden=(hb.paired_bootstrap, hb.paired_bootstrap_loop, hb.resample_indices), skill="bootstrap",

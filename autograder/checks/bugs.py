@@ -1,12 +1,16 @@
 """The bug hunt: lab_bug_choices (which statements about the colleague's KD loss are bugs) and
 lab_fixed_kd_loss (the colleague's function fixed in place).
 
-The fix is judged on the colleague's code: fixed inputs that tell every
-combination of fixes (and of edits to correct code) apart by its values, and the
-function's source, which must keep most of the colleague's tokens.  Which
+The fix is judged on the colleague's code: inputs that tell every combination of
+fixes (and of edits to correct code) apart by its values, run on the fixed_kd_loss
+cell ALONE in the function host (the student's kd_loss_fn is not defined there), and
+the cell's source, read here in the driver: the function must keep most of the
+colleague's tokens and pass ``fix_problem``'s rules (the colleague's statements edited
+in place: no other functions or lambdas, no dead code after the return, nothing
+called but torch, F and methods, the result computed from the function's own statements).  Which
 statements are real bugs, what each bug is and the hints that name them are in the
 answer key (``autograder/answer_key.json``, ``colleague_bugs``), read by the judges
-in the driver: this module is copied into the kernel and names none of them.
+in the driver: this module names none of them.
 """
 from __future__ import annotations
 
@@ -14,49 +18,52 @@ from collections.abc import Mapping
 
 import helpers.kd as hk
 
-from ..kernel.encoding import describe, loss_result, plain
+from ..kernel.encoding import describe, plain
 from ..kernel.pristine import PY
-from ..kernel.runner import Runner, lookup, missing
 from .base import Check
+from .fix_rules import def_source, fix_problem
 from .kd import ce_term, kd_inputs, kd_tolerance, soft_term
 from .kd_judge import KD_ATOL, KD_RTOL, kd_value
+from .runner import Runner, lookup, missing
 from .verdict import Part, Verdict, close, error_of, part, verdict, zero
 
-# --------------------------------------------------------------------------- fixed inputs (kernel side)
+# --------------------------------------------------------------------------- inputs (drawn from the run's seed)
 # Settings chosen so that every combination of fixes and edits gives different values
 # (build-expected asserts it): small and large T_d, symmetric and asymmetric alpha.
 FIXED_CASES = [(5, 113, 1.0, 0.5), (5, 113, 4.0, 0.5), (5, 113, 4.0, 0.8), (4, 7, 2.0, 0.2), (5, 113, 8.0, 0.7)]
 
 
-def fixed_inputs(j: int, batch: int, n_classes: int) -> tuple:
+def fixed_inputs(j: int, batch: int, n_classes: int, seed: int = 0) -> tuple:
     """(student logits, teacher logits, labels) of the fixed loss's case ``j``."""
-    return kd_inputs(800 + j, batch, n_classes)
-
-
-def source_of(fn: object) -> str | None:
-    """The source text of a function defined in the notebook (None when it has none)."""
-    try:
-        return PY.str_value(PY.getsource(fn))
-    except PY.BaseException:
-        return None
+    return kd_inputs(800 + j, batch, n_classes, seed=seed)
 
 
 def probe_fixed(ns: Mapping, run: Runner) -> dict:
-    """fixed_kd_loss on the fixed cases, its source, and whether it is the student's own kd_loss_fn."""
+    """fixed_kd_loss on the cases (its cell alone in the host), the def's source and the static rules' verdict."""
     found, fn = lookup(ns, "fixed_kd_loss")
     if not found:
         return {"missing": missing("fixed_kd_loss")}
     cases = []
     for j, (b, c, T, a) in PY.enumerate(FIXED_CASES):
-        s, t, y = fixed_inputs(j, b, c)
-        cases.append(loss_result(run.call(fn, (s, t, y, T, a))))
-    found_own, own = lookup(ns, "kd_loss_fn")
-    return {"cases": cases, "source": source_of(fn), "name": PY.str_value(PY.str(PY.getattr(fn, "__name__", ""))),
-            "is_kd_loss_fn": PY.bool(found_own and own is fn)}
+        s, t, y = fixed_inputs(j, b, c, seed=run.seed)
+        cases.append(run.call(fn, (s, t, y, T, a), "loss"))
+    cell = getattr(fn, "cell_source", None)
+    if cell is None:  # a local function (tests, references): its source is what it is
+        return {"cases": cases, "source": source_of(fn), "fix_problem": ""}
+    return {"cases": cases, "source": def_source(cell, "fixed_kd_loss"), "fix_problem": fix_problem(cell)}
+
+
+def source_of(fn: object) -> str | None:
+    """The source text of a local function (None when it has none)."""
+    import inspect
+    try:
+        return inspect.getsource(fn)
+    except (OSError, TypeError):
+        return None
 
 
 def probe_choices(ns: Mapping, run: Runner) -> dict:
-    """The statement ids in chosen_bugs (a set, list or dict of them), as sorted text."""
+    """The statement ids in chosen_bugs (a set, list or dict of them, as the kernel's reporter sent it), sorted."""
     found, chosen = lookup(ns, "chosen_bugs")
     if not found:
         return {"chosen": missing("chosen_bugs")}
@@ -127,6 +134,11 @@ def judge_fixed(check: Check, data: dict, exp: dict) -> Verdict:
     def all_parts(ok_bugs, message, detail=""):
         return [part(f"fixed_{b}", b in ok_bugs, 1, message or f"{hints[b]}.", detail) for b in order]
 
+    if data.get("fix_problem"):
+        return verdict(check_id, check.points, all_parts(
+            set(), f"{data['fix_problem']}; the task is to fix the colleague's function in place (change the "
+                   "lines that are wrong, keep the rest), and it is graded alone, without your other cells.",
+            data["fix_problem"]))
     if data.get("is_kd_loss_fn") or data.get("name") == "kd_loss_fn":
         return verdict(check_id, check.points, all_parts(
             set(), "fixed_kd_loss is your own kd_loss_fn; the task is to fix the colleague's code: edit the copy of it "
@@ -198,7 +210,7 @@ def judge_bugs(check: Check, data: dict, exp: dict) -> Verdict:
 
 
 # --------------------------------------------------------------------------- expected values (driver side)
-def colleague_loss_values(fixed: tuple[str, ...], edit: str | None, bugs: dict) -> list[float]:
+def colleague_loss_values(fixed: tuple[str, ...], edit: str | None, bugs: dict, seed: int = 0) -> list[float]:
     """The colleague's loss on the fixed cases with the bugs in ``fixed`` fixed and one distractor ``edit`` made."""
     edit_kw = bugs["distractor_edits"].get(edit, {}) if edit else {}
     soft_kw, ce_kw, swapped = dict(edit_kw.get("soft", {})), dict(edit_kw.get("ce", {})), False
@@ -210,7 +222,7 @@ def colleague_loss_values(fixed: tuple[str, ...], edit: str | None, bugs: dict) 
             swapped = swapped or written.get("weights_swapped", False)
     values = []
     for j, (b, c, T, a) in enumerate(FIXED_CASES):
-        s, t, y = fixed_inputs(j, b, c)
+        s, t, y = fixed_inputs(j, b, c, seed=seed)
         soft = soft_term(s, t, T, **soft_kw)
         ce = ce_term(s, t, y, T, **ce_kw)
         w_soft, w_ce = (1 - a, a) if swapped else (a, 1 - a)
@@ -218,7 +230,7 @@ def colleague_loss_values(fixed: tuple[str, ...], edit: str | None, bugs: dict) 
     return values
 
 
-def fixed_combos(bugs: dict) -> list[dict]:
+def fixed_combos(bugs: dict, seed: int = 0) -> list[dict]:
     """The colleague's loss with every subset of its bugs fixed, alone and with one distractor edit."""
     import itertools
     order = bugs["order"]
@@ -227,7 +239,7 @@ def fixed_combos(bugs: dict) -> list[dict]:
     for n in range(len(order), -1, -1):  # more fixes first: an ambiguous edit gets the generous reading
         for fixed in itertools.combinations(order, n):
             for edit in edits:
-                values = colleague_loss_values(fixed, edit, bugs)
+                values = colleague_loss_values(fixed, edit, bugs, seed)
                 name = "+".join(fixed) or "colleague as given"
                 if any(all(abs(x - y) <= 1e-3 * max(1.0, abs(x)) for x, y in zip(values, other["values"]))
                        for other in combos):
@@ -237,16 +249,16 @@ def fixed_combos(bugs: dict) -> list[dict]:
     return combos
 
 
-def expected_fixed(check: Check, answer_key: dict) -> dict:
+def expected_fixed(check: Check, answer_key: dict, seed: int) -> dict:
     """The fixed cases, every combination's values and the colleague's source."""
     import inspect
 
     from helpers import kd
-    return {"cases": [list(c) for c in FIXED_CASES], "combos": fixed_combos(answer_key["colleague_bugs"]),
+    return {"cases": [list(c) for c in FIXED_CASES], "combos": fixed_combos(answer_key["colleague_bugs"], seed),
             "colleague_source": inspect.getsource(kd.colleague_kd_loss)}
 
 
-def sanity_fixed(entry: dict) -> None:
+def sanity_fixed(entry: dict, seed: int) -> None:
     """Every combination of fixes must be told apart from every other on the probe's inputs."""
     combos = entry["combos"]
     for i, a in enumerate(combos):
@@ -255,15 +267,15 @@ def sanity_fixed(entry: dict) -> None:
                 f"fixed-loss inputs cannot tell {a['name']} from {b['name']}"
 
 
-def expected_choices(check: Check, answer_key: dict) -> dict:
+def expected_choices(check: Check, answer_key: dict, seed: int) -> dict:
     """The statements' answer key (the judge reads it in the driver)."""
     return {"answer_key": answer_key[check.id]}
 
 
 CHECKS = (
     Check(id="lab_bug_choices", notebook="week6_lab", position=1, points=3, reads=("chosen_bugs",),
-          probe=probe_choices, judge=judge_bugs, expected=expected_choices),
-    Check(id="lab_fixed_kd_loss", notebook="week6_lab", position=2, points=3, reads=("fixed_kd_loss", "kd_loss_fn"),
+          probe=probe_choices, judge=judge_bugs, expected=expected_choices, kind="value"),
+    Check(id="lab_fixed_kd_loss", notebook="week6_lab", position=2, points=3, reads=("fixed_kd_loss",),
           probe=probe_fixed, judge=judge_fixed, forbidden=(hk.kd_loss, hk.kd_loss_terms), skill="kd",
           expected=expected_fixed, tolerance=kd_tolerance, sanity=sanity_fixed),
 )

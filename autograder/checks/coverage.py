@@ -16,8 +16,8 @@ import pandas as pd
 import helpers.metrics as hm
 
 from ..kernel.pristine import NP, PY
-from ..kernel.runner import Runner, call_converted
 from .base import Check
+from .runner import Runner, call_converted, collect, derive
 from .verdict import Verdict, close, error_of, fmt, num, part, verdict
 
 # Thresholds exactly representable in float32 and float64, and rows whose top-1 confidence is
@@ -27,7 +27,7 @@ COVERAGE_THRESHOLDS = (0.5, 0.625, 0.75, 0.8125, 0.875, 0.999)
 ON_THRESHOLD_ROWS = 12  # per threshold (the first two are wrong, so accuracy moves too)
 
 
-# --------------------------------------------------------------------------- fixed inputs (kernel side)
+# --------------------------------------------------------------------------- inputs (drawn from the run's seed)
 def coverage_data(seed: int, n: int = 500, n_classes: int = 10) -> tuple:
     """(probabilities, labels) with top-1 confidences below 0.998 and rows exactly on each threshold."""
     rng = NP.RandomState(seed)
@@ -60,7 +60,7 @@ def on_threshold_rows(n_classes: int, rng: object) -> tuple:
 
 
 def probe_coverage(ns: Mapping, run: Runner, seed: int) -> dict:
-    probs, labels = coverage_data(seed)
+    probs, labels = coverage_data(derive(run.seed, seed))
     return {"result": call_converted(ns, run, "coverage_table", (probs, labels, COVERAGE_THRESHOLDS))}
 
 
@@ -143,11 +143,10 @@ def strict_coverage(probs: np.ndarray, labels: np.ndarray, thresholds: tuple) ->
     return pd.DataFrame(rows)
 
 
-def expected_coverage(check: Check, answer_key: dict) -> dict:
+def expected_coverage(check: Check, answer_key: dict, seed: int) -> dict:
     """The reference's table, and the strict (>) table the hint recognises."""
-    from .. import probe
-    return {"reference": probe.collect(check.id, dict(check.references), detect=False)[0],
-            "strict_reference": probe.collect(check.id, {"coverage_table": strict_coverage}, detect=False)[0]}
+    return {"reference": collect(check, dict(check.references), seed)[0],
+            "strict_reference": collect(check, {"coverage_table": strict_coverage}, seed)[0]}
 
 
 def coverage_tolerance(path: str, entry: dict) -> tuple[float, float]:
@@ -155,9 +154,9 @@ def coverage_tolerance(path: str, entry: dict) -> tuple[float, float]:
     return 0.0, 1e-9
 
 
-def sanity_coverage(seed: int, entry: dict) -> None:
+def sanity_coverage(base: int, entry: dict, seed: int) -> None:
     """Rows must sit exactly on each threshold; the last threshold covers nothing, the first something."""
-    probs, labels = coverage_data(seed)
+    probs, labels = coverage_data(derive(seed, base))
     conf = probs.max(axis=1)
     for th in COVERAGE_THRESHOLDS[:-1]:
         assert (conf == th).sum() >= ON_THRESHOLD_ROWS, "coverage rows must sit exactly on each threshold"

@@ -15,12 +15,12 @@ from helpers.course import SOURCE_ENV
 
 from ..kernel.encoding import key, plain
 from ..kernel.pristine import PY
-from ..kernel.runner import Runner, lookup, missing
 from .base import Check
+from .runner import Runner, lookup, missing
 from .verdict import Verdict, error_of, part, verdict, zero
 
 
-# --------------------------------------------------------------------------- probe (kernel side)
+# --------------------------------------------------------------------------- probe (driver side, on the reported value)
 def probe_deployment(ns: Mapping, run: Runner) -> dict:
     """Only the artifact: the judge recomputes every number it claims from the course data."""
     found, dep = lookup(ns, "deployment")
@@ -71,7 +71,7 @@ def judge_deployment(check: Check, data: dict, exp: dict) -> Verdict:
     return verdict(check.id, check.points, parts)
 
 
-def expected_deployment(check: Check, answer_key: dict) -> dict:
+def expected_deployment(check: Check, answer_key: dict, seed: int) -> dict:
     """The rules only: the numbers are recomputed from the artifacts at grading time."""
     from helpers import deploy
     return {"rules": list(deploy.RULES)}
@@ -79,5 +79,5 @@ def expected_deployment(check: Check, answer_key: dict) -> dict:
 
 CHECKS = (
     Check(id="lab_deployment", notebook="week6_lab", position=7, points=4, reads=("deployment",),
-          probe=probe_deployment, judge=judge_deployment, expected=expected_deployment),
+          probe=probe_deployment, judge=judge_deployment, expected=expected_deployment, kind="value"),
 )

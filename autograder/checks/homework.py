@@ -7,16 +7,27 @@ from collections.abc import Mapping
 import helpers.calibration as hc
 import helpers.metrics as hm
 
-from ..kernel.encoding import convert
 from ..kernel.pristine import NP, PY
-from ..kernel.runner import Runner, call_converted, lookup, missing
 from .base import Check
+from .runner import DEFAULT_SEED, Runner, call_converted, collect, derive, lookup, missing
 from .verdict import Part, Verdict, close, error_of, fmt, num, part, verdict
 
 FRACTION_CASES = [(0.1308, 0.0263, 0.0546), (0.2, 0.05, 0.1), (0.1, 0.08, 0.02)]
 
 
-# --------------------------------------------------------------------------- fixed inputs (kernel side)
+# --------------------------------------------------------------------------- inputs (drawn from the run's seed)
+def fraction_cases(seed: int) -> list[tuple[float, float, float]]:
+    """(ece_vanilla, ece_vanilla_t, ece_distilled) cases: the fixed ones for the DEFAULT seed, else drawn."""
+    if seed == DEFAULT_SEED:
+        return list(FRACTION_CASES)
+    rng = NP.RandomState(derive(seed, 97))
+    out = []
+    for _ in PY.range(PY.len(FRACTION_CASES)):
+        v = PY.float(rng.uniform(0.08, 0.25))
+        out.append((v, PY.float(v * rng.uniform(0.1, 0.9)), PY.float(v * rng.uniform(0.05, 0.7))))
+    return out
+
+
 def per_class_data(seed: int = 53, n: int = 2000, n_classes: int = 113) -> tuple:
     """Long-tailed labels and half-wrong predictions over 113 classes (some classes have no rows)."""
     rng = NP.RandomState(seed)
@@ -39,14 +50,14 @@ def temperature_data(seed: int = 31, n: int = 1500, n_classes: int = 15, true_T:
     return logits.astype(NP.float32), labels.astype(NP.int64)
 
 
-# --------------------------------------------------------------------------- probes (kernel side)
+# --------------------------------------------------------------------------- probes (driver side)
 def probe_per_class(ns: Mapping, run: Runner) -> dict:
-    labels, preds = per_class_data()
+    labels, preds = per_class_data(derive(run.seed, 53))
     return {"result": call_converted(ns, run, "per_class_f1", (labels, preds, 113))}
 
 
 def probe_temperature(ns: Mapping, run: Runner) -> dict:
-    logits, labels = temperature_data()
+    logits, labels = temperature_data(derive(run.seed, 31))
     return {"result": call_converted(ns, run, "fit_temperature", (logits, labels))}
 
 
@@ -54,7 +65,7 @@ def probe_fraction(ns: Mapping, run: Runner) -> dict:
     found, fn = lookup(ns, "reproducible_fraction")
     if not found:
         return {"cases": [missing("reproducible_fraction")] * PY.len(FRACTION_CASES)}
-    return {"cases": [convert(run.call(fn, case)) for case in FRACTION_CASES]}
+    return {"cases": [run.call(fn, case) for case in fraction_cases(run.seed)]}
 
 
 # --------------------------------------------------------------------------- judges (driver side)
@@ -129,10 +140,10 @@ def _reference_fraction(v, t, d):
     return (v - t) / (v - d)
 
 
-def expected_fraction(check: Check, answer_key: dict) -> dict:
-    from .. import probe
-    return {"reference": probe.collect(check.id, dict(check.references), detect=False)[0],
-            "cases": [list(c) for c in FRACTION_CASES]}
+def expected_fraction(check: Check, answer_key: dict, seed: int) -> dict:
+    """The reference's values on the cases drawn for ``seed``, and the cases (the judge's messages name them)."""
+    return {"reference": collect(check, dict(check.references), seed)[0],
+            "cases": [list(c) for c in fraction_cases(seed)]}
 
 
 CHECKS = (

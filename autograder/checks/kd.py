@@ -14,14 +14,13 @@ import torch
 
 import helpers.kd as hk
 
-from ..kernel.encoding import describe, loss_result, to_float
 from ..kernel.pristine import PY, TB, TORCH
-from ..kernel.runner import Runner, lookup, missing
 from .base import Check
 from .kd_judge import KD_ATOL, KD_FP16_RTOL, KD_RTOL, judge_kd
+from .runner import Runner, collect, derive, lookup, missing
 
 
-# --------------------------------------------------------------------------- fixed inputs (kernel side)
+# --------------------------------------------------------------------------- inputs (drawn from the run's seed)
 def tgen(seed: int) -> object:
     """A seeded torch generator."""
     g = TORCH.Generator()
@@ -42,9 +41,9 @@ def kd_grid() -> list[tuple[int, int, float, float]]:
     return [(b, c, T, a) for (b, c, T) in kd_settings() for a in KD_ALPHAS]
 
 
-def kd_inputs(i: int, batch: int, n_classes: int, scale: float = 3.0, half: bool = False) -> tuple:
-    """(student logits, teacher logits, labels) of input set ``i``."""
-    g = tgen(10_000 + i)
+def kd_inputs(i: int, batch: int, n_classes: int, scale: float = 3.0, half: bool = False, seed: int = 0) -> tuple:
+    """(student logits, teacher logits, labels) of input set ``i`` for the run's ``seed``."""
+    g = tgen(derive(seed, 10_000 + i))
     s = TB.mul(TORCH.randn(batch, n_classes, generator=g), scale)
     t = TB.mul(TORCH.randn(batch, n_classes, generator=g), scale)
     y = TORCH.randint(0, n_classes, (batch,), generator=g)
@@ -53,7 +52,7 @@ def kd_inputs(i: int, batch: int, n_classes: int, scale: float = 3.0, half: bool
     return s, t, y
 
 
-def large_inputs(j: int, batch: int, n_classes: int) -> tuple:
+def large_inputs(j: int, batch: int, n_classes: int, seed: int = 0) -> tuple:
     """Logits of size ~1000 where the teacher is a sharper copy of the student (t = 1.1 s).
 
     Softmax probabilities underflow to exactly 0 in float32 here, and wherever the student's
@@ -61,7 +60,7 @@ def large_inputs(j: int, batch: int, n_classes: int) -> tuple:
     every correct formulation (log_softmax, log_target, torch.distributions) stays finite,
     while log(softmax(...)) meets log(0) = -inf.
     """
-    s, _, y = kd_inputs(600 + j, batch, n_classes, scale=400.0)
+    s, _, y = kd_inputs(600 + j, batch, n_classes, scale=400.0, seed=seed)
     return s, TB.mul(s, 1.1), y
 
 
@@ -72,7 +71,7 @@ KD_FD_EPS = 1e-2      # central finite differences in float64 along fixed random
 KD_FD_DIRECTIONS = 3
 
 
-# --------------------------------------------------------------------------- the probe (kernel side)
+# --------------------------------------------------------------------------- the probe (driver side)
 def probe_kd(ns: Mapping, run: Runner) -> dict:
     """kd_loss_fn on the grid, in fp16 and on large logits (each next to its own higher-precision run)."""
     found, fn = lookup(ns, "kd_loss_fn")
@@ -80,25 +79,26 @@ def probe_kd(ns: Mapping, run: Runner) -> dict:
         return {"missing": missing("kd_loss_fn")}
     grid = []
     for i, (b, c, T) in PY.enumerate(kd_settings()):
-        s, t, y = kd_inputs(i, b, c)
+        s, t, y = kd_inputs(i, b, c, seed=run.seed)
         for a in KD_ALPHAS:
-            grid.append(loss_result(run.call(fn, (s, t, y, T, a))))
+            grid.append(run.call(fn, (s, t, y, T, a), "loss"))
     fp16, fp16_own_fp32 = [], []
     for j, (b, c, T, a) in PY.enumerate(KD_FP16):
-        s, t, y = kd_inputs(500 + j, b, c, half=True)
-        fp16.append(loss_result(run.call(fn, (s, t, y, T, a))))
-        fp16_own_fp32.append(loss_result(run.call(fn, (TB.float(s), TB.float(t), y, T, a))))
+        s, t, y = kd_inputs(500 + j, b, c, half=True, seed=run.seed)
+        fp16.append(run.call(fn, (s, t, y, T, a), "loss"))
+        fp16_own_fp32.append(run.call(fn, (TB.float(s), TB.float(t), y, T, a), "loss"))
     large, large_own_fp64 = [], []
     for j, (b, c, T, a) in PY.enumerate(KD_LARGE):
-        s, t, y = large_inputs(j, b, c)
-        large.append(loss_result(run.call(fn, (s, t, y, T, a))))
-        large_own_fp64.append(loss_result(run.call(fn, (TB.double(s), TB.double(t), y, T, a))))
+        s, t, y = large_inputs(j, b, c, seed=run.seed)
+        large.append(run.call(fn, (s, t, y, T, a), "loss"))
+        large_own_fp64.append(run.call(fn, (TB.double(s), TB.double(t), y, T, a), "loss"))
     return {"grid": grid, "fp16": fp16, "fp16_own_fp32": fp16_own_fp32, "large": large,
             "large_own_fp64": large_own_fp64, "gradient": kd_gradient(fn, run)}
 
 
 def kd_gradient(fn: object, run: Runner) -> dict:
-    """Autograd's gradient of the student's own loss next to its finite-difference slope.
+    """Autograd's gradient of the student's own loss next to its finite-difference slope (the host's
+    ``kd_gradient`` adapter computes both on the directions drawn here).
 
     The gradient is judged against the student's own function, not the course's, so a
     formula slip (charged in the formula parts) does not cost the gradient point too;
@@ -106,44 +106,10 @@ def kd_gradient(fn: object, run: Runner) -> dict:
     with torch.tensor) or reaches only in part (a detached student term).
     """
     b, c, T, a = KD_GRAD
-    s, t, y = kd_inputs(700, b, c)
-    s, t = TB.double(s), TB.double(t)
-    TB.requires_grad_(s, True)
-    TB.requires_grad_(t, True)
-    res = run.call(fn, (s, t, y, T, a))
-    if not res["ok"]:
-        return res
-    out = res["value"]
-    if not PY.isinstance(out, TORCH.Tensor) or PY.type(out) is not TORCH.Tensor:
-        return {"ok": False, "kind": "not_tensor",
-                "error": f"returned {PY.type(out).__name__}, expected a torch tensor that supports backward()"}
-    info = {"ok": True, "ndim": TB.dim(out), "numel": TB.numel(out)}
-    if TB.numel(out) != 1:
-        return {"ok": False, "error": f"returned a tensor with {TB.numel(out)} elements; backward() needs a scalar"}
-    if not TB.requires_grad(out):
-        return {"ok": False, "kind": "no_grad",
-                "error": "the returned loss does not require grad, so backward() cannot reach "
-                         "the student logits (was it built with .item(), numpy or torch.tensor(...)?)"}
-    try:
-        gs, gt = TORCH.grad(TB.reshape(out, ()), [s, t], allow_unused=True)
-    except PY.BaseException as exc:
-        return {"ok": False, "error": f"backward() failed: {describe(exc)}"}
-    info["teacher_grad_abs_sum"] = None if gt is None else to_float(TB.tolist(TB.sum(TB.abs(TB.detach(gt)))))
-    g = tgen(701)
-    slopes, fd = [], []
-    for _ in PY.range(KD_FD_DIRECTIONS):
-        v = TB.double(TORCH.randn(b, c, generator=g))
-        if gs is not None:
-            slopes.append(to_float(TB.tolist(TB.sum(TB.mul(TB.detach(gs), v)))))
-        s0, step = TB.detach(s), TB.mul(v, KD_FD_EPS)
-        hi = loss_result(run.call(fn, (TB.add(s0, step), TB.detach(t), y, T, a)))
-        lo = loss_result(run.call(fn, (TB.sub(s0, step), TB.detach(t), y, T, a)))
-        if not (hi["ok"] and lo["ok"]):
-            return {"ok": False, "error": "the loss failed on slightly moved inputs: " + first_error(hi, lo)}
-        fd.append((hi["value"] - lo["value"]) / (2 * KD_FD_EPS))
-    info["autograd_slopes"] = slopes if gs is not None else None
-    info["fd_slopes"] = fd
-    return info
+    s, t, y = kd_inputs(700, b, c, seed=run.seed)
+    g = tgen(derive(run.seed, 701))
+    directions = [TB.double(TORCH.randn(b, c, generator=g)) for _ in PY.range(KD_FD_DIRECTIONS)]
+    return run.call(fn, (TB.double(s), TB.double(t), y, T, a, directions, KD_FD_EPS), "kd_gradient")
 
 
 def first_error(*results: dict) -> str:
@@ -184,12 +150,12 @@ SOFT_SLIP_KW = {"softmax_input": {"first": "softmax"}, "no_T2": {"t2": False}, "
 CE_SLIP_KW = {"ce_softened": {"softened": True}, "ce_sum": {"reduction": "sum"}, "ce_on_teacher": {"on_teacher": True}}
 
 
-def kd_slips() -> dict:
+def kd_slips(seed: int = 0) -> dict:
     """Each common slip's soft term (alpha = 1) and cross-entropy (alpha = 0) on the probe's settings."""
     soft = {k: [] for k in SOFT_SLIP_KW}
     ce = {k: [] for k in CE_SLIP_KW}
     for i, (b, c, T) in enumerate(kd_settings()):
-        s, t, y = kd_inputs(i, b, c)
+        s, t, y = kd_inputs(i, b, c, seed=seed)
         for k, kw in SOFT_SLIP_KW.items():
             soft[k].append(float(soft_term(s, t, T, **kw)))
         for k, kw in CE_SLIP_KW.items():
@@ -197,14 +163,13 @@ def kd_slips() -> dict:
     return {"soft": soft, "ce": ce}
 
 
-def expected_kd(check: Check, answer_key: dict) -> dict:
+def expected_kd(check: Check, answer_key: dict, seed: int) -> dict:
     """The reference's data without its gradient (judged against the student's own), the settings and the slips."""
-    from .. import probe
-    data, _ = probe.collect(check.id, dict(check.references), detect=False)
+    data, _ = collect(check, dict(check.references), seed)
     del data["gradient"]
     return {"reference": data, "settings": [list(c) for c in kd_settings()], "alphas": list(KD_ALPHAS),
             "fp16_cases": [list(c) for c in KD_FP16], "large_cases": [list(c) for c in KD_LARGE],
-            "slips": kd_slips()}
+            "slips": kd_slips(seed)}
 
 
 def kd_tolerance(path: str, entry: dict) -> tuple[float, float]:
@@ -214,7 +179,7 @@ def kd_tolerance(path: str, entry: dict) -> tuple[float, float]:
     return KD_RTOL, (1e-7 if "gradient" in path else KD_ATOL)
 
 
-def sanity_kd(entry: dict) -> None:
+def sanity_kd(entry: dict, seed: int) -> None:
     """The large-logit inputs must keep every correct formulation finite."""
     import math
     for res in entry["reference"]["large"]:

@@ -15,14 +15,14 @@ import numpy as np
 import helpers.metrics as hm
 
 from ..kernel.pristine import NP, PY
-from ..kernel.runner import Runner, call_converted
 from .base import Check
+from .runner import Runner, call_converted, derive
 from .verdict import METRIC_ATOL, Verdict, close, error_of, fmt, num, part, verdict
 
 TIERS = ("head", "mid", "tail")
 
 
-# --------------------------------------------------------------------------- fixed inputs (kernel side)
+# --------------------------------------------------------------------------- inputs (drawn from the run's seed)
 def tier_data(seed: int, n: int = 900, n_classes: int = 30) -> tuple:
     """Labels, predictions, probabilities and tiers for the per-tier checks (30 classes, 3 tiers)."""
     rng = NP.RandomState(seed)
@@ -87,21 +87,21 @@ def softmax_rows(z: object) -> object:
     return e / e.sum(axis=1, keepdims=True)
 
 
-# --------------------------------------------------------------------------- probes (kernel side)
+# --------------------------------------------------------------------------- probes (driver side)
 def probe_f1(ns: Mapping, run: Runner) -> dict:
-    labels, preds, _, tiers = tier_data(11)
+    labels, preds, _, tiers = tier_data(derive(run.seed, 11))
     return {"result": call_converted(ns, run, "per_tier_f1", (labels, preds, tiers))}
 
 
 def probe_ece(ns: Mapping, run: Runner) -> dict:
-    labels, _, probs, tiers = tier_data(12)
-    e_probs, e_labels, e_tiers = ece_edge_data()
+    labels, _, probs, tiers = tier_data(derive(run.seed, 12))
+    e_probs, e_labels, e_tiers = ece_edge_data(derive(run.seed, 13))
     return {"result": call_converted(ns, run, "per_tier_ece", (probs, labels, tiers)),
             "edges": call_converted(ns, run, "per_tier_ece", (e_probs, e_labels, e_tiers, ECE_EDGE_BINS))}
 
 
 def probe_js(ns: Mapping, run: Runner) -> dict:
-    p, q, tiers = js_data()
+    p, q, tiers = js_data(derive(run.seed, 61))
     return {"result": call_converted(ns, run, "per_tier_js", (p, q, tiers))}
 
 
@@ -181,10 +181,11 @@ def _js_hint(got: dict, ref: dict, bad: list) -> str:
 
 
 # --------------------------------------------------------------------------- expected values (driver side)
-def sanity_ece(entry: dict) -> None:
+def sanity_ece(entry: dict, seed: int) -> None:
     """The probe's edge rows must tell the (lo, hi] convention from [lo, hi)."""
-    wrong = per_tier_ece_lo_closed(*ece_edge_data(), n_bins=ECE_EDGE_BINS)
-    right = hm.per_tier_ece(*ece_edge_data(), n_bins=ECE_EDGE_BINS)
+    rows = ece_edge_data(derive(seed, 13))
+    wrong = per_tier_ece_lo_closed(*rows, n_bins=ECE_EDGE_BINS)
+    right = hm.per_tier_ece(*rows, n_bins=ECE_EDGE_BINS)
     assert all(abs(wrong[t] - right[t]) > 1e-3 for t in right), "ECE edge rows do not separate (lo, hi] from [lo, hi)"
 
 

@@ -1,21 +1,18 @@
-"""Builtins, numpy, torch, pandas, sys and os as they were at kernel start, before any student cell.
+"""Builtins, numpy, torch and pandas as they were at import, before any student cell.
 
-Student code runs in the kernel's process and may rebind ``len``, patch
-``numpy.where`` or ``torch.Tensor.__mul__``, or swap ``sys.stdout``.  The driver
-imports the probe (and so this module) at kernel start, so the objects captured
-here are the pristine ones, and kernel functions (this package, every check's
-probe and fixed-input builders) use only them: one read-only namespace per source,
-named in capitals (``PY.len``, ``NP.where``, ``TB.mul``).  tests/test_kernel_capture.py
+Student code runs in the function host's process and may rebind ``len``, patch
+``numpy.where`` or ``torch.Tensor.__mul__``.  The host loop imports its adapters (and so
+this module) before it execs any student cell, so the objects captured here are the
+pristine ones, and the conversions (``encoding``, ``autograder.host.adapters``) use only
+them: one read-only namespace per source, named in capitals (``PY.len``, ``NP.where``,
+``TB.mul``).  tests/test_kernel_capture.py
 rejects any bare builtin or other global a kernel function reads, and any capture
 no kernel function uses.
 """
 from __future__ import annotations
 
 import builtins
-import inspect
 import math
-import os
-import sys
 from typing import Any
 
 import numpy
@@ -47,22 +44,14 @@ PY = Captured(
     sorted=builtins.sorted, repr=builtins.repr, str=builtins.str, ord=builtins.ord, list=builtins.list,
     dict=builtins.dict, tuple=builtins.tuple, set=builtins.set, frozenset=builtins.frozenset,
     bool=builtins.bool, int=builtins.int, float=builtins.float, enumerate=builtins.enumerate,
-    callable=builtins.callable, getattr=builtins.getattr, open=builtins.open,
+    callable=builtins.callable, getattr=builtins.getattr,
     BaseException=builtins.BaseException, KeyboardInterrupt=builtins.KeyboardInterrupt,
     KeyError=builtins.KeyError, OSError=builtins.OSError,
     float_value=float.__float__,  # the stored double, ignoring subclass overrides
     float_repr=float.__repr__, int_value=int.__index__, int_repr=int.__repr__,
     str_join=str.join, str_value=str.__str__, dict_items=dict.items, dict_getitem=dict.__getitem__,
-    isfinite=math.isfinite, getprofile=sys.getprofile, setprofile=sys.setprofile, getsource=inspect.getsource,
+    isfinite=math.isfinite,
 )
-OS = Captured(environ_pop=os.environ.pop, unlink=os.unlink, write=os.write)
-
-try:  # the ipykernel stream of this cell; the object survives a student rebinding sys.stdout
-    _write, _flush = sys.stdout.write, sys.stdout.flush
-except BaseException:  # pragma: no cover - no stdout at all
-    _write = _flush = None
-OUT = Captured(write=_write, flush=_flush)
-
 NP = Captured(
     ndarray=numpy.ndarray, generic=numpy.generic, bool_=numpy.bool_, item=numpy.generic.item, float32=numpy.float32,
     tolist=numpy.ndarray.tolist, array=numpy.array, asarray=numpy.asarray, int64=numpy.int64,

@@ -1,9 +1,7 @@
-"""What the kernel and the driver agree on: the result line's marker and the nonce file's variable.
+"""What the kernel's reporter and the judge agree on: the marker of a value check's result line.
 
-Side-effect free, so the driver can import it without capturing anything or
-touching the nonce.
+Side-effect free, so the driver can import it without capturing anything.
 """
 from __future__ import annotations
 
 MARKER = "@@AUTOGRADER-RESULT@@"
-NONCE_ENV = "AUTOGRADER_NONCE_FILE"

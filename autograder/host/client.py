@@ -1,0 +1,217 @@
+"""The driver's end of the function host: start it (sandboxed like the kernel), exec cells, call functions.
+
+``FunctionHost`` owns one host process at a time.  Each request is one frame with the
+next sequence number; the reply must carry that number, be the only frame waiting,
+and stay under ``codec.MAX_FRAME``.  Anything else (an unsolicited or out-of-sequence
+frame, a huge or unreadable reply) is a protocol violation: the call fails with
+``violation`` set, the host is killed, and the next request starts a fresh one.  A call
+past ``call_timeout`` kills the host the same way (the check gets 0; other checks are
+unaffected because their cells are exec'd again in the new host).
+"""
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from . import grading_build
+from .codec import HEADER, MAX_FRAME, ProtocolError, frame, from_wire, parse, to_wire
+
+AUTOGRADER_DIR = Path(__file__).resolve().parent.parent
+
+# The fixed preamble every graded cell runs after, in a fresh namespace: the stated imports
+# and the course constants (the notebooks' "How your functions are graded" cell lists them).
+PREAMBLE = ("import math\n"
+            "import numpy as np\n"
+            "import pandas as pd\n"
+            "import torch\n"
+            "import torch.nn.functional as F\n"
+            "from helpers.course import N_CLASSES, TIERS\n")
+
+
+def host_files() -> list[tuple[Path, Path]]:
+    """(source, destination in the host's library folder): the loop, its codec and adapters, the captures."""
+    files = []
+    for name in ("__init__", "loop", "codec", "adapters"):
+        files.append((AUTOGRADER_DIR / "host" / f"{name}.py", Path("autograder") / "host" / f"{name}.py"))
+    for name in ("pristine", "encoding"):
+        files.append((AUTOGRADER_DIR / "kernel" / f"{name}.py", Path("autograder") / "kernel" / f"{name}.py"))
+    return files
+
+
+class HostFailure(Exception):
+    """The host died, timed out or broke the protocol; ``violation`` says whether it broke the protocol."""
+
+    def __init__(self, message: str, violation: bool = False) -> None:
+        super().__init__(message)
+        self.violation = violation
+
+
+class FunctionHost:
+    """One host process for one submission's graded cells (see the module docstring)."""
+
+    def __init__(self, *, sandbox: bool, call_timeout: float = 120.0, memory_mb: int = 4096,
+                 max_processes: int = 64) -> None:
+        self.sandbox = bool(sandbox)
+        self.call_timeout = float(call_timeout)
+        self.limits = [memory_mb << 20, 1 << 30, 0, max(max_processes * 8, 256)]
+        self.root = Path(tempfile.mkdtemp(prefix="aghost-"))
+        self.lib = self.root / "lib"
+        self._prepare_lib()
+        self.proc: subprocess.Popen | None = None
+        self.seq = 0
+        self.loaded: set[str] = set()
+        self.cells: dict[str, str] = {}
+        self.cell_errors: dict[str, list[str]] = {}
+        self.dead_cells: dict[str, str] = {}  # cells whose exec hung or broke the host: never run again
+
+    # ------------------------------------------------------------------ set-up
+    def _prepare_lib(self) -> None:
+        for src, dest in host_files():
+            (self.lib / dest).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(src, self.lib / dest)
+        (self.lib / "autograder" / "__init__.py").write_text('"""The function host\'s side only."""\n')
+        grading_build.build(self.lib)
+        for d in (self.lib, *self.lib.rglob("*")):
+            if d.is_dir():
+                os.chmod(d, 0o755)
+
+    def _command(self, in_fd: int, out_fd: int, scratch: Path) -> tuple[list[str], dict[str, str]]:
+        from .. import bwrap
+        env = {k: v for k, v in os.environ.items() if k in bwrap.ENV_KEEP or k.startswith(bwrap.ENV_KEEP_PREFIX)}
+        site_dirs = [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
+        env.update(PYTHONPATH=os.pathsep.join([str(self.lib), *site_dirs]), HOME=str(scratch), TMPDIR=str(scratch),
+                   PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg")
+        cmd = [sys.executable, "-S", "-m", "autograder.host.loop", str(in_fd), str(out_fd)]
+        if not self.sandbox:
+            return cmd, env
+        args = bwrap.host_bwrap_args(bwrap=bwrap.require_bwrap(), lib_dir=self.lib, cwd=scratch)
+        env["HOME"] = env["TMPDIR"] = str(scratch)
+        return bwrap.kernel_command(args, env, self.limits, cmd), {}
+
+    def start(self) -> None:
+        """Start a fresh host (the previous one, if any, is killed)."""
+        self.kill()
+        req_r, req_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        scratch = Path(tempfile.mkdtemp(prefix="scratch-", dir=self.root))
+        os.chmod(scratch, 0o777)
+        cmd, env = self._command(req_r, rep_w, scratch)
+        self.proc = subprocess.Popen(cmd, env=env or None, cwd=scratch, pass_fds=(req_r, rep_w),
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+        os.close(req_r)
+        os.close(rep_w)
+        self.wfd, self.rfd = req_w, rep_r
+        self.loaded = set()
+
+    def kill(self) -> None:
+        """Stop the host process and close its pipes."""
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, 9)
+            except (ProcessLookupError, PermissionError):
+                pass
+            self.proc.wait()
+            self.proc = None
+            for fd in (self.wfd, self.rfd):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        """Kill the host and remove its folder."""
+        self.kill()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    # ------------------------------------------------------------------ requests
+    def _read_exact(self, n: int, deadline: float) -> bytes:
+        chunks, left = [], n
+        while left:
+            wait = deadline - time.monotonic()
+            if wait <= 0:
+                raise HostFailure("interrupted: the call ran past the time limit "
+                                  f"({self.call_timeout:g} s per call)")
+            ready, _, _ = select.select([self.rfd], [], [], wait)
+            if not ready:
+                continue
+            b = os.read(self.rfd, min(left, 1 << 20))
+            if not b:
+                raise HostFailure("the function host stopped (killed, crashed or exited) during the call")
+            chunks.append(b)
+            left -= len(b)
+        return b"".join(chunks)
+
+    def request(self, payload: dict, timeout: float | None = None) -> dict:
+        """Send one request and return its reply (decoded); raises HostFailure and kills the host on failure."""
+        if self.proc is None or self.proc.poll() is not None:
+            self.start()
+        self.seq += 1
+        seq = self.seq
+        deadline = time.monotonic() + (timeout or self.call_timeout)
+        try:
+            if select.select([self.rfd], [], [], 0)[0]:
+                raise HostFailure("protocol violation: the host sent a frame nobody asked for", violation=True)
+            os.write(self.wfd, frame(seq, payload))
+            size = HEADER.unpack(self._read_exact(HEADER.size, deadline))[0]
+            if size > MAX_FRAME:
+                raise HostFailure(f"protocol violation: a reply of {size} bytes (at most {MAX_FRAME})", violation=True)
+            reply = parse(self._read_exact(size, deadline))
+            if reply["seq"] != seq:
+                raise HostFailure(f"protocol violation: a frame numbered {reply['seq']} answered request {seq}",
+                                  violation=True)
+            if select.select([self.rfd], [], [], 0.05)[0]:
+                raise HostFailure("protocol violation: more than one frame answered one request", violation=True)
+            if "host_error" in reply:
+                raise HostFailure(f"the function host could not answer: {reply['host_error']}")
+            return {k: from_wire(v) for k, v in reply.items() if k != "seq"}
+        except ProtocolError as exc:
+            self.kill()
+            raise HostFailure(f"protocol violation: {exc}", violation=True) from exc
+        except (HostFailure, OSError) as exc:
+            self.kill()
+            if isinstance(exc, HostFailure):
+                raise
+            raise HostFailure(f"the function host's pipe broke ({exc})") from exc
+
+    def add_cell(self, key: str, source: str) -> None:
+        """Register a graded cell (exec'd in the host when one of its functions is first called)."""
+        self.cells[key] = source
+
+    def ensure(self, key: str) -> None:
+        """Exec cell ``key`` in the current host unless it already ran there; raises HostFailure."""
+        if key in self.dead_cells:
+            raise HostFailure(self.dead_cells[key])
+        if key in self.loaded:
+            return
+        if self.proc is None or self.proc.poll() is not None:
+            self.start()
+        try:
+            reply = self.request({"op": "exec", "cell": key, "source": self.cells[key], "preamble": PREAMBLE})
+        except HostFailure as exc:
+            self.dead_cells[key] = f"the cell that defines it did not finish in the host: {exc}"
+            raise HostFailure(self.dead_cells[key], exc.violation) from exc
+        self.cell_errors[key] = list(reply.get("errors", []))
+        self.loaded.add(key)
+
+    def call(self, key: str, name: str, args: tuple, adapter: str) -> dict:
+        """The adapter's plain result of ``name(*args)`` from cell ``key``; a failure becomes {"ok": False, ...}."""
+        try:
+            self.ensure(key)
+            reply = self.request({"op": "call", "cell": key, "name": name, "args": to_wire(tuple(args)),
+                                  "adapter": adapter})
+        except HostFailure as exc:
+            out: dict[str, Any] = {"ok": False, "error": str(exc)}
+            if exc.violation:
+                out["violation"] = True
+            if "time limit" in str(exc):
+                out["interrupted"] = True
+            return out
+        return reply["result"]
