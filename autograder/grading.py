@@ -68,7 +68,7 @@ def grade(submitted: Path | str, work: Path | str, out: Path | str, workers: int
     try:
         base_db = scratch / "base.db"
         shutil.copy(work / "gradebook.db", base_db)  # every job starts from the same gradebook
-        ipy = scratch / "ipython"  # the probe is imported at kernel start by GuardedExecute
+        ipy = scratch / "ipython"  # the kernels' IPython folder
         ipy.mkdir()
         n_code = {}
         for a in ASSIGNMENTS:

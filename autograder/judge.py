@@ -70,6 +70,14 @@ def checks_of(assignment: str) -> list[str]:
     return [cid for cid, nb in checks.NOTEBOOK_OF.items() if nb == assignment]
 
 
+def reference_flags(check, data: dict) -> list[str]:
+    """A flag when graded code called a course reference (a stub in the host: the call failed, nothing gained)."""
+    if REFERENCE_STUB in json.dumps(data, default=str):
+        return [f"reference_call:{check.skill or check.id}: graded code called a course reference "
+                "(a stub in the function host; that call failed)"]
+    return []
+
+
 class Unreadable:
     """A reported answer the reporter could not turn into plain data (the probe's read fails with ``reason``)."""
 
@@ -175,9 +183,7 @@ class _Run:
         entry, seed = self.entry(check)
         data, run_flags = collect(check, ns, seed)
         flags += [f"{cid}: {f}" for f in run_flags]
-        if REFERENCE_STUB in json.dumps(data, default=str):
-            flags.append(f"{cid}: reference_call:{check.skill or cid}: graded code called a course reference "
-                         "(a stub in the host; the call failed)")
+        flags += [f"{cid}: {f}" for f in reference_flags(check, data)]
         payload = {"data": data, "flags": [f.split(": ", 1)[1] for f in flags if f.startswith(f"{cid}: ")]}
         result = checks.judge(cid, payload, {cid: entry})
         return result, issues, flags

@@ -43,7 +43,7 @@ CODE_STUB = ('# YOUR CODE HERE\n'
 def ensure_tools_on_path() -> None:
     """nbgrader shells out to `alembic` (new gradebooks) and kernels: make the running
     interpreter's bin folder (the venv) win on PATH, however we were started, and put
-    this checkout on PYTHONPATH so kernels can import ``autograder.probe``.  The
+    this checkout on PYTHONPATH so kernels can import ``autograder.kernel.reporter``.  The
     autograder is instructor-only: it holds the answer key and the expected values,
     so it is not part of the package students install."""
     import sys
@@ -102,7 +102,7 @@ def apply(c: Any, *, work: Path | str, root: Path | str | None = None, source: P
     c.GuardedExecute.timeout = int(timeout)
     c.GuardedExecute.interrupt_grace = int(interrupt_grace)
     c.GuardedExecute.kernel_name = "python3"
-    # The judge reads the probe lines before LimitOutput could shorten them, and leaves the
+    # The judge reads the reporter's lines before LimitOutput could shorten them, and leaves the
     # points where SaveAutoGrades (nbgrader's determine_grade) reads them.
     c.Autograde.autograde_preprocessors = [GuardedExecute, IgnorePattern, ClearMetadataPreprocessor,
                                            JudgeHiddenTests, LimitOutput, SaveAutoGrades, AssignLatePenalties,

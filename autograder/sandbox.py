@@ -150,7 +150,7 @@ class SandboxKernelManager(AsyncKernelManager):
         for src, dest in kernel_files():  # autograder.kernel's reporter and encoding: no answers
             (lib / dest).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(src, lib / dest)
-        # The IPython profile (its startup files import the probe before any student cell runs).
+        # The IPython profile (its startup files).
         src_ipy = os.environ.get("IPYTHONDIR")
         if src_ipy and (Path(src_ipy) / "profile_default" / "startup").is_dir():
             shutil.copytree(Path(src_ipy) / "profile_default" / "startup",

@@ -5,9 +5,8 @@ report and nbgrader's own tools through ``nbgrader_config.py``) reads is defined
 it means, and read through the function next to it, so a newcomer finds them all in one place
 and a test can set them without hunting for the module that reads them.
 
-Not listed here: ``AUTOGRADER_NONCE_FILE``, which the grading pipeline sets for each run and
-only the kernel-side probe reads; it belongs to the kernel side (``autograder.probe.NONCE_ENV``),
-because the probe runs inside the sandbox and imports nothing else of the autograder.
+The course secret that seeds each run's inputs is a file in the work folder
+(``autograder.seeding``), not a variable.
 """
 from __future__ import annotations
 

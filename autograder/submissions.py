@@ -16,8 +16,8 @@ from nbformat import NotebookNode
 
 from . import checks
 from .judge import cells_by_gid, checks_of
+from .kernel.wire import MARKER
 from .nbgrader_config import ASSIGNMENTS
-from .probe import MARKER
 from .results import Problem, Submission
 
 # Static source inspection: names whose import or use in a student's code deserves an instructor's look.

@@ -1,23 +1,30 @@
-"""The autograder's judgment, without a kernel: probe -> plain JSON -> checks.
+"""The autograder's judgment without nbgrader: student code -> function host -> probe in the driver -> checks.
 
-Student code from autograder/examples/variants.py runs straight through the
-probe (as it would inside the hidden test cell) and the checks; the end-to-end
-test (test_autograder_e2e.py) repeats the important cases through nbgrader.
+Student code from autograder/examples/variants.py runs in a real function host (one
+unsandboxed host process for the module; the sandboxed host is tested in
+test_function_host.py), the probe runs here with the DEFAULT seed against the stored
+expected values; value checks go through the kernel's reporter line as plain values.
+The end-to-end test (test_autograder_e2e.py) repeats the important cases through nbgrader.
 """
 from __future__ import annotations
 
 import ast
 import itertools
 import json
-import linecache
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from autograder import build_expected, checks, probe
+from autograder import build_expected, checks
+from autograder.checks.fix_rules import last_binding
+from autograder.checks.runner import Remote, collect
 from autograder.examples import variants as V
+from autograder.host.client import FunctionHost
 from autograder.judge import judge_notebook as read_results
+from autograder.judge import reference_flags, reported_values
+from autograder.kernel.encoding import encode, plain
+from autograder.kernel.wire import MARKER
 from autograder.nbext import SanitizeFeedback
 from autograder.submissions import hidden_cell_changes, static_flags
 
@@ -25,31 +32,58 @@ ROOT = Path(__file__).resolve().parent.parent
 LAB_NB = ROOT / "notebooks" / "week6_lab" / "week6_lab.ipynb"
 EXPECTED = {**checks.load_expected("week6_lab"), **checks.load_expected("week6_homework")}
 
-
-PATCHABLE = [("json", "dumps"), ("json", "loads"), ("numpy", "allclose"), ("numpy", "isclose"),
-             ("numpy", "array_equal"), ("numpy.testing", "assert_allclose"), ("torch", "allclose"),
-             ("torch", "isclose"), ("math", "isclose")]
-
-
 _CELLS = itertools.count()
+_HOST: list[FunctionHost] = []
 
 
-def grade(check_id, source, detect=True):
-    """Run student code and the probe in this process, then undo any monkeypatching it did."""
-    import importlib
-    saved = [(importlib.import_module(m), a, getattr(importlib.import_module(m), a)) for m, a in PATCHABLE]
-    try:
-        ns = {}
-        # Like a notebook cell: the source is in linecache, so inspect.getsource finds it.
-        name = f"<student-{next(_CELLS)}>"
-        linecache.cache[name] = (len(source), None, source.splitlines(True), name)
-        exec(compile(source, name, "exec"), ns)
-        data, flags = probe.collect(check_id, ns, detect=detect)
-    finally:
-        for mod, attr, value in saved:
-            setattr(mod, attr, value)
-    payload = json.loads(probe.encode({"data": data, "flags": flags}))  # the wire format, round-tripped
-    return checks.judge(check_id, payload, EXPECTED)
+@pytest.fixture(scope="module", autouse=True)
+def _close_host():
+    yield
+    while _HOST:
+        _HOST.pop().close()
+
+
+def host() -> FunctionHost:
+    """The module's function host (started on first use)."""
+    if not _HOST:
+        _HOST.append(FunctionHost(sandbox=False, call_timeout=60))
+    return _HOST[0]
+
+
+def reporter_line(check_id: str, source: str, names: tuple[str, ...]) -> str:
+    """What the kernel's reporter prints for a cell: run it here, as the kernel would, then report."""
+    ns: dict = {}
+    exec(source, ns)
+    values, missing, unreadable = {}, [], {}
+    for n in names:
+        if n not in ns:
+            missing.append(n)
+        else:
+            try:
+                values[n] = plain(ns[n])
+            except Exception as exc:  # noqa: BLE001
+                unreadable[n] = str(exc)
+    return MARKER + " " + encode({"check": check_id, "values": values, "missing": missing,
+                                  "unreadable": unreadable}) + "\n"
+
+
+def grade(check_id, source):
+    """Grade ``source`` as the cell that defines the check's names (function checks: in the host)."""
+    check = checks.BY_ID[check_id]
+    if check.kind == "value":
+        cell = nbformat.v4.new_code_cell("")
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout",
+                                               text=reporter_line(check_id, source, check.reads))]
+        ns, reason, _ = reported_values(check_id, cell)
+        assert ns is not None, reason
+    else:
+        key = f"c{next(_CELLS)}"
+        host().add_cell(key, source)
+        tree = ast.parse(source or "pass")
+        ns = {n: Remote(host(), key, n, source) for n in check.reads if last_binding(tree, n) is not None}
+    data, flags = collect(check, ns)
+    flags += reference_flags(check, data)
+    return checks.judge(check_id, {"data": data, "flags": flags}, EXPECTED)
 
 
 def parts(result):
@@ -146,16 +180,49 @@ def test_kd_loss_constant_colleague_and_reference():
     r = grade("lab_kd_loss", V.KD_COLLEAGUE)
     assert r.points == 3 and {k for k, v in parts(r).items() if not v} == {"soft_term", "weights", "teacher_detached"}
     r = grade("lab_kd_loss", V.KD_CALLS_REFERENCE)
-    assert r.points == 0 and any("helpers.kd.kd_loss" in f for f in r.flags)
+    assert r.points == 0 and any(f.startswith("reference_call:kd") for f in r.flags), r.flags
 
 
-def test_reference_hidden_behind_an_alias_is_still_caught():
-    src = "from helpers.kd import kd_loss as _k\nK = {'f': _k}\ndef kd_loss_fn(*a):\n    return K['f'](*a)\n"
-    assert grade("lab_kd_loss", src).points == 0
-    src = (V.kd_source("correct") + "\nimport sys\n_ok = kd_loss_fn\n"
-           "def kd_loss_fn(*a):\n    sys.setprofile(None)\n    return _ok(*a)\n")
-    r = grade("lab_kd_loss", src)
-    assert r.points == 0 and r.flags, "removing the profiler hook must count as hiding a reference call"
+# Every way of reaching the course's reference from graded code finds only the grading build's stub.
+REFERENCE_ATTACKS = {
+    "alias": "from helpers.kd import kd_loss as _k\nK = {'f': _k}\ndef kd_loss_fn(*a):\n    return K['f'](*a)\n",
+    "thread": ("import threading\nimport helpers.kd as _hk\n"
+               "def kd_loss_fn(*a):\n    out = []\n"
+               "    th = threading.Thread(target=lambda: out.append(_hk.kd_loss(*a)))\n"
+               "    th.start(); th.join()\n    return out[0]\n"),
+    "exec_source_from_disk": ("import helpers.kd as _hk\n_ns = {}\n"
+                              "exec(open(_hk.__file__).read(), _ns)\n"
+                              "def kd_loss_fn(*a):\n    return _ns['kd_loss'](*a)\n"),
+    "importlib_by_path": ("import importlib.util, glob, os, sys\n"
+                          "_paths = [p for d in sys.path if d\n"
+                          "          for p in glob.glob(os.path.join(d, 'helpers', 'kd.py'))]\n"
+                          "_spec = importlib.util.spec_from_file_location('_ref', _paths[-1])\n"
+                          "_m = importlib.util.module_from_spec(_spec); _spec.loader.exec_module(_m)\n"
+                          "def kd_loss_fn(*a):\n    return _m.kd_loss(*a)\n"),
+    "getsource_clone": ("import inspect, helpers.kd as _hk\n_ns = {'F': __import__('torch').nn.functional}\n"
+                        "exec(inspect.getsource(_hk.kd_loss_terms) + inspect.getsource(_hk.kd_loss), _ns)\n"
+                        "def kd_loss_fn(*a):\n    return _ns['kd_loss'](*a)\n"),
+}
+
+
+@pytest.mark.parametrize("attack", sorted(REFERENCE_ATTACKS))
+def test_calling_the_course_reference_gains_nothing(attack):
+    r = grade("lab_kd_loss", REFERENCE_ATTACKS[attack])
+    assert r.points == 0, (attack, [p.message for p in r.parts])
+
+
+def test_the_grading_build_has_no_reference_bodies(tmp_path):
+    """Every forbidden reference and internal is a stub in the copy the host imports."""
+    from autograder.host import grading_build
+    out = grading_build.build(tmp_path)
+    names = grading_build.stubbed_names()
+    for path in out.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name in names:
+                assert len(node.body) == 1 and isinstance(node.body[0], ast.Raise), (path.name, node.name)
+    text = (out / "kd.py").read_text()
+    assert "def colleague_kd_loss" in text and "log_softmax" not in text.split("def colleague_kd_loss")[0]
 
 
 def test_patched_allclose_and_json_gain_nothing():
@@ -178,7 +245,7 @@ def test_fixed_kd_loss_judges_each_bug_on_the_colleagues_code(fixes, expected):
 
 def test_fixed_kd_loss_is_not_a_fresh_loss_or_an_alias():
     r = grade("lab_fixed_kd_loss", V.kd_source("correct") + V.FIXED_BY_ALIAS)
-    assert r.points == 0 and "your own kd_loss_fn" in r.parts[0].message
+    assert r.points == 0 and "not by the colleague's def" in r.parts[0].message
     for src in [V.kd_source("correct", "fixed_kd_loss"), *V.KD_ALTERNATIVES.values()]:
         r = grade("lab_fixed_kd_loss", src.replace("def kd_loss_fn", "def fixed_kd_loss"))
         assert r.points == 0 and "colleague's code" in r.parts[0].message
@@ -344,30 +411,32 @@ def _executed(cells):
     return nb
 
 
-def _line(check_id, nonce, data):
-    return probe.MARKER + " " + probe.encode({"check": check_id, "nonce": nonce, "flags": [], "data": data}) + "\n"
+def _report(check_id, values):
+    return MARKER + " " + encode({"check": check_id, "values": values, "missing": [], "unreadable": {}}) + "\n"
 
 
-def test_forged_duplicate_and_corrupt_lines():
-    ns = {}
-    exec(V.kd_source("correct"), ns)
-    good = probe.collect("lab_kd_loss", ns)[0]
+def test_value_lines_duplicate_forged_and_misplaced():
+    """A value check needs exactly one reporter line in its own cell; a line anywhere else is only flagged."""
     out = lambda text: nbformat.v4.new_output("stream", name="stdout", text=text)  # noqa: E731
-    nb = _executed([("lab_kd_loss", [out(_line("lab_kd_loss", "forged", good))])])
-    res, issues, flags = read_results(nb, "n0nce", "week6_lab", EXPECTED)
-    assert res["lab_kd_loss"].points == 0 and flags
-    nb = _executed([("lab_kd_loss", [out(_line("lab_kd_loss", "n0nce", good) * 2)])])
-    assert read_results(nb, "n0nce", "week6_lab", EXPECTED)[0]["lab_kd_loss"].points == 0
-    nb = _executed([("lab_kd_loss", [out(_line("lab_kd_loss", "n0nce", good))])])
-    assert read_results(nb, "n0nce", "week6_lab", EXPECTED)[0]["lab_kd_loss"].points == 6
-    nb = _executed([("lab_kd_loss", [out(probe.MARKER + " {not json\n")])])
-    res, issues, _ = read_results(nb, "n0nce", "week6_lab", EXPECTED)
-    assert res["lab_kd_loss"].points == 0 and "unreadable" in " ".join(issues)
-    # a check whose cell is missing entirely, and a stderr warning next to a good line
+    good = _report("lab_bug_choices", {"chosen_bugs": ["S2", "S5", "S7"]})
+    nb = _executed([("lab_bug_choices", [out(good)])])
+    assert read_results(nb, "week6_lab", EXPECTED)[0]["lab_bug_choices"].points == 3
+    nb = _executed([("lab_bug_choices", [out(good * 2)])])
+    res, _, flags = read_results(nb, "week6_lab", EXPECTED)
+    assert res["lab_bug_choices"].points == 0 and any("tampering" in f for f in flags)
+    nb = _executed([("lab_bug_choices", [out(MARKER + " {not json\n")])])
+    assert read_results(nb, "week6_lab", EXPECTED)[0]["lab_bug_choices"].points == 0
+    # A forged "full marks" line in a function check's cell (or any other cell) is never read, only flagged.
+    forged = MARKER + ' {"check": "lab_kd_loss", "flags": [], "data": {}}\n'
+    nb = _executed([("lab_kd_loss", [out(forged)]), ("lab_bug_choices", [out(good)])])
+    res, issues, flags = read_results(nb, "week6_lab", EXPECTED)
+    assert res["lab_kd_loss"].points == 0 and res["lab_bug_choices"].points == 3
+    assert any("outside a value check" in f for f in flags)
+    # a stderr warning next to a good line
     warn = nbformat.v4.new_output("stream", name="stderr", text="UserWarning: harmless\n")
-    nb = _executed([("lab_kd_loss", [warn, out(_line("lab_kd_loss", "n0nce", good))])])
-    res, issues, _ = read_results(nb, "n0nce", "week6_lab", EXPECTED)
-    assert res["lab_kd_loss"].points == 6 and res["lab_deployment"].points == 0
+    nb = _executed([("lab_bug_choices", [warn, out(good)])])
+    res, issues, _ = read_results(nb, "week6_lab", EXPECTED)
+    assert res["lab_bug_choices"].points == 3 and res["lab_deployment"].points == 0
 
 
 def test_test_cell_changes_and_static_flags():
@@ -385,23 +454,23 @@ def test_test_cell_changes_and_static_flags():
 
 
 def test_feedback_sanitiser_strips_hidden_tests_and_result_lines():
-    hidden = nbformat.v4.new_code_cell("### BEGIN HIDDEN TESTS\nfrom autograder.probe import probe; "
-                                       "probe('lab_kd_loss', globals())\n### END HIDDEN TESTS")
+    hidden = nbformat.v4.new_code_cell("### BEGIN HIDDEN TESTS\nfrom autograder.kernel.reporter import report; "
+                                       "report('lab_kd_loss', globals())\n### END HIDDEN TESTS")
     hidden.metadata["nbgrader"] = {"grade": True, "locked": True, "solution": False, "grade_id": "lab_kd_loss",
                                    "points": 6}
     from dataclasses import replace
 
     from autograder.judge import verdict_outputs
     r = checks.not_graded("lab_kd_loss", "x")
-    line = _line("lab_kd_loss", "x", {"v": 0.123456789})
+    line = _report("lab_kd_loss", {"v": 0.123456789})
     hidden.outputs = [nbformat.v4.new_output("stream", name="stdout", text=line),
                       *verdict_outputs(replace(r, points=6, parts=()))]
     other = nbformat.v4.new_code_cell("print(1)")
-    other.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n" + _line("x", "y", {}))]
+    other.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n" + _report("x", {}))]
     nb = nbformat.v4.new_notebook(cells=[hidden, other], metadata={"autograder": {"detail": "0.123456789"}})
     nb, _ = SanitizeFeedback().preprocess(nb, {})
     text = nbformat.writes(nb)
-    assert "HIDDEN TESTS" not in text and "probe(" not in text and probe.MARKER not in text
+    assert "HIDDEN TESTS" not in text and "report(" not in text and MARKER not in text
     assert "0.123456789" not in text and "6 / 6 points" in text
 
 

@@ -136,8 +136,8 @@ def judge_fixed(check: Check, data: dict, exp: dict) -> Verdict:
 
     if data.get("fix_problem"):
         return verdict(check_id, check.points, all_parts(
-            set(), f"{data['fix_problem']}; the task is to fix the colleague's function in place (change the "
-                   "lines that are wrong, keep the rest), and it is graded alone, without your other cells.",
+            set(), f"{data['fix_problem']}; the task is to fix the colleague's code in place (change the "
+                   "lines that are wrong, keep the rest); the cell is graded alone, without your other cells.",
             data["fix_problem"]))
     if data.get("is_kd_loss_fn") or data.get("name") == "kd_loss_fn":
         return verdict(check_id, check.points, all_parts(
