@@ -107,23 +107,28 @@ def _cell_failure(cell):
 
 def reported_values(cid: str, cell: NotebookNode) -> tuple[dict | None, str, list[str]]:
     """(namespace of reported values or None, reason when None, flags) of a value check's test cell."""
-    payloads = []
+    payloads, others = [], 0
     for body in marked_lines(cell):
         try:
             p = json.loads(body)
         except ValueError:
+            others += 1
             continue
         if isinstance(p, dict) and p.get("check") == cid and isinstance(p.get("values"), dict):
             payloads.append(p)
+        else:
+            others += 1
+    extra = [f"{cid}: {others} other result line(s) in its test cell (ignored; printed by student code?)"] \
+        if others else []
     if len(payloads) == 1:
         p = payloads[0]
         ns = dict(p["values"])
         ns.update({k: Unreadable(v) for k, v in (p.get("unreadable") or {}).items()})
-        return ns, "", []
+        return ns, "", extra
     if len(payloads) > 1:
         reason = "more than one result line for this check in its test cell: tampering suspected"
-        return None, reason, [f"{cid}: {reason}"]
-    return None, (_cell_failure(cell) or "the test cell printed no result (did it run?)"), []
+        return None, reason, [f"{cid}: {reason}", *extra]
+    return None, (_cell_failure(cell) or "the test cell printed no result (did it run?)"), extra
 
 
 def defining_cells(nb: NotebookNode, names: tuple[str, ...], before: int) -> dict[str, int]:

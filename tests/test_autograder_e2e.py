@@ -60,9 +60,13 @@ def test_example_points(graded, name):
 
 def test_hostile_submission_is_flagged(graded):
     r = graded["results"][("ex_hostile_allclose_forged", "week6_lab")]
-    assert any("nonce" in f for f in r["flags"]), r["flags"]
+    assert any("outside a value check" in f for f in r["flags"]), r["flags"]
     r = graded["results"][("ex_calls_reference", "week6_lab")]
-    assert any("helpers.kd.kd_loss" in f for f in r["flags"]), r["flags"]
+    assert any("reference_call:kd" in f for f in r["flags"]), r["flags"]
+    r = graded["results"][("ex_unsolicited_frame", "week6_lab")]
+    assert any("protocol_violation" in f for f in r["flags"]), r["flags"]
+    r = graded["results"][("ex_rebinds_reporter", "week6_lab")]
+    assert any("other result line" in f for f in r["flags"]), r["flags"]
 
 
 def test_outputs_csv_gradebook_and_feedback(graded):
@@ -85,7 +89,7 @@ def test_outputs_csv_gradebook_and_feedback(graded):
     assert len(htmls) >= len(mk.EXAMPLES) - 2  # corrupt and never-executed submissions have none
     for html in htmls:
         text = html.read_text()
-        assert "BEGIN HIDDEN TESTS" not in text and "autograder.probe import" not in text, html
+        assert "BEGIN HIDDEN TESTS" not in text and "reporter import" not in text, html
         assert not any(s in text for s in secrets_), html
     feedback = (out / "feedback/ex_solution/week6_lab/week6_lab.html").read_text()
     assert "Autograder: lab_kd_loss: 6 / 6 points" in feedback

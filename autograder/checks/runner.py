@@ -38,17 +38,21 @@ class Runner:
     seed: int = DEFAULT_SEED
     flags: list[str] = field(default_factory=list)
     interrupted: bool = False
+    violated: bool = False
 
     def call(self, fn: Any, args: tuple, adapter: str = "plain") -> dict:
         """The adapter's plain result: {"ok": True, "value": ...} or {"ok": False, "error": ...}."""
         if self.interrupted:
             return {"ok": False, "error": "not run: an earlier call was interrupted (time limit)"}
+        if self.violated:  # the check earns nothing anyway: do not restart the host again and again
+            return {"ok": False, "error": "not run: an earlier call broke the function host's protocol"}
         if isinstance(fn, Remote):
             res = fn.host.call(fn.cell, fn.name, tuple(args), adapter)
             if res.get("violation"):
                 flag = f"protocol_violation: {res.get('error', '')}"
                 if flag not in self.flags:
                     self.flags.append(flag)
+                self.violated = True
             if res.get("interrupted"):
                 self.interrupted = True
             return res

@@ -21,6 +21,7 @@ import nbformat
 
 from .. import checks
 from ..nbgrader_config import REPO
+from . import attacks as A
 from . import variants as V
 
 LAB, HW = "week6_lab", "week6_homework"
@@ -98,8 +99,9 @@ def replace_cell(nb: nbformat.NotebookNode, grade_id: str, source: str) -> nbfor
 HOSTILE = V.PATCH_ALLCLOSE + V.KD_COLLEAGUE + '''
 _real_colleague = kd_loss_fn
 def kd_loss_fn(*args):
-    # a forged "full marks" line, printed from inside the probed call
-    print('@@AUTOGRADER-RESULT@@ {"check": "lab_kd_loss", "nonce": "", "flags": [], "data": {}}')
+    # a forged "full marks" line, printed from inside the called function (in the notebook's own
+    # sanity checks, and in the function host, where prints go nowhere)
+    print('@@AUTOGRADER-RESULT@@ {"check": "lab_kd_loss", "flags": [], "data": {}}')
     return _real_colleague(*args)
 '''
 
@@ -170,6 +172,15 @@ EXAMPLES = {
     "ex_hostile_allclose_forged": (LAB, _append("kd_loss_fn", HOSTILE), {"lab_kd_loss": 3, "lab_fixed_kd_loss": 3},
                                    None, [], True),
     "ex_calls_reference": (LAB, _append("kd_loss_fn", V.KD_CALLS_REFERENCE), {"lab_kd_loss": 0}, FULL, [], True),
+    # The grading trust boundary (issue 15): none of these gains a point; each costs its own check only.
+    "ex_lookup_table": (LAB, lambda nb: append_to(nb, "per_tier_f1", A.lookup_table_per_tier_f1()),
+                        {"lab_per_tier_f1": 1}, FULL, [], False),
+    "ex_fixed_dead_code": (LAB, _append("fixed_kd_loss", A.FIXED_DEAD_CODE), {"lab_fixed_kd_loss": 0}, FULL, [],
+                           False),
+    "ex_fixed_helper_lambda": (LAB, _append("fixed_kd_loss", A.FIXED_HELPER), {"lab_fixed_kd_loss": 0}, FULL, [],
+                               False),
+    "ex_rebinds_reporter": (LAB, lambda nb: prepend_to(nb, "chosen_bugs", A.REBIND_REPORTER), {}, FULL, [], True),
+    "ex_unsolicited_frame": (LAB, _append("kd_loss_fn", A.UNSOLICITED_FRAME), {"lab_kd_loss": 0}, FULL, [], True),
     "ex_stderr_warnings": (LAB, _append("kd_loss_fn", WARNS), {}, FULL, [], False),
     "ex_swallow_interrupt": (LAB, lambda nb: prepend_to(nb, "coverage_table", V.SWALLOW_INTERRUPT),
                              {"lab_coverage_table": 0, "lab_deployment": 0, "lab_kd_loss": 6, "lab_bootstrap_ci": 3},

@@ -57,9 +57,10 @@ class FunctionHost:
     """One host process for one submission's graded cells (see the module docstring)."""
 
     def __init__(self, *, sandbox: bool, call_timeout: float = 120.0, memory_mb: int = 4096,
-                 max_processes: int = 64) -> None:
+                 max_processes: int = 64, max_frame: int = MAX_FRAME) -> None:
         self.sandbox = bool(sandbox)
         self.call_timeout = float(call_timeout)
+        self.max_frame = int(max_frame)
         self.limits = [memory_mb << 20, 1 << 30, 0, max(max_processes * 8, 256)]
         self.root = Path(tempfile.mkdtemp(prefix="aghost-"))
         self.lib = self.root / "lib"
@@ -112,7 +113,8 @@ class FunctionHost:
         self.loaded = set()
 
     def kill(self) -> None:
-        """Stop the host process and close its pipes."""
+        """Stop the host process and close its pipes (a later request starts a fresh host, cells exec'd again)."""
+        self.loaded = set()
         if self.proc is not None:
             try:
                 os.killpg(self.proc.pid, 9)
@@ -161,8 +163,9 @@ class FunctionHost:
                 raise HostFailure("protocol violation: the host sent a frame nobody asked for", violation=True)
             os.write(self.wfd, frame(seq, payload))
             size = HEADER.unpack(self._read_exact(HEADER.size, deadline))[0]
-            if size > MAX_FRAME:
-                raise HostFailure(f"protocol violation: a reply of {size} bytes (at most {MAX_FRAME})", violation=True)
+            if size > self.max_frame:
+                raise HostFailure(f"protocol violation: a reply of {size} bytes (at most {self.max_frame})",
+                                  violation=True)
             reply = parse(self._read_exact(size, deadline))
             if reply["seq"] != seq:
                 raise HostFailure(f"protocol violation: a frame numbered {reply['seq']} answered request {seq}",
@@ -189,10 +192,10 @@ class FunctionHost:
         """Exec cell ``key`` in the current host unless it already ran there; raises HostFailure."""
         if key in self.dead_cells:
             raise HostFailure(self.dead_cells[key])
-        if key in self.loaded:
-            return
         if self.proc is None or self.proc.poll() is not None:
             self.start()
+        if key in self.loaded:
+            return
         try:
             reply = self.request({"op": "exec", "cell": key, "source": self.cells[key], "preamble": PREAMBLE})
         except HostFailure as exc:
