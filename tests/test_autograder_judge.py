@@ -1,5 +1,5 @@
-"""The judge as part of nbgrader's pipeline, without a kernel: probe lines in a hidden-test cell ->
-verdict + the score nbgrader's determine_grade reads; and the regrade rule for manual overrides.
+"""The judge as part of nbgrader's pipeline, without a kernel: a notebook's cells -> function host and
+reporter lines -> verdict + the score nbgrader's determine_grade reads; and the regrade rule for manual overrides.
 
 The real pipeline (execution, SaveAutoGrades, formgrader) is covered by the slow end-to-end tests.
 """
@@ -12,22 +12,30 @@ import nbformat
 import pytest
 from nbgrader.utils import determine_grade
 
-from autograder import checks, probe
+from autograder import checks
+from autograder.examples import attacks as A
 from autograder.examples import variants as V
 from autograder.gradebook import merge_into_gradebook
-from autograder.judge import RESOURCE_KEY, JudgeHiddenTests, is_verdict
+from autograder.judge import JudgeHiddenTests, is_verdict, judge_notebook
+from autograder.kernel.encoding import encode
+from autograder.kernel.wire import MARKER
 from autograder.nbext import SanitizeFeedback
 from autograder.outputs import write_outputs
 from autograder.results import SavedGrade, SubmissionResult
 
-NONCE = "f00d" * 8
 
-
-def _hidden(gid, outputs):
-    c = nbformat.v4.new_code_cell("### BEGIN HIDDEN TESTS\nprobe()\n### END HIDDEN TESTS")
+def _hidden(gid, outputs=()):
+    c = nbformat.v4.new_code_cell("### BEGIN HIDDEN TESTS\n# graded outside\n### END HIDDEN TESTS")
     c.metadata["nbgrader"] = {"grade": True, "grade_id": gid, "locked": True, "solution": False,
                               "points": checks.POINTS[gid], "schema_version": 3}
-    c.outputs = outputs
+    c.outputs = list(outputs)
+    return c
+
+
+def _answer(source):
+    c = nbformat.v4.new_code_cell(source)
+    c.metadata["nbgrader"] = {"solution": True, "grade": False, "locked": False, "grade_id": "x",
+                              "schema_version": 3}
     return c
 
 
@@ -35,83 +43,79 @@ def _stdout(text):
     return nbformat.v4.new_output("stream", name="stdout", text=text)
 
 
-def _line(check_id, nonce, data):
-    return probe.MARKER + " " + probe.encode({"check": check_id, "nonce": nonce, "flags": [], "data": data}) + "\n"
+def _report(check_id, values):
+    return MARKER + " " + encode({"check": check_id, "values": values, "missing": [], "unreadable": {}}) + "\n"
 
 
-def _kd_data(variant):
-    ns = {}
-    exec(V.kd_source(variant), ns)
-    return probe.collect("lab_kd_loss", ns)[0]
-
-
-def _judge(cells, nonce=NONCE):
+def _judge(cells, tmp_path, student="amy"):
     nb = nbformat.v4.new_notebook(cells=cells)
-    resources = {"nbgrader": {"notebook": "week6_lab"}, RESOURCE_KEY: {"nonce": nonce}}
-    nb, _ = JudgeHiddenTests().preprocess(nb, resources)
+    resources = {"nbgrader": {"notebook": "week6_lab", "student": student}}
+    pre = JudgeHiddenTests(secret_path=str(tmp_path / "course_secret"), call_timeout=60)
+    nb, _ = pre.preprocess(nb, resources)
     return nb
 
 
 def _grade(nb, gid):
-    cell = next(c for c in nb.cells if c.metadata["nbgrader"]["grade_id"] == gid)
+    cell = next(c for c in nb.cells if c.metadata["nbgrader"].get("grade_id") == gid)
     return determine_grade(cell)[0], cell
 
 
-def test_verdict_and_score_replace_the_probe_line():
-    good = _kd_data("correct")
-    nb = _judge([_hidden("lab_kd_loss", [_stdout("student print\n" + _line("lab_kd_loss", NONCE, good))])])
+def test_verdict_and_score_come_from_the_host_on_drawn_inputs(tmp_path):
+    cells = [_answer(V.kd_source("correct")), _hidden("lab_kd_loss", [_stdout("student print\n")])]
+    nb = _judge(cells, tmp_path)
     score, cell = _grade(nb, "lab_kd_loss")
     assert score == 6.0
-    text = nbformat.writes(nb.cells[0])
-    assert probe.MARKER not in text and NONCE not in text
     verdict = [o for o in cell.outputs if is_verdict(o)]
     assert len(verdict) == 1 and "Autograder: lab_kd_loss: 6 / 6 points" in verdict[0]["data"]["text/plain"]
     assert nb.metadata["autograder"]["checks"]["lab_kd_loss"]["points"] == 6
+    assert "student print" not in nbformat.writes(cell)
+    # Grading the same submission again gives the same verdict (the same drawn inputs).
+    again = _judge([_answer(V.kd_source("correct")), _hidden("lab_kd_loss")], tmp_path)
+    assert again.metadata["autograder"]["checks"] == nb.metadata["autograder"]["checks"]
 
 
-def test_partial_credit_reaches_nbgrader_and_no_expected_value_leaks():
+def test_partial_credit_reaches_nbgrader_and_no_expected_value_leaks(tmp_path):
     exp = checks.load_expected("week6_lab")["lab_kd_loss"]
-    data = _kd_data("bug_missing_T2")
-    nb = _judge([_hidden("lab_kd_loss", [_stdout(_line("lab_kd_loss", NONCE, data))])])
+    nb = _judge([_answer(V.kd_source("bug_missing_T2")), _hidden("lab_kd_loss")], tmp_path)
     score, cell = _grade(nb, "lab_kd_loss")
     judged = nb.metadata["autograder"]["checks"]["lab_kd_loss"]
     assert 0 < score < 6 and score == judged["points"]
     shown = json.dumps([o["data"] for o in cell.outputs])
-    secret = repr(exp["reference"]["grid"][5]["value"])
-    assert secret not in shown and "[--]" in shown
+    assert repr(exp["reference"]["grid"][5]["value"]) not in shown and "[--]" in shown
+
+
+def test_a_lookup_table_of_the_default_inputs_gains_nothing(tmp_path):
+    """The DEFAULT seed's inputs are public: a table of their answers earns the values point there, not in a run."""
+    cells = [_answer(A.lookup_table_per_tier_f1()), _hidden("lab_per_tier_f1")]
+    default, _, _ = judge_notebook(nbformat.v4.new_notebook(cells=cells), "week6_lab")
+    assert default["lab_per_tier_f1"].points == 2  # the stored inputs: the table hits
+    nb = _judge(cells, tmp_path)
+    assert _grade(nb, "lab_per_tier_f1")[0] == 1  # drawn inputs: right form, wrong values
 
 
 @pytest.mark.parametrize("outputs, reason", [
     ([], "printed no result"),
-    ([_stdout(probe.MARKER + " {not json\n")], "unreadable"),
-    ("forged", "without its nonce"),
+    ([_stdout(MARKER + " {not json\n")], "printed no result"),
     ("twice", "more than one result line"),
-    ([nbformat.v4.new_output("error", ename="NameError", evalue="probe", traceback=[])], "raised NameError"),
+    ([nbformat.v4.new_output("error", ename="NameError", evalue="report", traceback=[])], "raised NameError"),
 ])
-def test_missing_forged_or_broken_lines_give_zero_with_a_reason(outputs, reason):
-    good = _kd_data("correct")
-    if outputs == "forged":
-        outputs = [_stdout(_line("lab_kd_loss", "not-this-run", good))]
-    elif outputs == "twice":
-        outputs = [_stdout(_line("lab_kd_loss", NONCE, good) * 2)]
-    nb = _judge([_hidden("lab_kd_loss", outputs)])
-    score, cell = _grade(nb, "lab_kd_loss")
+def test_missing_duplicate_or_broken_value_lines_give_zero_with_a_reason(outputs, reason, tmp_path):
+    if outputs == "twice":
+        outputs = [_stdout(_report("lab_bug_choices", {"chosen_bugs": ["S2", "S5", "S7"]}) * 2)]
+    nb = _judge([_hidden("lab_bug_choices", outputs)], tmp_path)
+    score, cell = _grade(nb, "lab_bug_choices")
     assert score == 0
     assert reason in cell.outputs[0]["data"]["text/plain"]
 
 
-def test_a_blank_run_without_nonce_never_scores():
-    """A notebook executed without this run's nonce (e.g. outside the pipeline) gets nothing."""
-    good = _kd_data("correct")
-    nb = _judge([_hidden("lab_kd_loss", [_stdout(_line("lab_kd_loss", "", good))])], nonce="")
-    assert _grade(nb, "lab_kd_loss")[0] == 0
-    nb = _judge([_hidden("lab_kd_loss", []), _hidden("lab_deployment", [])])
+def test_a_blank_run_never_scores(tmp_path):
+    nb = _judge([_hidden("lab_kd_loss"), _hidden("lab_deployment")], tmp_path)
     assert [_grade(nb, g)[0] for g in ("lab_kd_loss", "lab_deployment")] == [0, 0]
+    assert (tmp_path / "course_secret").is_file()
 
 
-def test_feedback_keeps_the_verdict_and_drops_the_instructor_detail():
-    data = _kd_data("bug_missing_T2")
-    nb = _judge([_hidden("lab_kd_loss", [_stdout(_line("lab_kd_loss", NONCE, data))])])
+def test_feedback_keeps_the_verdict_and_drops_the_instructor_detail(tmp_path):
+    nb = _judge([_answer(V.kd_source("bug_missing_T2")), _hidden("lab_kd_loss")], tmp_path)
     detail = nb.metadata["autograder"]["checks"]["lab_kd_loss"]["parts"]
     assert any(p["detail"] for p in detail)
     nb, _ = SanitizeFeedback().preprocess(nb, {})
