@@ -24,8 +24,8 @@ import pytest
 from autograder import checks
 from autograder import formgrader as fg
 from autograder.examples import make_examples as mk
+from autograder.kernel.wire import MARKER
 from autograder.nbgrader_config import REPO
-from autograder.probe import MARKER
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -109,7 +109,7 @@ def test_instructor_flow_through_formgrader(course):
     subs = _submissions(api)
     assert subs["ex_solution"]["code_score"] == LAB_AUTO and subs["ex_blank"]["code_score"] == 0
 
-    # The manual-grading page shows readable verdicts, not probe lines.
+    # The manual-grading page shows readable verdicts, not reporter lines.
     ids = _notebook_ids(api)
     page = api("GET", f"/formgrader/submissions/{ids['ex_solution']}/", raw=True)
     assert "Autograder: lab_kd_loss: 6 / 6 points" in page and MARKER not in page

@@ -98,20 +98,16 @@ def test_helpers_and_autograder_import_without_cycles():
 
 def test_readme_lists_every_environment_variable_the_course_reads():
     from autograder import settings
-    from autograder.probe import NONCE_ENV
     from helpers import course
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    names = [*course.ENVIRONMENT, *settings.ENVIRONMENT, NONCE_ENV]
+    names = [*course.ENVIRONMENT, *settings.ENVIRONMENT]
     missing = [n for n in names if f"`{n}`" not in readme]
     assert missing == [], f"README's environment table lacks {missing}"
 
 
 def test_course_environment_variables_are_named_only_in_their_constants_modules():
-    """A COURSE_*/AUTOGRADER_* literal outside course.py/settings.py is a second definition.
-
-    The kernel side names its nonce variable in ``autograder/kernel/wire.py``: it runs inside the
-    sandbox, where the driver's ``autograder/settings.py`` is not copied."""
+    """A COURSE_*/AUTOGRADER_* literal outside course.py/settings.py is a second definition."""
     import re
 
     literal = re.compile(r"""["'](COURSE|AUTOGRADER)_[A-Z_]+["']""")

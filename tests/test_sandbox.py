@@ -69,14 +69,13 @@ def test_missing_bwrap_names_the_package(monkeypatch):
 def test_kernel_env_drops_the_instructors_variables(tmp_path):
     env = bwrap.kernel_env({"PYTHONPATH": str(REPO), "HF_TOKEN": "hf_secret", "HOME": "/home/teacher",
                             "MPLBACKEND": "Agg", "LC_ALL": "C.UTF-8"},
-                           lib_dir=tmp_path / "lib", home_dir=tmp_path / "home", ipython_dir=tmp_path / "ipy",
-                           nonce_path=None)
+                           lib_dir=tmp_path / "lib", home_dir=tmp_path / "home", ipython_dir=tmp_path / "ipy")
     assert env["PYTHONPATH"] == str(tmp_path / "lib") and env["HOME"] == str(tmp_path / "home")
     assert "HF_TOKEN" not in env and env["MPLBACKEND"] == "Agg" and env["LC_ALL"] == "C.UTF-8"
 
 
 @needs_bwrap
-def test_kernel_sees_its_folder_the_environment_and_the_probe_only(tmp_path):
+def test_kernel_sees_its_folder_the_environment_and_the_reporter_only(tmp_path):
     other = tmp_path / "other_student"
     other.mkdir()
     (other / "week6_lab.ipynb").write_text("another student's work")
@@ -86,8 +85,10 @@ def test_kernel_sees_its_folder_the_environment_and_the_probe_only(tmp_path):
     allowed = bwrap.python_dirs() + bwrap.package_dirs()
     probe = ["import os, sys, json",
              f"print(json.dumps({{p: os.path.exists(p) for p in {[str(p) for p in secrets]!r}}}))",
-             "import autograder, autograder.probe\n"
+             "import autograder, autograder.kernel.reporter\n"
              "print(json.dumps({'probe': sorted(os.listdir(os.path.dirname(autograder.__file__))),"
+             " 'kernel': sorted(f for f in os.listdir(os.path.dirname(autograder.kernel.__file__))"
+             "                  if f.endswith('.py')),"
              " 'cwd': os.getcwd(), 'path': sys.path}))",
              "open('mine.txt', 'w').write('ok'); print(open('mine.txt').read())",
              # the instructor's home and checkout hold nothing but the (read-only) environment
@@ -103,7 +104,8 @@ def test_kernel_sees_its_folder_the_environment_and_the_probe_only(tmp_path):
     assert seen == {str(p): False for p in secrets}, seen
     info = json.loads(outs[2][0])
     # the kernel side only (autograder.kernel.kernel_files): nothing else of the autograder
-    assert info["probe"] == ["__init__.py", "checks", "kernel", "probe.py"]
+    assert info["probe"] == ["__init__.py", "kernel"]
+    assert info["kernel"] == ["__init__.py", "encoding.py", "pristine.py", "reporter.py", "wire.py"]
     assert info["cwd"] == str((tmp_path / "sub").resolve())
     assert not any(p.rstrip("/") == str(REPO) for p in info["path"]), info["path"]
     assert outs[3][0].strip() == "ok" and (tmp_path / "sub" / "mine.txt").read_text() == "ok"
