@@ -1,12 +1,13 @@
-"""Kernel functions use only the captures of ``autograder.kernel.pristine``, and every capture is used.
+"""The function host's conversions use only the captures of ``autograder.kernel.pristine``; every capture is used.
 
-Student code shares the kernel's process and may rebind builtins or patch numpy and
-torch before a hidden test runs.  Everything the probe runs (the kernel package, the
-probe entry, every check's probe and the fixed-input builders they call) must
-therefore read, as globals, only: the captured namespaces (``PY``, ``NP``, ``TORCH``,
-``TB``, ``PD``, ``OS``, ``OUT``) with an attribute they hold, other kernel functions
-and classes (checked in turn), and module constants.  Bytecode is inspected, so a
-helper added later is covered without being listed here.
+Student code shares the function host's process and may rebind builtins or patch numpy
+and torch before the host converts a result.  Everything that converts (the kernel
+package's ``encoding`` and the host's ``adapters``) must therefore read, as globals,
+only: the captured namespaces (``PY``, ``NP``, ``TORCH``, ``TB``, ``PD``) with an
+attribute they hold, other such functions and classes (checked in turn), and module
+constants.  Bytecode is inspected, so a helper added later is covered without being
+listed here.  The driver's input builders (``autograder.checks``) use the same captures;
+they count as users, but need not be pristine (nothing of the student runs there).
 """
 from __future__ import annotations
 
@@ -18,11 +19,11 @@ import types
 
 import numpy as np
 
-import autograder.probe as probe_entry
 from autograder import checks
-from autograder.kernel import encoding, nonce, pristine, runner
+from autograder.host import adapters
+from autograder.kernel import encoding, pristine
 
-KERNEL_PREFIXES = ("autograder.kernel", "autograder.checks", "autograder.probe")
+KERNEL_PREFIXES = ("autograder.kernel", "autograder.host.adapters")
 CONSTANT_TYPES = (int, float, str, bytes, bool, type(None), tuple, list, dict, frozenset)
 NAMESPACES = {name: ns for name, ns in vars(pristine).items() if isinstance(ns, pristine.Captured)}
 
@@ -92,13 +93,32 @@ def audit(roots) -> tuple[list[str], set[tuple[str, str]]]:
 
 
 def kernel_roots() -> list:
-    """Every function of the kernel package and the probe entry, and every check's probe."""
+    """Every function of the conversions the function host runs (encoding, adapters)."""
     roots = []
-    for mod in (encoding, runner, nonce, probe_entry):
+    for mod in (encoding, adapters):
         roots += [obj for obj in vars(mod).values()
                   if (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == mod.__name__]
-    roots += [c.probe for c in checks.REGISTRY]
     return roots
+
+
+def driver_uses() -> set[tuple[str, str]]:
+    """(namespace, attribute) pairs the driver's input builders read (autograder.checks' modules)."""
+    import sys
+    used = set()
+    for name, mod in list(sys.modules.items()):
+        if not name.startswith("autograder.checks") or mod is None:
+            continue
+        for obj in vars(mod).values():
+            for fn in _functions_of(obj):
+                if fn.__module__ != name:
+                    continue
+                for code in _codes(fn.__code__):
+                    ins = list(dis.get_instructions(code))
+                    for i, x in enumerate(ins[:-1]):
+                        if x.opname == "LOAD_GLOBAL" and x.argval in NAMESPACES and \
+                                ins[i + 1].opname in ("LOAD_ATTR", "LOAD_METHOD"):
+                            used.add((x.argval, ins[i + 1].argval))
+    return used
 
 
 def test_kernel_functions_use_only_pristine_captures():
@@ -108,6 +128,8 @@ def test_kernel_functions_use_only_pristine_captures():
 
 def test_every_capture_is_used():
     _, used = audit(kernel_roots())
+    used |= driver_uses()
+    assert checks.REGISTRY  # the check modules are imported
     captured = {(name, attr) for name, ns in NAMESPACES.items() for attr in pristine.captured_names(ns)}
     assert not captured - used, f"captured but never used by kernel code: {sorted(captured - used)}"
 

@@ -6,7 +6,6 @@ inside the working tree: the data cache, the executed copies and the nbgrader co
 """
 import inspect
 import json
-import os
 import re
 import subprocess
 import sys
@@ -55,13 +54,22 @@ FINAL_STATE = {
               '"DEPLOY_MODEL": DEPLOY_MODEL, "carry_over": carry_over, "arms": arms_df.to_dict(orient="index"), '
               '"frac": frac, "js_least": js_df["reduction"].idxmin()}, default=float))',
 }
-HIDDEN = re.compile(r"\A# Autograder check: [^\n]+\. Your function runs on fixed inputs; the\n"
-                    r"# comparison with the expected values happens outside this notebook\.\n"
+# A function check's cell runs nothing (the autograder calls the function in the function host);
+# a value check's cell reports the named answers through the kernel's reporter.
+HIDDEN = re.compile(r"\A# Autograder check: [^\n]+\. The autograder calls your function in a separate\n"
+                    r"# process: [^\n]+\n"
                     r"### BEGIN HIDDEN TESTS\n"
-                    r"try:\n    import autograder\.probe\n"
+                    r"# Nothing runs here: (?P<id>[a-z0-9_]+) is graded outside this notebook\.\n"
+                    r"### END HIDDEN TESTS\Z"
+                    r"|\A# Autograder check: [^\n]+\. Your answers are read here as plain values;\n"
+                    r"# they are judged outside this notebook\.\n"
+                    r"### BEGIN HIDDEN TESTS\n"
+                    r"try:\n    import autograder\.kernel\.reporter\n"
                     r"except ModuleNotFoundError: [^\n]+\n(    [^\n]+\n)+"
-                    r"from autograder\.probe import probe; probe\(\"(?P<id>[a-z0-9_]+)\", globals\(\)\)\n"
+                    r"from autograder\.kernel\.reporter import report; "
+                    r"report\(\"(?P<vid>[a-z0-9_]+)\", globals\(\)(, \"[a-z0-9_]+\")+\)\n"
                     r"### END HIDDEN TESTS\Z")
+VALUE_CHECKS = {"lab_bug_choices", "lab_bootstrap_ci", "lab_deployment"}
 NOTEBOOKS = [LAB, HOMEWORK]
 ids = ["lab", "homework"]
 
@@ -110,8 +118,9 @@ def test_hidden_tests_have_the_contract_shape_ids_and_points(path):
             assert m, cell.source
             meta = nbg(cell)
             assert meta["grade"] and not meta["solution"] and meta["locked"]
-            assert meta["grade_id"] == m.group("id")
-            found[m.group("id")] = meta["points"]
+            gid = m.group("id") or m.group("vid")
+            assert meta["grade_id"] == gid and (gid in VALUE_CHECKS) == bool(m.group("vid"))
+            found[gid] = meta["points"]
     assert found == CHECKS[path]
 
 
@@ -177,7 +186,7 @@ def _release(path, tmp_path):
 def test_release_hides_solutions_and_hidden_tests_and_stubs_raise(path, tmp_path):
     source, release = read(path), _release(path, tmp_path)
     text = "\n".join(c.source for c in release.cells)
-    assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "probe(" not in text
+    assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "report(" not in text
     instructions = "\n".join(c.source for c in source.cells if not nbg(c)["solution"])
     for cell in source.cells:
         if "### BEGIN SOLUTION" in cell.source:
@@ -226,18 +235,9 @@ def test_nbgrader_generate_assignment(tmp_path):
 
 
 # --------------------------------------------------------------------------- execution
-def _probe_path(tmp):
-    """The real autograder.probe when it exists; otherwise a stub that emits the same marker."""
-    if (ROOT / "autograder" / "probe.py").exists():
-        return str(ROOT)
-    stub = tmp / "stub" / "autograder"
-    stub.mkdir(parents=True)
-    (stub / "__init__.py").write_text("")
-    (stub / "probe.py").write_text(
-        "import json\n"
-        "def probe(check_id, namespace):\n"
-        "    print('@@AUTOGRADER-RESULT@@', json.dumps({'check': check_id}))\n")
-    return f"{tmp / 'stub'}{os.pathsep}{ROOT}"
+def _reporter_path(tmp):
+    """The checkout, so a value check's cell imports the real kernel reporter."""
+    return str(ROOT)
 
 
 _EXECUTED = {}   # one run per session, shared with tests/test_model_answers.py
@@ -254,7 +254,7 @@ def executed(tmp_path_factory):
     mp.setenv("MPLBACKEND", "Agg")
     mp.setenv("COURSE_CACHE", str(tmp / "cache"))
     mp.delenv("COURSE_DATA_SOURCE", raising=False)
-    mp.setenv("PYTHONPATH", _probe_path(tmp))
+    mp.setenv("PYTHONPATH", _reporter_path(tmp))
     results = {}
     try:
         for path in NOTEBOOKS:
@@ -295,7 +295,7 @@ def test_notebook_runs_top_to_bottom_with_solutions(executed, path):
     assert "Traceback" not in text
     probed = {json.loads(line.split(" ", 1)[1])["check"] for line in text.splitlines()
               if line.startswith("@@AUTOGRADER-RESULT@@")}
-    assert probed == set(CHECKS[path])
+    assert probed == set(CHECKS[path]) & VALUE_CHECKS  # function checks print nothing in the kernel
     observed = {o["key"]: o for o in P.parse_observations(text)}
     assert set(observed) == PREDICTIONS[path]
     # Every table says where its numbers came from.

@@ -44,12 +44,10 @@ PY = Captured(
     sorted=builtins.sorted, repr=builtins.repr, str=builtins.str, ord=builtins.ord, list=builtins.list,
     dict=builtins.dict, tuple=builtins.tuple, set=builtins.set, frozenset=builtins.frozenset,
     bool=builtins.bool, int=builtins.int, float=builtins.float, enumerate=builtins.enumerate,
-    callable=builtins.callable, getattr=builtins.getattr,
-    BaseException=builtins.BaseException, KeyboardInterrupt=builtins.KeyboardInterrupt,
-    KeyError=builtins.KeyError, OSError=builtins.OSError,
+    callable=builtins.callable, BaseException=builtins.BaseException,
     float_value=float.__float__,  # the stored double, ignoring subclass overrides
     float_repr=float.__repr__, int_value=int.__index__, int_repr=int.__repr__,
-    str_join=str.join, str_value=str.__str__, dict_items=dict.items, dict_getitem=dict.__getitem__,
+    str_join=str.join, str_value=str.__str__, dict_items=dict.items,
     isfinite=math.isfinite,
 )
 NP = Captured(
