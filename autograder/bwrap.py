@@ -168,14 +168,11 @@ def kernel_command(args: Sequence[str], env: Mapping[str, str], limits: Sequence
 
 
 def masked_helpers() -> list[str]:
-    """Installed copies of ``helpers`` inside the Python folders (a non-editable install), to hide from the host."""
-    out = []
-    for d in python_dirs():
-        for sub in Path(d).glob("**/site-packages/helpers"):
-            out.append(str(sub))
-        if Path(d).name in ("site-packages", "dist-packages") and (Path(d) / "helpers").is_dir():
-            out.append(str(Path(d) / "helpers"))
-    return sorted(set(out))
+    """Installed copies of ``helpers`` in the interpreter's package folders (a non-editable install), which the
+    function host must not see (an editable install lives in the checkout, which the host never binds)."""
+    dirs = set(site.getsitepackages() if hasattr(site, "getsitepackages") else [])
+    dirs.update(p for p in sys.path if p.endswith(("site-packages", "dist-packages")))
+    return sorted({str(Path(d) / "helpers") for d in dirs if (Path(d) / "helpers").is_dir()})
 
 
 def host_bwrap_args(*, bwrap: str, lib_dir: Path, cwd: Path, tmp_mb: int = 512) -> list[str]:

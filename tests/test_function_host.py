@@ -135,3 +135,19 @@ def test_seed_is_stable_for_a_submission_and_new_for_a_resubmission(tmp_path):
         (tmp_path / "short").write_text("abc")
         seeding.course_secret(tmp_path / "short")
     assert os.access(tmp_path / "s", os.R_OK)
+
+
+def test_a_non_editable_helpers_install_is_masked_in_the_host_sandbox(tmp_path, monkeypatch):
+    """A helpers package installed into site-packages is covered by an empty folder in the host's view."""
+    import sys
+
+    from autograder import bwrap
+    site_dir = tmp_path / "lib" / "site-packages"
+    (site_dir / "helpers").mkdir(parents=True)
+    (site_dir / "helpers" / "kd.py").write_text("def kd_loss(): ...\n")
+    monkeypatch.setattr(sys, "path", [*sys.path, str(site_dir)])
+    assert str(site_dir / "helpers") in bwrap.masked_helpers()
+    args = bwrap.host_bwrap_args(bwrap="bwrap", lib_dir=tmp_path / "hostlib", cwd=tmp_path / "scratch")
+    i = args.index(str(site_dir / "helpers"))
+    assert args[i - 1] == "--tmpfs"
+    assert str(REPO) not in args and str(REPO / "helpers") not in args  # the checkout is never bound
