@@ -35,6 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from . import seeding
 from .bwrap import SandboxUnavailable, require_bwrap
 from .gradebook import export_gradebook, merge_into_gradebook
 from .nbgrader_config import ASSIGNMENTS, DEFAULT_TIMEOUT, REPO, default_work, ensure_tools_on_path
@@ -64,6 +65,8 @@ def grade(submitted: Path | str, work: Path | str, out: Path | str, workers: int
     if not (work / "gradebook.db").exists():
         raise SystemExit(f"no gradebook in {work}: run `python -m autograder release --work {work}` first")
     found, problems = discover(Path(submitted))
+    # The course secret that seeds every submission's inputs: made once here, before the workers read it.
+    seeding.course_secret(work / seeding.SECRET_NAME)
     scratch = Path(tempfile.mkdtemp(prefix="autograder_"))
     try:
         base_db = scratch / "base.db"

@@ -31,6 +31,7 @@ from .judge import checks_of
 from .nbgrader_config import apply, ensure_tools_on_path, run_nbgrader
 from .outputs import replace_file
 from .results import GradeJob, SubmissionResult
+from .seeding import SECRET_NAME
 from .submissions import hidden_cell_changes, static_flags
 
 DONE = "done"  # the worker's one line on stdout per job
@@ -61,6 +62,9 @@ def grade_job(job: GradeJob) -> SubmissionResult:
         os.environ["IPYTHONDIR"] = str(job.ipython_dir)  # a clean IPython profile, not the instructor's
         cfg = apply(Config(), work=course, root=course, source=job.source, timeout=job.timeout,
                     sandbox=job.sandbox)
+        # The course secret of the real work folder (WORK/release/<a>/<a>.ipynb -> WORK), not of this
+        # temporary course: the same submission must draw the same inputs in every run.
+        cfg.JudgeHiddenTests.secret_path = str(Path(job.release_nb).resolve().parents[2] / SECRET_NAME)
         t0 = time.monotonic()
         try:  # the course pipeline: execute, judge outside the kernel, SaveAutoGrades
             run_nbgrader(Autograde, cfg, assignment, student, force=True, create_student=True)

@@ -94,6 +94,9 @@ def test_outputs_csv_gradebook_and_feedback(graded):
         assert not any(s in text for s in secrets_), html
     feedback = (out / "feedback/ex_solution/week6_lab/week6_lab.html").read_text()
     assert "Autograder: lab_kd_loss: 6 / 6 points" in feedback
+    # One course secret in the work folder seeds every run (the one-worker regrade below relies on it).
+    secret = work / "course_secret"
+    assert secret.is_file() and secret.stat().st_mode & 0o077 == 0
 
 
 def test_one_worker_gives_the_same_grades(graded):
