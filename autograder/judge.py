@@ -70,7 +70,7 @@ def checks_of(assignment: str) -> list[str]:
     return [cid for cid, nb in checks.NOTEBOOK_OF.items() if nb == assignment]
 
 
-def reference_flags(check, data: dict) -> list[str]:
+def reference_flags(check: checks.Check, data: dict) -> list[str]:
     """A flag when graded code called a course reference (a stub in the host: the call failed, nothing gained)."""
     if REFERENCE_STUB in json.dumps(data, default=str):
         return [f"reference_call:{check.skill or check.id}: graded code called a course reference "
