@@ -1,8 +1,8 @@
 """Code a student might write: the correct versions and the classic mistakes.
 
 The example generator appends these snippets to the solution cell that defines the
-function (so the later definition wins), and the unit tests run them straight
-through the probe and the checks.
+function (so the later definition wins), and the unit tests run them through the
+function host and the checks.
 """
 
 KD_TEMPLATE = '''
@@ -291,7 +291,7 @@ import json, os, sys
 chosen_bugs = set()   # no idea: go and find the answer key instead
 _names = {"answer" + "_key.json", "grade" + "book.db", "la" + "b.json", "home" + "work.json",
           "lab" + "_2a_kd_loss.py", "hw" + "_1_diagnose.py", "make_" + "notebooks.py", "week6_" + "lab.ipynb",
-          "week6_" + "homework.ipynb"}
+          "week6_" + "homework.ipynb", "course" + "_secret"}
 _hits = []
 
 def _steal(path):
@@ -314,7 +314,8 @@ for _ in range(8):
     _roots.add(_d)
     _d = os.path.dirname(_d)
 _rel = ["auto" + "grader/answer" + "_key.json", "auto" + "grader/expe" + "cted/la" + "b.json",
-        "grade" + "book.db", "notebooks/week6_lab/week6_" + "lab.ipynb", "nbgrader_work/grade" + "book.db"]
+        "grade" + "book.db", "notebooks/week6_lab/week6_" + "lab.ipynb", "nbgrader_work/grade" + "book.db",
+        "nbgrader_work/course" + "_secret", "course" + "_secret"]
 for _r in sorted(_roots):
     for _p in _rel:
         if os.path.isfile(os.path.join(_r, _p)):
