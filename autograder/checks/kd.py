@@ -152,12 +152,15 @@ CE_SLIP_KW = {"ce_softened": {"softened": True}, "ce_sum": {"reduction": "sum"},
 
 def kd_slips(seed: int = 0) -> dict:
     """Each common slip's soft term (alpha = 1) and cross-entropy (alpha = 0) on the probe's settings."""
+    import warnings
     soft = {k: [] for k in SOFT_SLIP_KW}
     ce = {k: [] for k in CE_SLIP_KW}
     for i, (b, c, T) in enumerate(kd_settings()):
         s, t, y = kd_inputs(i, b, c, seed=seed)
         for k, kw in SOFT_SLIP_KW.items():
-            soft[k].append(float(soft_term(s, t, T, **kw)))
+            with warnings.catch_warnings():  # torch warns about reduction="mean": that slip is the point here
+                warnings.simplefilter("ignore", UserWarning)
+                soft[k].append(float(soft_term(s, t, T, **kw)))
         for k, kw in CE_SLIP_KW.items():
             ce[k].append(float(ce_term(s, t, y, T, **kw)))
     return {"soft": soft, "ce": ce}
