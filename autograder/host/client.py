@@ -102,7 +102,6 @@ class FunctionHost:
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
         scratch = Path(tempfile.mkdtemp(prefix="scratch-", dir=self.root))
-        os.chmod(scratch, 0o777)
         cmd, env = self._command(req_r, rep_w, scratch)
         self.proc = subprocess.Popen(cmd, env=env or None, cwd=scratch, pass_fds=(req_r, rep_w),
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
