@@ -117,6 +117,7 @@ def apply(c: Any, *, work: Path | str, root: Path | str | None = None, source: P
     from autograder.seeding import SECRET_NAME
     c.JudgeHiddenTests.secret_path = str(work / SECRET_NAME)  # one course secret for every way of grading
     c.JudgeHiddenTests.sandbox = bool(sandbox)  # the function host is sandboxed exactly when the kernel is
+    c.JudgeHiddenTests.call_timeout = float(max(int(timeout), 10))  # a graded call gets a cell's time
     if sandbox:
         from autograder.sandbox import REPORT_NAME, configure
         configure(c, report_path=work / REPORT_NAME, **(sandbox if isinstance(sandbox, dict) else {}))
