@@ -183,10 +183,20 @@ def kd_tolerance(path: str, entry: dict) -> tuple[float, float]:
 
 
 def sanity_kd(entry: dict, seed: int) -> None:
-    """The large-logit inputs must keep every correct formulation finite."""
+    """The large-logit inputs keep every correct formulation finite, and on every setting a correct float32
+    soft term (kl_div on probabilities) lies well inside the judge's tolerance of the float64 one (a tiny
+    KL loses relative precision in float32: such drawn inputs are redrawn)."""
     import math
+
+    import torch.nn.functional as F
     for res in entry["reference"]["large"]:
         assert res["ok"] and math.isfinite(res["value"])
+    for i, (b, c, T) in enumerate(kd_settings()):
+        s, t, _ = kd_inputs(i, b, c, seed=seed)
+        f32 = float(F.kl_div(F.log_softmax(s.float() / T, dim=-1), F.softmax(t.float() / T, dim=-1),
+                             reduction="batchmean") * T ** 2)
+        f64 = float(soft_term(s, t, T))
+        assert abs(f32 - f64) <= 0.5 * (KD_ATOL + KD_RTOL * abs(f64)), f"float32 soft term imprecise at setting {i}"
 
 
 CHECKS = (
