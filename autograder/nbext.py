@@ -12,6 +12,15 @@ named by ``AUTOGRADER_NONCE_FILE`` in the kernel's environment), and
 probe reads and deletes that file and captures pristine numpy/torch/builtins.
 The nonce goes on to ``JudgeHiddenTests`` in ``resources["autograder"]``.
 
+The kernel runs in a scratch folder of its own (empty, removed afterwards), not in the folder
+nbgrader reads the submission from and writes the autograded notebook to: nothing a kernel does
+reaches nbgrader's files or the gradebook, and it runs with Python's safe-path mode
+(``PYTHONSAFEPATH=1``), so no file in its cwd shadows an installed package.  Its output is bounded
+in bytes while it runs (``max_cell_output_bytes``, ``max_notebook_output_bytes``; one visible note
+in the cell where the rest was dropped, found again by ``output_limit_issues``), and no single
+kernel message larger than ``max_message_bytes`` is even read (zmq's ``MAXMSGSIZE``): a student
+printing 300 MB keeps the grading process small.
+
 ``SanitizeFeedback`` runs in ``generate_feedback``: hidden test cells lose their
 source and show only the judge's verdict (nbgrader would otherwise show the
 hidden tests); the probe's marked lines are removed everywhere, and so is the
@@ -28,6 +37,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import zmq
+import zmq.asyncio
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
@@ -43,6 +54,41 @@ from .probe import MARKER, NONCE_ENV  # imported here, at load, so the driver ne
 PROBE_AT_START = "--IPKernelApp.exec_lines=__import__('autograder.probe')"
 NOT_RUN = "AutograderNotRun"
 STOPPED = "AutograderStopped"
+SAFE_PATH_ENV = "PYTHONSAFEPATH"  # Python 3.11+: no cwd / script folder at the front of sys.path
+OUTPUT_NOTE = "[autograder] output limit:"  # starts the note left where output was dropped
+OUTPUT_TYPES = ("stream", "display_data", "execute_result", "error", "update_display_data")
+
+
+def _text_bytes(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value.encode("utf-8", "surrogatepass"))
+    if isinstance(value, dict):
+        return sum(_text_bytes(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(_text_bytes(v) for v in value)
+    return len(repr(value))
+
+
+def message_bytes(msg_type: str, content: dict[str, Any]) -> int:
+    """How many bytes of notebook output one iopub message would add (text, data, traceback)."""
+    if msg_type == "stream":
+        return _text_bytes(content.get("text", ""))
+    if msg_type == "error":
+        return _text_bytes([content.get("ename", ""), content.get("evalue", ""), content.get("traceback", [])])
+    return _text_bytes(content.get("data", {}))
+
+
+def output_limit_issues(nb: NotebookNode | None) -> list[str]:
+    """One issue per cell of an executed notebook where GuardedExecute dropped output."""
+    issues = []
+    for i, cell in enumerate(nb.cells if nb is not None else []):
+        for o in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if o.get("output_type") == "stream" and OUTPUT_NOTE in o.get("text", ""):
+                name = cell.metadata.get("nbgrader", {}).get("grade_id", f"#{i}")
+                note = o.text[o.text.index(OUTPUT_NOTE) + len(OUTPUT_NOTE):].strip().splitlines()[0]
+                issues.append(f"output limit in cell {name}: {note}")
+                break
+    return issues
 
 
 def _error(ename: str, evalue: str) -> NotebookNode:
@@ -53,6 +99,16 @@ class GuardedExecute(Execute):
     interrupt_grace = Integer(
         5, help="Seconds a kernel gets to answer after a timeout interrupt before it is stopped."
     ).tag(config=True)
+
+    max_cell_output_bytes = Integer(
+        1 << 20, help="Bytes of output one cell may add (text, data, tracebacks); the rest is dropped, with a "
+                      "note in that cell.").tag(config=True)
+    max_notebook_output_bytes = Integer(
+        20 << 20, help="Bytes of output the whole notebook may add; past it every cell's output is dropped, "
+                       "with a note.").tag(config=True)
+    max_message_bytes = Integer(
+        8 << 20, help="Largest single message read from the kernel (zmq MAXMSGSIZE); a larger one is never "
+                      "read into memory (the connection drops it and reconnects).").tag(config=True)
 
     sandbox_kernel_manager_class = Type(
         None, allow_none=True, klass="jupyter_client.manager.KernelManager",
@@ -77,16 +133,67 @@ class GuardedExecute(Execute):
         resources[RESOURCE_KEY] = {"nonce": nonce}
         if PROBE_AT_START not in self.extra_arguments:
             self.extra_arguments = [*self.extra_arguments, PROBE_AT_START]
-        before = os.environ.get(NONCE_ENV)
+        # The kernel's cwd: an empty folder of its own, never the one nbgrader reads and writes (a kernel
+        # there could replace the notebook nbgrader writes back with a link, or ship a helpers/ package).
+        scratch = Path(tempfile.mkdtemp(prefix="ag-cwd-"))
+        meta = resources.setdefault("metadata", {})
+        path_before = meta.get("path")
+        meta["path"] = str(scratch)
+        self._ag_nb_bytes = 0
+        env_before = {k: os.environ.get(k) for k in (NONCE_ENV, SAFE_PATH_ENV)}
         os.environ[NONCE_ENV] = str(nonce_file)  # the kernel inherits this process's environment
+        os.environ[SAFE_PATH_ENV] = "1"
         try:
             return super().preprocess(nb, resources, km)
         finally:
-            if before is None:
-                os.environ.pop(NONCE_ENV, None)
+            for k, v in env_before.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+            if path_before is None:
+                meta.pop("path", None)
             else:
-                os.environ[NONCE_ENV] = before
+                meta["path"] = path_before
             shutil.rmtree(folder, ignore_errors=True)  # the probe deletes the file at import; never leave it behind
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    async def async_start_new_kernel_client(self) -> Any:
+        """nbclient's client, on a zmq context whose sockets never read a message over
+        ``max_message_bytes`` (libzmq drops the connection instead of allocating it)."""
+        make = self.km.client
+
+        def bounded_client(**kw: Any) -> Any:
+            ctx = zmq.asyncio.Context()
+            ctx.setsockopt(zmq.MAXMSGSIZE, int(self.max_message_bytes))
+            kc = make(context=ctx, **kw)
+            kc._created_context = True  # the client destroys its context when it is done
+            return kc
+
+        self.km.client = bounded_client
+        try:
+            return await super().async_start_new_kernel_client()
+        finally:
+            del self.km.client  # the manager's own method again
+
+    def process_message(self, msg: dict[str, Any], cell: NotebookNode, cell_index: int) -> NotebookNode | None:
+        """nbclient's handling, with output counted in bytes as it arrives: past the cell's or the
+        notebook's budget it is dropped, and the cell gets one note saying so."""
+        if msg.get("msg_type") in OUTPUT_TYPES:
+            size = message_bytes(msg["msg_type"], msg.get("content") or {})
+            cell_full = self._ag_cell_bytes + size > self.max_cell_output_bytes
+            nb_full = self._ag_nb_bytes + size > self.max_notebook_output_bytes
+            if cell_full or nb_full:
+                if not self._ag_cell_cut:
+                    self._ag_cell_cut = True
+                    what = (f"this cell's output passed {self.max_cell_output_bytes} bytes" if cell_full else
+                            f"the notebook's output passed {self.max_notebook_output_bytes} bytes")
+                    cell.outputs.append(new_output("stream", name="stderr",
+                                                   text=f"\n{OUTPUT_NOTE} {what}; the rest was dropped\n"))
+                return None
+            self._ag_cell_bytes += size
+            self._ag_nb_bytes += size
+        return super().process_message(msg, cell, cell_index)
 
     async def _async_handle_timeout(self, timeout, cell=None):
         self._ag_timed_out = True
@@ -115,6 +222,7 @@ class GuardedExecute(Execute):
                 cell.execution_count = None
             return cell, self.resources
         self._ag_timed_out = False
+        self._ag_cell_bytes, self._ag_cell_cut = 0, False
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
