@@ -159,15 +159,23 @@ class GuardedExecute(Execute):
             shutil.rmtree(scratch, ignore_errors=True)
 
     async def async_start_new_kernel_client(self) -> Any:
-        """nbclient's client, on a zmq context whose sockets never read a message over
-        ``max_message_bytes`` (libzmq drops the connection instead of allocating it)."""
+        """nbclient's client, whose iopub socket never reads a message over ``max_message_bytes``
+        (libzmq drops the connection instead of allocating it; ``_ag_fresh_iopub`` reconnects)."""
         make = self.km.client
+        limit = int(self.max_message_bytes)
 
         def bounded_client(**kw: Any) -> Any:
-            ctx = zmq.asyncio.Context()
-            ctx.setsockopt(zmq.MAXMSGSIZE, int(self.max_message_bytes))
-            kc = make(context=ctx, **kw)
-            kc._created_context = True  # the client destroys its context when it is done
+            kc = make(**kw)
+            plain = kc.connect_iopub
+
+            def connect_iopub(identity: bytes | None = None) -> Any:
+                kc.context.setsockopt(zmq.MAXMSGSIZE, limit)  # the context's default for this socket only
+                try:
+                    return plain(identity=identity)
+                finally:
+                    kc.context.sockopts.pop(zmq.MAXMSGSIZE, None)
+
+            kc.connect_iopub = connect_iopub
             return kc
 
         self.km.client = bounded_client
@@ -175,6 +183,39 @@ class GuardedExecute(Execute):
             return await super().async_start_new_kernel_client()
         finally:
             del self.km.client  # the manager's own method again
+
+    def on_cell_executed(self, **kwargs: Any) -> Any:
+        """nbgrader adds the reply's error to the cell when no iopub error matched it: cut it to the
+        cell's output budget first (the shell reply is not counted by ``process_message``)."""
+        content = kwargs["execute_reply"]["content"]
+        if content.get("status") == "error":
+            room = max(1024, self.max_cell_output_bytes - self._ag_cell_bytes)
+            content["evalue"] = str(content.get("evalue", ""))[:room]
+            kept, used = [], 0
+            for line in content.get("traceback") or []:
+                used += len(line)
+                if used > room:
+                    break
+                kept.append(line)
+            content["traceback"] = kept
+        return super().on_cell_executed(**kwargs)
+
+    async def _ag_fresh_iopub(self) -> None:
+        """Replace the iopub socket (libzmq does not reconnect one it dropped for an oversized message)
+        and wait briefly for the kernel's welcome on it, so the next cell's output is not missed."""
+        channel = self.kc.iopub_channel
+        old, channel.socket = channel.socket, self.kc.connect_iopub(identity=self.kc.session.bsession)
+        old.close(linger=0)
+        deadline = time.monotonic() + 3.0
+        while time.monotonic() < deadline:
+            try:
+                msg = await ensure_async(channel.get_msg(timeout=max(0.05, deadline - time.monotonic())))
+            except Exception:  # queue.Empty: an older kernel sends no welcome; go on after the wait
+                return
+            if msg.get("msg_type") == "iopub_welcome":
+                return
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
     def process_message(self, msg: dict[str, Any], cell: NotebookNode, cell_index: int) -> NotebookNode | None:
         """nbclient's handling, with output counted in bytes as it arrives: past the cell's or the
@@ -184,6 +225,15 @@ class GuardedExecute(Execute):
             cell_full = self._ag_cell_bytes + size > self.max_cell_output_bytes
             nb_full = self._ag_nb_bytes + size > self.max_notebook_output_bytes
             if cell_full or nb_full:
+                room = min(self.max_cell_output_bytes - self._ag_cell_bytes,
+                           self.max_notebook_output_bytes - self._ag_nb_bytes)
+                if msg["msg_type"] == "stream" and room > 0 and not self._ag_cell_cut:  # keep what fits
+                    head = msg["content"].get("text", "").encode("utf-8", "surrogatepass")[:room]
+                    msg["content"]["text"] = head.decode("utf-8", "ignore")
+                    self._ag_cell_bytes += len(head)
+                    self._ag_nb_bytes += len(head)
+                    if head:
+                        super().process_message(msg, cell, cell_index)
                 if not self._ag_cell_cut:
                     self._ag_cell_cut = True
                     what = (f"this cell's output passed {self.max_cell_output_bytes} bytes" if cell_full else
@@ -232,7 +282,14 @@ class GuardedExecute(Execute):
                                        "the kernel died while this cell ran (killed or crashed); "
                                        "the cells after it were not run"))
             return cell, self.resources
-        except CellTimeoutError:  # no reply and no idle output after the interrupt: probably swallowed
+        except CellTimeoutError as exc:
+            if "IOPub" in str(exc) and not self._ag_timed_out:  # the reply came, the output stopped:
+                run_sync(self._ag_fresh_iopub)()              # a message over max_message_bytes was dropped
+                cell.outputs.append(new_output("stream", name="stderr", text=(
+                    f"\n{OUTPUT_NOTE} a single output over {self.max_message_bytes} bytes was dropped, "
+                    "with what followed it in this cell\n")))
+                return cell, self.resources
+            # no reply and no idle output after the interrupt: probably swallowed
             self._ag_timed_out = True
             cell.outputs.append(_error("CellTimeoutError", "the cell ran past the time limit"))
         if self._ag_timed_out and cell.cell_type == "code":

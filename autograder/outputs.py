@@ -108,11 +108,12 @@ def summary_text(results: list[SubmissionResult], sandboxed: bool = True) -> str
     return "\n".join(lines) + "\n"
 
 
-def write_outputs(results: list[SubmissionResult], out: Path, sandboxed: bool = True) -> str:
-    """grades.csv, grades.json and summary.txt under ``out``; returns the summary's text."""
+def write_outputs(results: list[SubmissionResult], out: Path, sandboxed: bool = True, extra: str = "") -> str:
+    """grades.csv, grades.json and summary.txt under ``out`` (``extra``, e.g. the similarity report,
+    appended to the summary); returns the summary's text."""
     out.mkdir(parents=True, exist_ok=True)
     write_grades_csv(results, out / "grades.csv")
     write_grades_json(results, out / "grades.json")
-    text = summary_text(results, sandboxed)
+    text = summary_text(results, sandboxed) + extra
     (out / "summary.txt").write_text(text)
     return text

@@ -60,8 +60,16 @@ class Pair:
     page: str = ""                # the side-by-side page, relative to the similarity folder
 
 
+def is_stub(node: ast.FunctionDef) -> bool:
+    """True for a function the student has not written: a docstring, ``pass``, ``...`` or a raise only
+    (the released stub raises NotImplementedError; every unanswered notebook would match every other)."""
+    body = [n for n in node.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
+    return all(isinstance(n, (ast.Pass, ast.Raise)) for n in body)
+
+
 def function_sources(nb: NotebookNode, names: tuple[str, ...]) -> dict[str, str]:
-    """The source of each function in ``names`` that a solution cell of ``nb`` defines (top level)."""
+    """The source of each function in ``names`` that a solution cell of ``nb`` defines (top level),
+    unless it is still a stub (``is_stub``)."""
     out: dict[str, str] = {}
     for cell in nb.cells:
         if cell.cell_type != "code" or not cell.metadata.get("nbgrader", {}).get("solution"):
@@ -71,7 +79,7 @@ def function_sources(nb: NotebookNode, names: tuple[str, ...]) -> dict[str, str]
         except SyntaxError:
             continue
         for node in tree.body:
-            if isinstance(node, ast.FunctionDef) and node.name in names:
+            if isinstance(node, ast.FunctionDef) and node.name in names and not is_stub(node):
                 out[node.name] = ast.get_source_segment(cell.source, node) or ""
     return out
 
