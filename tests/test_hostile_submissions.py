@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -237,16 +238,24 @@ def test_similarity_section_lists_the_copies(graded):
     assert "alice / carol" in graded["summary"] or "aaron / alice" in graded["summary"]
 
 
-def test_as_an_ordinary_user_links_and_a_link_planting_kernel_change_nothing(tmp_path_factory):
+def test_as_an_ordinary_user_links_and_a_link_planting_kernel_change_nothing():
     """The same attacks (aaron's kernel, carol's links) graded as `nobody`, as tests/test_grading_as_user.py
     runs the pipeline: root ignores file modes, an ordinary user does not."""
-    from test_grading_as_user import USER, _runs, as_user, user_prefix
+    from test_grading_as_user import USER, _runs
     if os.geteuid() != 0 or shutil.which("runuser") is None or shutil.which("bwrap") is None:
         pytest.skip("needs root, runuser and bubblewrap to grade as nobody")
     if not _runs(["runuser", "-u", USER, "--"], "test", "-r", str(REPO / "autograder" / "grading.py")):
         pytest.skip(f"{USER} cannot read the checkout {REPO}")
-    base = tmp_path_factory.mktemp("hostile_as_user")
+    base = Path(tempfile.mkdtemp(prefix="ag_hostile_as_user_"))  # pytest's tmp is root's, mode 700
     os.chmod(base, 0o755)
+    try:
+        _grade_as_nobody(base)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _grade_as_nobody(base: Path) -> None:
+    from test_grading_as_user import USER, as_user, user_prefix
     work, sub, out, home = base / "work", base / "submitted", base / "out", base / "home"
     generate(work, REPO / "notebooks", ASSIGNMENTS)
     build_class(work, sub)
