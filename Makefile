@@ -54,7 +54,7 @@ test-lowest: $(UV)
 	$(UV) pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct \
 	    --override requirements/keep-torch.txt -e ".[train,grade,dev]"
 	$(LOWEST)/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
-	@$(UV) pip list --python $(LOWEST)/bin/python | grep -iE '^(numpy|scipy|pandas|matplotlib|scikit-learn|pyyaml|huggingface-hub|tqdm|torch|transformers|tokenizers|safetensors|accelerate|pyarrow|nbgrader|nbformat|nbconvert|nbclient|ipykernel|ipython|pytest) '
+	@$(UV) pip list --python $(LOWEST)/bin/python | grep -iE '^(numpy|scipy|pandas|matplotlib|scikit-learn|pyyaml|huggingface-hub|tqdm|torch|transformers|tokenizers|safetensors|accelerate|pyarrow|nbgrader|nbformat|nbconvert|nbclient|ipykernel|copydetect|ipython|pytest) '
 	$(LOWEST)/bin/python -m pytest $(TEST_FLAGS) -m "not slow"
 	$(UV) pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct \
 	    --override requirements/keep-torch.txt -c requirements/lowest-transformers5.txt -e ".[train,grade,dev]"

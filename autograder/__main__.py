@@ -1,4 +1,6 @@
-"""``python -m autograder <command>``: release, grade, finalize, formgrader, report, build-expected, demo."""
+"""``python -m autograder <command>``: release, grade, finalize, formgrader, similarity, report, demo, ...
+
+build-expected and make-examples too: `python -m autograder --help` lists them all."""
 from __future__ import annotations
 
 import importlib
@@ -9,6 +11,7 @@ COMMANDS = {
     "grade": ("autograder.grading", "autograde every submission under DIR; grades.csv, feedback, summary"),
     "finalize": ("autograder.finalize", "after manual grading: final grades CSV (auto + manual), feedback regenerated"),
     "formgrader": ("autograder.formgrader", "start nbgrader's formgrader for this course on 127.0.0.1"),
+    "similarity": ("autograder.similarity", "which submissions' graded functions look alike (never a grade)"),
     "report": ("autograder.report", "class report: score distributions, common failures, predictions"),
     "build-expected": ("autograder.build_expected", "rebuild autograder/expected/*.json from helpers' references"),
     "demo": ("autograder.demo", "release (demo flag), grade example submissions, write grades, feedback, report"),

@@ -2,7 +2,7 @@
 
 ``sandbox.SandboxKernelManager`` starts each kernel with ``kernel_command(bwrap_args(...),
 kernel_env(...), limits, cmd)``: read-only system folders, the Python environment and the
-``helpers`` package; writable only the submission's folder, the kernel's socket folder and a
+``helpers`` package; writable only its scratch folder (its cwd), the kernel's socket folder and a
 private home and ``/tmp``; an environment built from an allow-list; and a few lines of Python,
 run inside the sandbox before the kernel, that set the address-space, file-size, CPU and process
 rlimits and then ``exec`` the kernel.  Kept apart from the kernel manager so the sandbox's shape
@@ -152,7 +152,8 @@ def kernel_env(env: Mapping[str, str], *, lib_dir: Path, home_dir: Path, ipython
     out.update(PATH=os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
                HOME=str(home_dir), TMPDIR="/tmp", PYTHONPATH=str(lib_dir), IPYTHONDIR=str(ipython_dir),
                MPLCONFIGDIR=str(Path(home_dir) / ".config" / "matplotlib"),
-               JPY_PARENT_PID="1")  # no parent polling (pid 1 is bwrap's): --die-with-parent does that
+               JPY_PARENT_PID="1",  # no parent polling (pid 1 is bwrap's): --die-with-parent does that
+               PYTHONSAFEPATH="1")  # no cwd on sys.path: a helpers/ folder there cannot shadow the package
     return out
 
 

@@ -22,7 +22,8 @@ module wires them together: ``grade(...)`` and the command line.
 Outputs (under --out): grades.csv, grades.json (with instructor detail),
 feedback/<student>/<assignment>/<assignment>.html (for students),
 autograded/<student>/<assignment>/<assignment>.ipynb (for the instructor only:
-it still holds the hidden-test cells), summary.txt.  These hold AUTOGRADED points
+it still holds the hidden-test cells), summary.txt (with the similarity report's top pairs;
+side-by-side pages under similarity/).  These hold AUTOGRADED points
 only; after manual grading in formgrader, ``python -m autograder finalize``
 exports the final grades and regenerates the feedback.
 """
@@ -42,6 +43,7 @@ from .nbgrader_config import ASSIGNMENTS, DEFAULT_TIMEOUT, REPO, default_work, e
 from .outputs import replace_file, write_outputs
 from .pool import run_jobs
 from .results import GradeJob, Problem, SandboxSetting, SubmissionResult
+from .similarity import similarity_report
 from .submissions import discover
 
 
@@ -114,7 +116,8 @@ def grade(submitted: Path | str, work: Path | str, out: Path | str, workers: int
                 r.feedback = str(Path(r.feedback).relative_to(out))
         merge_into_gradebook(results, work)  # before write_outputs: it adds each result's review list
         export_gradebook(work, out / "nbgrader_export.csv")
-        return results, write_outputs(results, out, sandboxed=bool(sandbox))
+        return results, write_outputs(results, out, sandboxed=bool(sandbox),
+                                      extra=similarity_report(submitted, out))  # never changes a grade
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -15,10 +15,12 @@ set by hand:
     nbgrader export
     nbgrader validate notebooks/week6_lab/week6_lab.ipynb
 
-The autograde pipeline: ``GuardedExecute`` (timeouts, a stopped kernel) ->
-``JudgeHiddenTests`` (``judge.py``: function checks through the function host, value
-checks from the reporter's line -> verdict and points, outside the kernel) ->
-nbgrader's ``SaveAutoGrades``.
+The autograde pipeline: ``GuardedExecute`` (timeouts, a stopped kernel, a scratch cwd,
+output bounded in bytes) -> ``JudgeHiddenTests`` (``judge.py``: function checks through the
+function host, value checks from the reporter's line -> verdict and points, outside the kernel)
+-> ``SanitizeSubmission`` (``sanitize.py``: no script, style, frames or handlers from student
+outputs and markdown, before nbgrader saves the notebook formgrader renders) -> nbgrader's
+``SaveAutoGrades``.
 """
 from __future__ import annotations
 
@@ -84,6 +86,8 @@ def apply(c: Any, *, work: Path | str, root: Path | str | None = None, source: P
 
     from autograder.judge import JudgeHiddenTests
     from autograder.nbext import GuardedExecute, RestoringOverwriteCells, SanitizeFeedback
+    from autograder.sanitize import SanitizeSubmission
+    from autograder.sanitize import configure as sanitize_html
 
     ensure_tools_on_path()
     work = Path(work).resolve()
@@ -105,12 +109,13 @@ def apply(c: Any, *, work: Path | str, root: Path | str | None = None, source: P
     # The judge reads the reporter's lines before LimitOutput could shorten them, and leaves the
     # points where SaveAutoGrades (nbgrader's determine_grade) reads them.
     c.Autograde.autograde_preprocessors = [GuardedExecute, IgnorePattern, ClearMetadataPreprocessor,
-                                           JudgeHiddenTests, LimitOutput, SaveAutoGrades, AssignLatePenalties,
-                                           CheckCellMetadata]
+                                           JudgeHiddenTests, LimitOutput, SanitizeSubmission, SaveAutoGrades,
+                                           AssignLatePenalties, CheckCellMetadata]
     c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoringOverwriteCells,
                                           CheckCellMetadata]
     c.OverwriteCells.add_missing_cells = True  # a deleted test cell comes back and is graded
-    c.GenerateFeedback.preprocessors = [GetGrades, SanitizeFeedback, CSSHTMLHeaderPreprocessor]
+    c.GenerateFeedback.preprocessors = [GetGrades, SanitizeFeedback, SanitizeSubmission, CSSHTMLHeaderPreprocessor]
+    sanitize_html(c)  # student outputs and markdown reach no page as script, style, frames or handlers
     c.GenerateAssignment.create_assignment = True
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
     c.Exchange.assignment_dir = str(work)

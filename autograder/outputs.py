@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
+import os
+import secrets
+import stat
 from pathlib import Path
 
 from . import checks
@@ -18,12 +20,34 @@ from .results import SubmissionResult
 SCOPE = "autograded only"  # what grades.csv / summary.txt hold; final grades: `python -m autograder finalize`
 
 
-def replace_file(src: Path | str, dest: Path | str) -> None:
-    """Copy src over dest; nbgrader leaves its outputs read-only, so a regrade removes the old copy first."""
+def write_new_file(dest: Path | str, data: bytes) -> None:
+    """Write ``data`` to ``dest`` without ever writing through a link: the bytes go to a new file
+    (``O_EXCL|O_NOFOLLOW``) next to ``dest``, which then replaces ``dest`` by rename, so whatever
+    ``dest`` was (a symlink to the gradebook, a FIFO, a read-only copy from nbgrader), it is replaced
+    as a name, and the file it pointed to is never opened."""
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.unlink(missing_ok=True)
-    shutil.copyfile(src, dest)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o644)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def replace_file(src: Path | str, dest: Path | str) -> None:
+    """Copy src over dest, following no link at either end: src must be a regular file (opened with
+    ``O_NOFOLLOW``, checked on the descriptor), dest is replaced by rename (``write_new_file``), which
+    also works over the read-only copies nbgrader leaves."""
+    fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise ValueError(f"replace_file: src {src} is not a regular file; refused to copy it")
+        data = fh.read()
+    write_new_file(dest, data)
 
 
 def write_grades_csv(results: list[SubmissionResult], path: Path) -> None:
@@ -84,11 +108,12 @@ def summary_text(results: list[SubmissionResult], sandboxed: bool = True) -> str
     return "\n".join(lines) + "\n"
 
 
-def write_outputs(results: list[SubmissionResult], out: Path, sandboxed: bool = True) -> str:
-    """grades.csv, grades.json and summary.txt under ``out``; returns the summary's text."""
+def write_outputs(results: list[SubmissionResult], out: Path, sandboxed: bool = True, extra: str = "") -> str:
+    """grades.csv, grades.json and summary.txt under ``out`` (``extra``, e.g. the similarity report,
+    appended to the summary); returns the summary's text."""
     out.mkdir(parents=True, exist_ok=True)
     write_grades_csv(results, out / "grades.csv")
     write_grades_json(results, out / "grades.json")
-    text = summary_text(results, sandboxed)
+    text = summary_text(results, sandboxed) + extra
     (out / "summary.txt").write_text(text)
     return text

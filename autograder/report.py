@@ -47,6 +47,20 @@ def _normalise(message: str) -> str:
     return re.sub(r"-?\d+(\.\d+)?(e-?\d+)?", "#", first)[:160]
 
 
+def flag_lines(results: list[SubmissionResult]) -> list[str]:
+    """The report's flags section: per submission, each flag with the cell it names (edits of hidden or
+    locked cells, late or edited predictions, verdict-like output, ignored files, ...).  Flags never
+    change a grade; they are what deserves an instructor's look."""
+    flagged = [r for r in results if r.flags]
+    if not flagged:
+        return []
+    lines = ["## Flagged for the instructor", "", f"{len(flagged)} submission(s); flags never change a grade.", ""]
+    for r in flagged:
+        lines.append(f"- FLAG {r.student}/{r.assignment}:")
+        lines += [f"  - {f}" for f in sorted(set(r.flags))]
+    return lines + [""]
+
+
 def build(grades_dir: Path | str, out_dir: Path | str) -> Path:
     """report.md and its PNG plots under ``out_dir``, from the grades.json ``grade`` wrote in ``grades_dir``."""
     import matplotlib
@@ -106,12 +120,11 @@ def build(grades_dir: Path | str, out_dir: Path | str) -> Path:
 
     # issues and flags
     issues = [(r.student, r.assignment, i) for r in results for i in r.issues]
-    flags = [(r.student, r.assignment, f) for r in results for f in sorted(set(r.flags))]
-    if issues or flags:
-        lines += ["## Not fully graded / flagged", ""]
+    if issues:
+        lines += ["## Not fully graded", ""]
         lines += [f"- {s}/{a}: {i}" for s, a, i in issues]
-        lines += [f"- FLAG {s}/{a}: {f}" for s, a, f in flags]
         lines.append("")
+    lines += flag_lines(results)
 
     # predictions vs actual
     preds = defaultdict(list)

@@ -6,7 +6,7 @@ a submission sees, read-only, only what it needs to run: the system (``/usr``, `
 the Python environment (the venv and the interpreter it links to), the ``helpers`` package
 students have anyway, and a copy of the kernel side (``autograder.kernel``: the value checks'
 reporter and its encoding; no check, no answer key, no expected values, nothing else).
-It can write only its own submission folder (its cwd) and a private ``/tmp`` and home.  The
+It can write only its own scratch folder (its cwd, empty) and a private ``/tmp`` and home.  The
 instructor's checkout (answer key, expected values, source notebooks), the gradebook, other
 submissions and the instructor's home do not exist in its view of the filesystem.  It has no
 network: not even loopback reaches the outside, so the kernel talks to nbclient over unix

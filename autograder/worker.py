@@ -26,15 +26,26 @@ from pathlib import Path
 
 from . import checks
 from . import sandbox as sandbox_mod
+from .flags import duplicate_id_issues, notebook_edit_flags, output_flags
 from .gradebook import read_grades
 from .judge import checks_of
+from .nbext import output_limit_issues
 from .nbgrader_config import apply, ensure_tools_on_path, run_nbgrader
-from .outputs import replace_file
+from .outputs import replace_file, write_new_file
 from .results import GradeJob, SubmissionResult
 from .seeding import SECRET_NAME
-from .submissions import hidden_cell_changes, static_flags
+from .submissions import (
+    RefusedFile,
+    folder_entries,
+    hidden_cell_changes,
+    parse_notebook,
+    read_notebook_bytes,
+    static_flags,
+)
 
 DONE = "done"  # the worker's one line on stdout per job
+# The executed notebook may be larger than the submitted one (outputs), within the output limits.
+MAX_EXECUTED_BYTES = 256 << 20
 
 
 def grade_job(job: GradeJob) -> SubmissionResult:
@@ -52,12 +63,25 @@ def grade_job(job: GradeJob) -> SubmissionResult:
         course.mkdir()
         shutil.copy(job.base_db, course / "gradebook.db")
         sub_dir = course / "submitted" / student / assignment
-        shutil.copytree(job.submission_dir, sub_dir, ignore=shutil.ignore_patterns("*.ipynb", ".*"))
-        shutil.copy(job.notebook, sub_dir / nb_name)
-        submitted = nbformat.read(sub_dir / nb_name, as_version=4)
+        sub_dir.mkdir(parents=True)
+        # Only the notebook, read as hostile data (no link followed, no FIFO opened, a byte bound),
+        # goes into the grading folder; everything else in the submission folder is named, not copied.
+        try:
+            data = read_notebook_bytes(job.notebook)
+            submitted = parse_notebook(data)
+        except RefusedFile as exc:
+            return not_graded(result, f"notebook {exc}")
+        write_new_file(sub_dir / nb_name, data)
+        refused, ignored = folder_entries(job.submission_dir, job.notebook)
+        result.issues += [f"refused {what} in the submission folder: not followed, not copied" for what in refused]
+        if ignored:
+            result.flags.append("files in the submission folder that were ignored (not copied, not run): "
+                                + ", ".join(ignored))
         release = nbformat.read(job.release_nb, as_version=4)
         result.issues += hidden_cell_changes(submitted, release, assignment)
         result.flags += static_flags(submitted)
+        result.flags += notebook_edit_flags(submitted, release)
+        result.issues += duplicate_id_issues(submitted)
 
         os.environ["IPYTHONDIR"] = str(job.ipython_dir)  # a clean IPython profile, not the instructor's
         cfg = apply(Config(), work=course, root=course, source=job.source, timeout=job.timeout,
@@ -72,12 +96,13 @@ def grade_job(job: GradeJob) -> SubmissionResult:
             result.issues.append(f"nbgrader autograde failed: {exc}")
         result.autograde_s = round(time.monotonic() - t0, 2)
         executed = course / "autograded" / student / assignment / nb_name
-        judged = nbformat.read(executed, as_version=4).metadata.get("autograder") if executed.exists() else None
+        try:
+            graded_nb = parse_notebook(read_notebook_bytes(executed, MAX_EXECUTED_BYTES))
+        except (OSError, ValueError):  # RefusedFile included: no executed notebook, or not one to trust
+            graded_nb = None
+        judged = graded_nb.metadata.get("autograder") if graded_nb is not None else None
         if not judged:
-            result.status = "not graded"
-            for cid in checks_of(assignment):
-                result.checks[cid] = checks.not_graded(cid, "the notebook could not be autograded").to_dict()
-            return result
+            return not_graded(result, "the notebook could not be autograded")
         result.checks = judged["checks"]
         result.issues += judged["issues"]
         result.flags += judged["flags"]
@@ -94,8 +119,9 @@ def grade_job(job: GradeJob) -> SubmissionResult:
             r["points"] = int(saved) if float(saved).is_integer() else float(saved)
         if job.sandbox:  # the sandbox limits this submission's code hit (its own only)
             memory_mb = job.sandbox.get("memory_mb") if isinstance(job.sandbox, dict) else None
-            result.issues += sandbox_mod.read_report(course / sandbox_mod.REPORT_NAME,
-                                                     nbformat.read(executed, as_version=4), memory_mb)
+            result.issues += sandbox_mod.read_report(course / sandbox_mod.REPORT_NAME, graded_nb, memory_mb)
+        result.issues += output_limit_issues(graded_nb)
+        result.flags += output_flags(graded_nb)
         try:
             run_nbgrader(GenerateFeedback, cfg, assignment, student, force=True)
         except Exception as exc:  # noqa: BLE001
@@ -112,13 +138,21 @@ def grade_job(job: GradeJob) -> SubmissionResult:
         result.autograded = str(graded_dir / nb_name)
         return result
     except Exception as exc:  # noqa: BLE001 - a driver bug must not take the class down
-        result.status = "not graded"
         result.issues.append(f"grading error: {type(exc).__name__}: {exc}")
-        for cid in checks_of(assignment):
-            result.checks.setdefault(cid, checks.not_graded(cid, "grading error").to_dict())
-        return result
+        return not_graded(result, "grading error")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def not_graded(result: SubmissionResult, reason: str) -> SubmissionResult:
+    """``result`` marked not graded: every check of its assignment not yet judged gets 0 points and ``reason``
+    (which is also added to the issues when it is not there yet)."""
+    result.status = "not graded"
+    if not any(reason in i for i in result.issues):
+        result.issues.append(reason)
+    for cid in checks_of(result.assignment):
+        result.checks.setdefault(cid, checks.not_graded(cid, reason).to_dict())
+    return result
 
 
 def worker_main() -> None:
@@ -131,7 +165,7 @@ def worker_main() -> None:
     for line in sys.stdin:
         job = GradeJob.from_dict(json.loads(line))
         result = grade_job(job)
-        job.result_path.write_text(json.dumps(result.to_dict(), allow_nan=True))
+        write_new_file(job.result_path, json.dumps(result.to_dict(), allow_nan=True).encode())
         out.write(DONE + "\n")
         out.flush()
 

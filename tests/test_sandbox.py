@@ -72,6 +72,7 @@ def test_kernel_env_drops_the_instructors_variables(tmp_path):
                            lib_dir=tmp_path / "lib", home_dir=tmp_path / "home", ipython_dir=tmp_path / "ipy")
     assert env["PYTHONPATH"] == str(tmp_path / "lib") and env["HOME"] == str(tmp_path / "home")
     assert "HF_TOKEN" not in env and env["MPLBACKEND"] == "Agg" and env["LC_ALL"] == "C.UTF-8"
+    assert env["PYTHONSAFEPATH"] == "1"  # no cwd on sys.path: a shipped helpers/ folder cannot shadow the package
 
 
 @needs_bwrap
