@@ -1,4 +1,4 @@
-"""``python -m autograder <command>``: release, grade, finalize, formgrader, report, build-expected, demo."""
+"""``python -m autograder <command>``: release, collect, roster, grade, finalize, formgrader, report, ..."""
 from __future__ import annotations
 
 import importlib
@@ -7,6 +7,8 @@ import sys
 COMMANDS = {
     "release": ("autograder.release", "build the student versions of both notebooks (nbgrader generate_assignment)"),
     "grade": ("autograder.grading", "autograde every submission under DIR; grades.csv, feedback, summary"),
+    "collect": ("autograder.collect", "an LMS download (zip) into nbgrader's submitted layout (zip_collect)"),
+    "roster": ("autograder.roster", "import the class list (CSV) so nbgrader and formgrader show names"),
     "finalize": ("autograder.finalize", "after manual grading: final grades CSV (auto + manual), feedback regenerated"),
     "formgrader": ("autograder.formgrader", "start nbgrader's formgrader for this course on 127.0.0.1"),
     "report": ("autograder.report", "class report: score distributions, common failures, predictions"),

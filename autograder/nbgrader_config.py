@@ -113,6 +113,12 @@ def apply(c: Any, *, work: Path | str, root: Path | str | None = None, source: P
     c.GenerateAssignment.create_assignment = True
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
     c.Exchange.assignment_dir = str(work)
+    # nbgrader's exchange defaults to /usr/local/share/nbgrader/exchange, which an ordinary user cannot
+    # write (formgrader then shows a banner); this course hands notebooks out through an LMS or Kaggle,
+    # so the exchange is a folder of the work folder's, made when the work folder exists.
+    c.Exchange.root = str(work / "exchange")
+    if work.is_dir():
+        (work / "exchange").mkdir(exist_ok=True)
     if sandbox:
         from autograder.sandbox import REPORT_NAME, configure
         configure(c, report_path=work / REPORT_NAME, **(sandbox if isinstance(sandbox, dict) else {}))
