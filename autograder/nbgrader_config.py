@@ -110,6 +110,10 @@ def apply(c: Any, *, work: Path | str, root: Path | str | None = None, source: P
                                           CheckCellMetadata]
     c.OverwriteCells.add_missing_cells = True  # a deleted test cell comes back and is graded
     c.GenerateFeedback.preprocessors = [GetGrades, SanitizeFeedback, CSSHTMLHeaderPreprocessor]
+    # Formgrader's page and the feedback HTML: no bare score echo under hidden tests, wrapped verdicts,
+    # readable tables (render-time only: the graded notebook keeps the score nbgrader reads).
+    from autograder.view import GraderView
+    c.HTMLExporter.preprocessors = [GraderView]
     c.GenerateAssignment.create_assignment = True
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
     c.Exchange.assignment_dir = str(work)
@@ -123,6 +127,56 @@ def apply(c: Any, *, work: Path | str, root: Path | str | None = None, source: P
         from autograder.sandbox import REPORT_NAME, configure
         configure(c, report_path=work / REPORT_NAME, **(sandbox if isinstance(sandbox, dict) else {}))
     return c
+
+
+def autograde_blockers(work: Path | str, assignment: str | None, students: list[str] | None = None) -> list[str]:
+    """Submissions that nbgrader's own ``autograde`` would break on: no ``<assignment>.ipynb`` (with
+    --force it empties their autograded folder and formgrader answers HTTP 500 for them) or a notebook
+    that is not valid JSON (it stops the run).  ``grade`` handles both; one line each, with the fix."""
+    import json
+    out = []
+    root = Path(work) / "submitted"
+    for folder in sorted(root.glob(f"*/{assignment or '*'}")):
+        student, a = folder.parent.name, folder.name
+        if not folder.is_dir() or (students and student not in students) or a not in ASSIGNMENTS:
+            continue
+        nb = folder / f"{a}.ipynb"
+        if not nb.is_file():
+            names = ", ".join(p.name for p in folder.glob("*.ipynb")) or "no notebook"
+            out.append(f"{student}/{a}: holds {names}, not {a}.ipynb")
+            continue
+        try:
+            json.loads(nb.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            out.append(f"{student}/{a}: {a}.ipynb is not valid notebook JSON ({type(exc).__name__})")
+    return out
+
+
+def guard_nbgrader_autograde(argv: list[str], work: Path | str) -> None:
+    """When nbgrader's own ``autograde`` command loads this config, refuse (exit 2, before it touches
+    anything) if a submission would break it, naming each and pointing to ``grade``, which grades them."""
+    import sys
+    if len(argv) < 2 or argv[1] != "autograde" or "--help" in argv or "--help-all" in argv:
+        return
+    positional, students, rest = [], [], list(argv[2:])
+    while rest:
+        arg = rest.pop(0)
+        if arg in ("--student", "--assignment") and rest:  # traitlets also accepts --student=ID
+            arg = f"{arg}={rest.pop(0)}"
+        if arg.startswith("--student="):
+            students.append(arg.split("=", 1)[1])
+        elif arg.startswith("--assignment="):
+            positional.append(arg.split("=", 1)[1])
+        elif not arg.startswith("-"):
+            positional.append(arg)
+    blockers = autograde_blockers(work, positional[0] if positional else None, students or None)
+    if blockers:
+        print("nbgrader autograde refused (nothing was changed): these submissions would break it "
+              "(a wrong notebook name makes --force empty their autograded folder and formgrader fail):\n  "
+              + "\n  ".join(blockers) + "\nGrade them with `make grade` (or `make grade ARGS=\"--student ID\"`), "
+              "which grades a wrong-named notebook and records a corrupt one, or fix the files first.",
+              file=sys.stderr)
+        raise SystemExit(2)
 
 
 def run_nbgrader(app_cls: type, cfg: Any, assignment: str, student: str | None = None, **attrs: Any) -> None:
