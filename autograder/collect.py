@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import sys
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,9 +95,11 @@ def collect(archive: Path | str, assignment: str, work: Path | str, regex: str, 
     record = Collected()
     cfg = apply(Config(), work=work, root=work, sandbox=False)
     cfg.CourseDirectory.assignment_id = assignment
-    cfg.ZipCollectApp.downloaded_directory = str(downloaded)
+    cfg.ZipCollectApp.downloaded_directory = "downloaded"  # joined to the course root: the work folder
     cfg.ZipCollectApp.force = force
-    cfg.ZipCollectApp.collector_plugin = _collector_class(regex, extracted, record)
+    # nbgrader extracts a zip into a folder named after it: paths are matched from inside the archive.
+    inside = extracted / archive.stem if zipfile.is_zipfile(archive) else extracted
+    cfg.ZipCollectApp.collector_plugin = _collector_class(regex, inside, record)
     app = ZipCollectApp(config=cfg)
     app.coursedir = CourseDirectory(config=cfg, parent=app)
     app.init_plugins()

@@ -114,6 +114,8 @@ def apply(c: Any, *, work: Path | str, root: Path | str | None = None, source: P
     # readable tables (render-time only: the graded notebook keeps the score nbgrader reads).
     from autograder.view import GraderView
     c.HTMLExporter.preprocessors = [GraderView]
+    c.CSSHTMLHeaderPreprocessor.enabled = False  # GraderView writes that header itself (it would replace ours)
+    c.GraderView.enabled = True
     c.GenerateAssignment.create_assignment = True
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
     c.Exchange.assignment_dir = str(work)

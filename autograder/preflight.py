@@ -33,7 +33,7 @@ from .nbgrader_config import REPO
 
 MARKER = "AUTOGRADER_PREFLIGHT "
 # A known value from helpers, computed here and in the kernel: equal when both run the same code.
-KNOWN_P, KNOWN_Q = [0.5, 0.5], [0.9, 0.1]
+KNOWN_P, KNOWN_Q = [[0.5, 0.5]], [[0.9, 0.1]]
 PREFLIGHT_CELL = (
     "import json\n"
     "import helpers\n"

@@ -17,8 +17,9 @@ import html
 from pathlib import Path
 from typing import Any
 
-from nbconvert.preprocessors import Preprocessor
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbformat import NotebookNode
+from traitlets import Bool
 
 from .judge import is_verdict
 
@@ -32,16 +33,22 @@ table.dataframe thead th { background: #f3f3f3; }
 """
 
 
-class GraderView(Preprocessor):
-    """Render-time only: hide the judge's score echo under hidden tests, add the readable-view CSS."""
+class GraderView(CSSHTMLHeaderPreprocessor):
+    """Render-time only: hide the judge's score echo under hidden tests, add the readable-view CSS.
+
+    It is nbconvert's CSS header preprocessor plus this view: that one replaces ``resources["inlining"]``
+    wholesale, so the course config turns it off and this one writes the header and the view's CSS."""
+
+    enabled = Bool(True, help="Apply the grader's view (an nbconvert preprocessor is off unless enabled).").tag(
+        config=True)
 
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         for cell in nb.cells:
             outs = cell.get("outputs", []) if cell.cell_type == "code" else []
             if any(is_verdict(o) for o in outs):  # the judge's cell: its execute_result is the score echo
                 cell.outputs = [o for o in outs if o.get("output_type") != "execute_result"]
-        inlining = resources.setdefault("inlining", {})
-        css = inlining.setdefault("css", [])
+        nb, resources = super().preprocess(nb, resources)  # the code-highlighting CSS, in resources["inlining"]
+        css = resources.setdefault("inlining", {}).setdefault("css", [])
         if VIEW_CSS not in css:
             css.append(VIEW_CSS)
         return nb, resources
