@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import bwrap
 from .bwrap import kernel_python, resolve_packages
 from .nbgrader_config import REPO
 
@@ -59,8 +60,12 @@ class KernelReport:
     error: str = ""
 
 
-def _fix_hint(kernel_helpers: list[str]) -> str:
+def _fix_hint(kernel_helpers: list[str], bound: list[str] | None = None) -> str:
     ours = str(REPO / "helpers")
+    if bound is not None and kernel_helpers and not set(kernel_helpers) <= set(bound):
+        return (f"the sandbox binds {', '.join(bound) or 'nothing'} but the kernel imports helpers from "
+                f"{', '.join(kernel_helpers)}: report this as a bug of autograder.bwrap.package_dirs; meanwhile "
+                f"reinstall the venv from this checkout (`{kernel_python()} -m pip install -e {REPO}`)")
     if kernel_helpers and ours not in kernel_helpers:
         return (f"the venv's `helpers` is not this checkout's ({ours}): reinstall it from here with "
                 f"`{kernel_python()} -m pip install -e {REPO}` (or `make venv` in this checkout), or run "
@@ -128,7 +133,7 @@ def check_kernel(sandbox: Any, timeout: int = 120) -> KernelReport:
     if report.value is not None and abs(report.value - expected) <= 1e-12 and not report.error:
         return report
     resolved = resolve_packages(kernel_python())
-    bound = resolved if sandbox else ["(unsandboxed: nothing is bound; the kernel sees this machine)"]
+    bound = bwrap.package_dirs(python=kernel_python()) if sandbox else None
     why = report.error or f"the known value came out {report.value}, expected {expected} (a different helpers)"
     raise PreflightFailed(
         "grading refused before any submission was graded: a kernel started as the submissions' kernels are "
@@ -136,8 +141,9 @@ def check_kernel(sandbox: Any, timeout: int = 120) -> KernelReport:
         f"  kernel interpreter: {kernel_python()}\n"
         f"  helpers that interpreter resolves: {', '.join(resolved) or 'none (it cannot import helpers)'}\n"
         f"  helpers this grading checkout holds: {REPO / 'helpers'}\n"
-        f"  folders the sandbox binds for helpers: {', '.join(bound) or 'none'}\n"
-        f"  fix: {_fix_hint(resolved)}.\nNothing was graded; no grade or feedback changed.")
+        f"  folders the sandbox binds for helpers: "
+        f"{'(unsandboxed: none; the kernel sees this machine)' if bound is None else ', '.join(bound) or 'none'}\n"
+        f"  fix: {_fix_hint(resolved, bound)}.\nNothing was graded; no grade or feedback changed.")
 
 
 def environment_error(notebook: Path | str | None) -> str | None:

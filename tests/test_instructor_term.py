@@ -145,13 +145,17 @@ def test_grade_grades_nothing_when_the_preflight_fails(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_preflight_kernel_fails_when_the_sandbox_binds_the_wrong_helpers(monkeypatch):
+def test_preflight_kernel_fails_when_the_sandbox_binds_the_wrong_helpers(monkeypatch, tmp_path):
     if bwrap.bwrap_path() is None:
         pytest.skip("bubblewrap is not installed")
     assert preflight.check_kernel(True).helpers == [str(REPO / "helpers")]
-    monkeypatch.setattr(bwrap, "package_dirs", lambda names=("helpers",), python=None: ["/var/empty"])
-    with pytest.raises(preflight.PreflightFailed, match="No module named 'helpers'"):
+    wrong = tmp_path / "other_checkout" / "helpers"  # what the reviewer's sandbox bound
+    wrong.mkdir(parents=True)
+    monkeypatch.setattr(bwrap, "package_dirs", lambda names=("helpers",), python=None: [str(wrong)])
+    with pytest.raises(preflight.PreflightFailed) as err:
         preflight.check_kernel(True, timeout=60)
+    text = str(err.value)
+    assert "No module named 'helpers'" in text and f"the sandbox binds {wrong}" in text
 
 
 def test_environment_errors_are_told_from_student_mistakes(tmp_path):
