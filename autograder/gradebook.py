@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .nbgrader_config import COURSE_ID, GRADEBOOK_NAME
+from .nbgrader_config import COURSE_ID, GRADEBOOK_NAME, ensure_tools_on_path
 from .results import SavedGrade, SubmissionResult
 
 if TYPE_CHECKING:
@@ -19,8 +19,10 @@ if TYPE_CHECKING:
 
 
 def open_gradebook(db: Path) -> Gradebook:
-    """nbgrader's Gradebook on the sqlite file ``db`` (use it as a context manager)."""
+    """nbgrader's Gradebook on the sqlite file ``db`` (use it as a context manager).  nbgrader runs
+    `alembic` from PATH on an existing gradebook: the venv's bin folder goes first, however we started."""
     from nbgrader.api import Gradebook
+    ensure_tools_on_path()
     return Gradebook(f"sqlite:///{db}", COURSE_ID)
 
 
@@ -122,6 +124,19 @@ def merge_into_gradebook(results: list[SubmissionResult], work: Path,
                                     f"under a manual score of {_pts(grade.manual_score)}; review it in formgrader")
         gb.db.commit()
     return flagged
+
+
+def cells_to_relook(work: Path) -> dict[tuple[str, str], list[str]]:
+    """Every cell graded by hand that waits for a new manual look (its answer or its automatic score
+    changed since), by (student, assignment): the course gradebook's own record, so it lasts across runs."""
+    from nbgrader.api import Grade
+    out: dict[tuple[str, str], list[str]] = {}
+    with open_gradebook(Path(work) / GRADEBOOK_NAME) as gb:
+        rows = gb.db.query(Grade).filter(Grade.needs_manual_grade.is_(True), Grade.manual_score.isnot(None)).all()
+        for g in rows:
+            sub = g.notebook.assignment
+            out.setdefault((sub.student.id, sub.assignment.name), []).append(g.name)
+    return {k: sorted(v) for k, v in sorted(out.items())}
 
 
 def export_gradebook(work: Path, path: Path) -> None:

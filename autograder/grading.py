@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 
 from .bwrap import SandboxUnavailable, require_bwrap
-from .gradebook import export_gradebook, manual_sources, merge_into_gradebook
+from .gradebook import cells_to_relook, export_gradebook, manual_sources, merge_into_gradebook
 from .nbgrader_config import ASSIGNMENTS, DEFAULT_TIMEOUT, REPO, default_work, ensure_tools_on_path
 from .outputs import replace_file, write_outputs
 from .pool import run_jobs
@@ -59,7 +59,10 @@ def _load_previous(out: Path) -> dict[tuple[str, str], SubmissionResult]:
 
 
 def _extra_summary(grader_side: list[SubmissionResult], stopped: str | None,
-                   relook: dict[tuple[str, str], list[str]]) -> str:
+                   relook: dict[tuple[str, str], list[str]],
+                   pending: dict[tuple[str, str], list[str]] | None = None) -> str:
+    """The summary's lines this module adds: a stopped run, grader-side failures, and every cell graded
+    by hand that waits for a new look (``pending``, from the gradebook; ``relook`` says why for this run's)."""
     lines = []
     if stopped:
         lines.append(f"RUN STOPPED: {stopped}.")
@@ -67,12 +70,14 @@ def _extra_summary(grader_side: list[SubmissionResult], stopped: str | None,
         lines.append(f"Grader-side failures, NOT the students' fault ({len(grader_side)}): no feedback was written "
                      "for them and the gradebook was not changed; fix the environment and grade them again:")
         lines += [f"- {r.student}/{r.assignment}: {r.issues[-1]}" for r in grader_side]
-    if relook:
-        lines.append(f"Cells that need a new manual look ({sum(map(len, relook.values()))}): the answer changed "
-                     "after it was graded by hand; unchanged answers keep their manual grade and comment:")
-        for (student, assignment), items in sorted(relook.items()):
-            lines.append(f"- {student}/{assignment}:")
-            lines += [f"    {i}" for i in items]
+    pending = dict(pending or {})
+    if pending:
+        lines.append(f"Cells that need a new manual look ({sum(map(len, pending.values()))}): graded by hand, then the "
+                     "answer or its automatic score changed; unchanged answers keep their manual grade and comment:")
+        for key, cells in pending.items():
+            lines.append(f"- {key[0]}/{key[1]}:")
+            said = {i.split(":", 1)[0]: i for i in relook.get(key, [])}
+            lines += [f"    {said.get(c, c + ': look at it again in formgrader')}" for c in cells]
     return "\n".join(lines) + "\n" if lines else ""
 
 
@@ -202,7 +207,7 @@ def grade(submitted: Path | str, work: Path | str, out: Path | str, workers: int
         else:
             everyone = results
         text = write_outputs(everyone, out, sandboxed=bool(sandbox))
-        extra = _extra_summary(grader_side, watch.reason, relook)
+        extra = _extra_summary(grader_side, watch.reason, relook, cells_to_relook(work))
         if extra:
             text += extra
             (out / "summary.txt").write_text(text)

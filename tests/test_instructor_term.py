@@ -13,7 +13,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from autograder import bwrap, collect, preflight, release, roster
-from autograder.gradebook import merge_into_gradebook, open_gradebook
+from autograder.gradebook import cells_to_relook, merge_into_gradebook, open_gradebook
 from autograder.grading import grade
 from autograder.judge import VERDICT_TAG
 from autograder.nbgrader_config import REPO, autograde_blockers, guard_nbgrader_autograde
@@ -204,6 +204,7 @@ def test_unchanged_prose_keeps_its_manual_grade(tmp_path):
         assert (a.manual_score, a.needs_manual_grade) == (2, False)
         assert b.needs_manual_grade
     assert len(relook[("ada", "week6_lab")]) == 1 and "memo_b" in relook[("ada", "week6_lab")][0]
+    assert cells_to_relook(work) == {("ada", "week6_lab"): ["memo_b"]}  # the gradebook's record, for later runs
 
 
 # ---------------------------------------------------------------- nbgrader's own autograde
