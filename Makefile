@@ -119,11 +119,12 @@ SUBMITTED ?= nbgrader_work/submitted
 grade: venv
 	$(PY) -m autograder grade $(SUBMITTED) --workers 2 $(ARGS)
 
-# An LMS download into nbgrader's submitted layout: make collect ZIP=download.zip LMS=canvas
+# An LMS download into nbgrader's submitted layout: make collect ZIP=download.zip ASSIGNMENT=week6_lab LMS=canvas
 ZIP ?=
+ASSIGNMENT ?= week6_lab
 LMS ?= canvas
 collect: venv
-	$(PY) -m autograder collect $(ZIP) --lms $(LMS) $(ARGS)
+	$(PY) -m autograder collect $(ZIP) --assignment $(ASSIGNMENT) --lms $(LMS) $(ARGS)
 
 # Student ids and names for nbgrader and formgrader: make roster CSV=roster.csv
 CSV ?=
