@@ -3,6 +3,7 @@ preflight, environment errors, resubmitted prose, the report's grouping, the for
 grader's sheet and nbgrader's own autograde on a broken submission.  Fast unless marked slow."""
 from __future__ import annotations
 
+import os
 import stat
 import sys
 import zipfile
@@ -271,3 +272,20 @@ def test_makefile_targets_pass_args():
     for target in ("release", "grade", "collect", "roster", "formgrader", "final-grades"):
         block = text.split(f"\n{target}: venv\n", 1)[1].split("\n\n", 1)[0]
         assert "$(ARGS)" in block, target
+
+
+# ---------------------------------------------------------------- offline first
+def test_unreachable_hub_is_one_line_not_a_traceback(monkeypatch, capsys):
+    import autograder.__main__ as ag_main
+    import helpers.__main__ as helpers_main
+    from helpers.reachability import hub_unreachable
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there: refused at once
+    assert "127.0.0.1:9 cannot be reached" in hub_unreachable(timeout=2)
+    assert helpers_main.main(["reveals", "--source", "hub"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "needs the Hugging Face Hub" in err and "Traceback" not in err
+    ag_main.go_offline_when_unreachable()
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "running offline" in err
