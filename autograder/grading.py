@@ -14,6 +14,13 @@ course gradebook (``gradebook.py``), so one worker and N workers give the same
 grades; a manual override whose automatic score changed under it is flagged for
 review (``needs_manual_grade``) and listed in the summary.
 
+Before any of that, ``preflight.check_kernel`` runs one kernel started exactly as a submission's
+and refuses the run (nothing graded, nothing changed) when it cannot import ``helpers`` and the
+kernel side or computes a known value differently.  During the run, a submission whose kernel
+could not import a module the grader has is a grader-side failure: no feedback, no gradebook
+change, a summary section of its own; several in a row stop the run.  ``--student ID`` grades
+that student only and merges their rows into the class's existing outputs.
+
 The parts: ``submissions`` (what is in DIR), ``worker`` (one submission), ``pool``
 (workers, time limits), ``gradebook`` (merge, export), ``outputs`` (grades.csv,
 grades.json, summary.txt), ``results`` (the records they pass each other).  This
