@@ -166,9 +166,8 @@ def environment_error(notebook: Path | str | None) -> str | None:
             if "No module named" not in evalue:
                 continue
             name = evalue.split("No module named", 1)[1].strip(" '\"").split("'")[0]
-            top = name.split(".")[0]
-            try:
-                present = bool(top) and importlib.util.find_spec(top) is not None
+            try:  # the full dotted name: a student's `helpers.no_such_module` is their own mistake
+                present = bool(name) and importlib.util.find_spec(name) is not None
             except (ImportError, ValueError):
                 present = False
             if present:

@@ -168,6 +168,7 @@ def test_environment_errors_are_told_from_student_mistakes(tmp_path):
         return path
     assert "grader-side" in preflight.environment_error(executed("No module named 'helpers'"))
     assert preflight.environment_error(executed("No module named 'seaborn_of_the_student'")) is None
+    assert preflight.environment_error(executed("No module named 'helpers.no_such_module'")) is None
     watch = preflight.EnvironmentWatch(3)
     for problem in ("env", None, "env", "env"):
         watch.record(problem)
