@@ -36,7 +36,6 @@ exports the final grades and regenerates the feedback.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
@@ -44,6 +43,7 @@ import time
 from pathlib import Path
 
 from .bwrap import SandboxUnavailable, require_bwrap
+from .classoutputs import load_results, merge_class_outputs
 from .gradebook import cells_to_relook, export_gradebook, manual_sources, merge_into_gradebook
 from .nbgrader_config import ASSIGNMENTS, DEFAULT_TIMEOUT, REPO, default_work, ensure_tools_on_path
 from .outputs import replace_file, write_outputs
@@ -55,14 +55,11 @@ from .submissions import discover
 
 def _load_previous(out: Path) -> dict[tuple[str, str], SubmissionResult]:
     """The class's results from an earlier run's grades.json under ``out`` (empty when there is none)."""
-    path = out / "grades.json"
-    if not path.is_file():
-        return {}
     try:
-        return {(d["student"], d["assignment"]): SubmissionResult.from_dict(d) for d in json.loads(path.read_text())}
+        return load_results(out)
     except (ValueError, KeyError, TypeError) as exc:
-        raise SystemExit(f"error: {path} cannot be read ({exc}); regrade the whole class (without --student) "
-                         "to rewrite it") from None
+        raise SystemExit(f"error: {out / 'grades.json'} cannot be read ({exc}); regrade the whole class (without "
+                         "--student) to rewrite it") from None
 
 
 def _extra_summary(grader_side: list[SubmissionResult], stopped: str | None,
@@ -208,12 +205,9 @@ def grade(submitted: Path | str, work: Path | str, out: Path | str, workers: int
                              previous=previous, relook=relook)  # before write_outputs: it adds each review list
         export_gradebook(work, out / "nbgrader_export.csv")
         if students:  # this student's rows replace theirs in the class's outputs; everyone else's stay
-            merged = dict(earlier)
-            merged.update({(r.student, r.assignment): r for r in results})
-            everyone = [merged[k] for k in sorted(merged)]
+            _, text = merge_class_outputs(out, results, sandboxed=bool(sandbox), earlier=earlier)
         else:
-            everyone = results
-        text = write_outputs(everyone, out, sandboxed=bool(sandbox))
+            text = write_outputs(results, out, sandboxed=bool(sandbox))
         extra = _extra_summary(grader_side, watch.reason, relook, cells_to_relook(work))
         if extra:
             text += extra

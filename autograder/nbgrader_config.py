@@ -103,9 +103,13 @@ def apply(c: Any, *, work: Path | str, root: Path | str | None = None, source: P
     c.GuardedExecute.kernel_name = "python3"
     # The judge reads the probe lines before LimitOutput could shorten them, and leaves the
     # points where SaveAutoGrades (nbgrader's determine_grade) reads them.
+    from autograder.classoutputs import RecordClassOutputs
     c.Autograde.autograde_preprocessors = [GuardedExecute, IgnorePattern, ClearMetadataPreprocessor,
                                            JudgeHiddenTests, LimitOutput, SaveAutoGrades, AssignLatePenalties,
-                                           CheckCellMetadata]
+                                           CheckCellMetadata, RecordClassOutputs]
+    # Formgrader's Autograde button and `nbgrader autograde` keep the class's grades.csv current (a
+    # temporary course, as `grade`'s workers use, has no grades folder: the step does nothing there).
+    c.RecordClassOutputs.grades_dir = str(work / "grades")
     c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoringOverwriteCells,
                                           CheckCellMetadata]
     c.OverwriteCells.add_missing_cells = True  # a deleted test cell comes back and is graded

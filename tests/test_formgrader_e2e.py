@@ -110,6 +110,9 @@ def test_instructor_flow_through_formgrader(course):
         assert reply["success"], reply.get("log", "")[-2000:]
     subs = _submissions(api)
     assert subs["ex_solution"]["code_score"] == LAB_AUTO and subs["ex_blank"]["code_score"] == 0
+    rows = {r["student"]: r for r in csv.DictReader((work / "grades" / "grades.csv").open())}
+    assert float(rows["ex_solution"]["total"]) == LAB_AUTO and float(rows["ex_blank"]["total"]) == 0
+    assert os.path.getmtime(work / "grades" / "grades.csv") > os.path.getmtime(work / "grades" / "workers.log")
 
     # The manual-grading page shows readable verdicts, not probe lines.
     ids = _notebook_ids(api)

@@ -290,3 +290,24 @@ def test_unreachable_hub_is_one_line_not_a_traceback(monkeypatch, capsys):
     assert os.environ["HF_HUB_OFFLINE"] == "1"
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "running offline" in err
+
+
+# ---------------------------------------------------------------- formgrader's Autograde button
+def test_autograde_pipeline_step_merges_one_submission_into_the_class_outputs(tmp_path):
+    import csv
+
+    from autograder import checks
+    from autograder.classoutputs import RecordClassOutputs, load_results, merge_class_outputs
+    lab = [cid for cid in checks.POINTS if cid.startswith("lab_")]
+    zero = {cid: checks.not_graded(cid, "not run").to_dict() for cid in lab}
+    merge_class_outputs(tmp_path, [SubmissionResult("ada", "week6_lab", checks=zero),
+                                   SubmissionResult("bob", "week6_lab", checks=zero, autograded="a/b.ipynb")])
+    full = {cid: {**zero[cid], "points": checks.POINTS[cid]} for cid in lab}
+    nb = new_notebook(metadata={"autograder": {"checks": full, "issues": [], "flags": []}})
+    step = RecordClassOutputs(grades_dir=str(tmp_path))
+    step.preprocess(nb, {"nbgrader": {"student": "bob", "assignment": "week6_lab"}})
+    rows = {r["student"]: r for r in csv.DictReader((tmp_path / "grades.csv").open())}
+    assert float(rows["bob"]["total"]) == sum(checks.POINTS[c] for c in lab) and float(rows["ada"]["total"]) == 0
+    assert load_results(tmp_path)[("bob", "week6_lab")].autograded == "a/b.ipynb"
+    RecordClassOutputs(grades_dir=str(tmp_path / "none")).preprocess(nb, {"nbgrader": {"student": "x"}})  # no-op
+    assert not (tmp_path / "none").exists()
