@@ -311,3 +311,42 @@ def test_autograde_pipeline_step_merges_one_submission_into_the_class_outputs(tm
     assert load_results(tmp_path)[("bob", "week6_lab")].autograded == "a/b.ipynb"
     RecordClassOutputs(grades_dir=str(tmp_path / "none")).preprocess(nb, {"nbgrader": {"student": "x"}})  # no-op
     assert not (tmp_path / "none").exists()
+
+
+def test_repeated_environment_errors_stop_the_run_and_spare_the_students(tmp_path, monkeypatch):
+    import autograder.grading as grading
+    work, sub, out = tmp_path / "work", tmp_path / "sub", tmp_path / "out"
+    _released(work)
+    with open_gradebook(work / "gradebook.db") as gb:
+        gb.add_assignment("week6_lab")
+    students = ["s1", "s2", "s3", "s4"]
+    for s in students:
+        (sub / s / "week6_lab").mkdir(parents=True)
+        nbformat.write(new_notebook(), sub / s / "week6_lab" / "week6_lab.ipynb")
+
+    def broken_environment(jobs, workers, limit_for, log, after=None, stop=None):
+        done = {}
+        for job in jobs:  # every kernel failed to import helpers, as with the wrong checkout bound
+            if stop.is_set():
+                break
+            nb = new_notebook(cells=[new_code_cell("import helpers", outputs=[new_output(
+                "error", ename="ModuleNotFoundError", evalue="No module named 'helpers'", traceback=[])])])
+            job.autograded_dir.mkdir(parents=True)
+            nbformat.write(nb, job.autograded_dir / "week6_lab.ipynb")
+            job.out_dir.mkdir(parents=True)
+            (job.out_dir / "week6_lab.html").write_text("this notebook has no internet connection")
+            res = SubmissionResult.not_graded(job.student, job.assignment, ["a check failed"])
+            res.status = "graded"
+            res.autograded = str(job.autograded_dir / "week6_lab.ipynb")
+            res.feedback = str(job.out_dir / "week6_lab.html")
+            after(res)
+            done[(job.student, job.assignment)] = res
+        return done
+    monkeypatch.setattr(grading, "run_jobs", broken_environment)
+    results, summary = grade(sub, work, out, sandbox=False, preflight=False)
+    assert "RUN STOPPED" in summary and "3 submissions in a row" in summary
+    assert "Grader-side failures, NOT the students' fault (4)" in summary
+    assert all(r.status == "not graded" and r.feedback is None for r in results)
+    assert not list(out.glob("feedback/*/*/*.html"))  # no student is told it was their fault
+    with open_gradebook(work / "gradebook.db") as gb:
+        assert [s.id for s in gb.students] == []  # the gradebook was not changed
