@@ -350,3 +350,14 @@ def test_repeated_environment_errors_stop_the_run_and_spare_the_students(tmp_pat
     assert not list(out.glob("feedback/*/*/*.html"))  # no student is told it was their fault
     with open_gradebook(work / "gradebook.db") as gb:
         assert [s.id for s in gb.students] == []  # the gradebook was not changed
+
+
+def test_exchange_lives_under_the_work_folder(tmp_path):
+    from nbgrader.apps.api import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+
+    from autograder.nbgrader_config import apply
+    cfg = apply(Config(), work=tmp_path, sandbox=False)
+    api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
+    assert api.exchange_root == str(tmp_path / "exchange") and api.exchange_is_functional  # no formgrader banner
