@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE ?= 1
 export MPLBACKEND ?= Agg
 
-.PHONY: venv demo test test-fast lint test-lowest test-kaggle bench reveals reveals-check release grade formgrader final-grades lock student-wheel clean
+.PHONY: venv demo test test-fast lint test-lowest test-kaggle bench reveals reveals-check release grade formgrader final-grades report collect roster lock student-wheel clean
 
 venv: $(STAMP)
 
@@ -108,20 +108,39 @@ reveals: venv
 reveals-check: venv
 	$(PY) -m helpers reveals --source synthetic --check
 
+# Every instructor target passes ARGS on to its command, e.g.
+#   make release ARGS="--install-route kaggle-dataset"
+#   make grade ARGS="--student alice"
+ARGS ?=
 release: venv
-	$(PY) -m autograder release
+	$(PY) -m autograder release $(ARGS)
 
 SUBMITTED ?= nbgrader_work/submitted
 grade: venv
-	$(PY) -m autograder grade $(SUBMITTED) --workers 2
+	$(PY) -m autograder grade $(SUBMITTED) --workers 2 $(ARGS)
+
+# An LMS download into nbgrader's submitted layout: make collect ZIP=download.zip ASSIGNMENT=week6_lab LMS=canvas
+ZIP ?=
+ASSIGNMENT ?= week6_lab
+LMS ?= canvas
+collect: venv
+	$(PY) -m autograder collect $(ZIP) --assignment $(ASSIGNMENT) --lms $(LMS) $(ARGS)
+
+# Student ids and names for nbgrader and formgrader: make roster CSV=roster.csv
+CSV ?=
+roster: venv
+	$(PY) -m autograder roster $(CSV) $(ARGS)
 
 # nbgrader's formgrader for this course on 127.0.0.1 (prints the URL; Ctrl-C stops it).
 formgrader: venv
-	$(PY) -m autograder formgrader
+	$(PY) -m autograder formgrader $(ARGS)
 
 # After manual grading in formgrader: final grades (auto + manual) and regenerated feedback.
 final-grades: venv
-	$(PY) -m autograder finalize
+	$(PY) -m autograder finalize $(ARGS)
+
+report: venv
+	$(PY) -m autograder report $(ARGS)
 
 # What students install on Kaggle: helpers only (no autograder, no solutions).
 student-wheel: venv

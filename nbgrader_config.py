@@ -18,6 +18,7 @@ _here = str(Path(__file__).resolve().parent)
 if _here not in sys.path:
     sys.path.insert(0, _here)
 
-from autograder.nbgrader_config import REPO, apply, default_work  # noqa: E402
+from autograder.nbgrader_config import REPO, apply, default_work, guard_nbgrader_autograde  # noqa: E402
 
+guard_nbgrader_autograde(sys.argv, default_work())  # a wrong-named or corrupt submission: point to `grade`
 apply(get_config(), work=default_work(), root=REPO)  # noqa: F821

@@ -10,6 +10,7 @@ can be read (and tested) without starting a kernel.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import site
@@ -93,24 +94,73 @@ def python_dirs() -> list[str]:
     return _outermost(d for d in dirs if d and os.path.isdir(d) and d != "/")
 
 
-def package_dirs(names: Sequence[str] = ("helpers",)) -> list[str]:
-    """Folders of student-facing packages the kernel imports (an editable install lives in the checkout),
-    and the files their symlinks point to outside them (helpers' data_manifest.yaml links to the root's)."""
+def kernel_python(kernel_name: str = "python3") -> str:
+    """The interpreter the grading kernel runs on: its kernelspec's argv[0] (``python`` there means
+    this interpreter, as jupyter_client reads it)."""
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager
+        argv = KernelSpecManager().get_kernel_spec(kernel_name).argv
+    except Exception:  # noqa: BLE001 - no such kernelspec: jupyter_client falls back the same way
+        return sys.executable
+    exe = argv[0] if argv else ""
+    if not exe or exe in ("python", "python3", "{python}"):
+        return sys.executable
+    return shutil.which(exe) or exe
+
+
+# Asked of the kernel's interpreter, not answered here: this process has the grading checkout on
+# sys.path, the kernel does not, so an editable install of another checkout resolves differently.
+_WHERE = ("import importlib.util, json, sys\n"
+          "out = {}\n"
+          "for n in sys.argv[1:]:\n"
+          "    s = importlib.util.find_spec(n)\n"
+          "    out[n] = list(s.submodule_search_locations or []) if s else []\n"
+          "print(json.dumps(out))\n")
+_RESOLVED: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+
+
+def resolve_packages(python: str | None = None, names: Sequence[str] = ("helpers",)) -> list[str]:
+    """The folders ``python`` imports ``names`` from, as the kernel will: no PYTHONPATH, a neutral cwd.
+    Falls back to this process's resolution when that interpreter cannot be asked."""
     import importlib.util
+    import subprocess
+    import tempfile
+    python = python or kernel_python()
+    key = (python, tuple(names))
+    if key in _RESOLVED:
+        return list(_RESOLVED[key])
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP")}
+    try:
+        with tempfile.TemporaryDirectory() as cwd:
+            proc = subprocess.run([python, "-c", _WHERE, *names], capture_output=True, text=True, env=env,
+                                  cwd=cwd, timeout=60)
+        found = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.returncode == 0 else None
+    except (OSError, ValueError, IndexError, subprocess.TimeoutExpired):
+        found = None
+    if found is None:
+        found = {}
+        for n in names:
+            spec = importlib.util.find_spec(n)
+            found[n] = list(spec.submodule_search_locations or []) if spec else []
+    out = [str(Path(loc).resolve()) for n in names for loc in found.get(n, [])]
+    _RESOLVED[key] = out
+    return list(out)
+
+
+def package_dirs(names: Sequence[str] = ("helpers",), python: str | None = None) -> list[str]:
+    """Folders of student-facing packages the kernel imports, resolved by the kernel's interpreter
+    ``python`` (an editable install lives in its checkout, whichever that is), and the files their
+    symlinks point to outside them (helpers' data_manifest.yaml links to the root's)."""
     out = []
-    for name in names:
-        spec = importlib.util.find_spec(name)
-        if spec is None or not spec.submodule_search_locations:
-            continue
-        for loc in spec.submodule_search_locations:
-            top = Path(loc).resolve()
-            out.append(str(top))
-            for dirpath, dirnames, filenames in os.walk(top):
-                dirnames[:] = [d for d in dirnames if d != "__pycache__"]
-                for f in filenames:
-                    p = Path(dirpath, f)
-                    if p.is_symlink() and p.exists() and top not in p.resolve().parents:
-                        out.append(str(p.resolve()))
+    for loc in resolve_packages(python, names):
+        top = Path(loc)
+        out.append(str(top))
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+            for f in filenames:
+                p = Path(dirpath, f)
+                if p.is_symlink() and p.exists() and top not in p.resolve().parents:
+                    out.append(str(p.resolve()))
     return out
 
 
@@ -124,8 +174,9 @@ def _outermost(paths: Iterable[str]) -> list[str]:
 
 
 def bwrap_args(*, bwrap: str, cwd: Path, run_dir: Path, lib_dir: Path, home_dir: Path,
-               tmp_mb: int = 512) -> list[str]:
-    """The bwrap command line (without the command) for a kernel of one submission."""
+               tmp_mb: int = 512, python: str | None = None) -> list[str]:
+    """The bwrap command line (without the command) for a kernel of one submission; ``python`` is the
+    kernel's interpreter (default: the kernelspec's), which decides where ``helpers`` comes from."""
     args = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
     for d in SYSTEM_DIRS:
         if os.path.islink(d):
@@ -136,7 +187,7 @@ def bwrap_args(*, bwrap: str, cwd: Path, run_dir: Path, lib_dir: Path, home_dir:
         if os.path.lexists(f"/etc/{e}"):
             args += ["--ro-bind", f"/etc/{e}", f"/etc/{e}"]
     args += ["--proc", "/proc", "--dev", "/dev", "--size", str(int(tmp_mb) << 20), "--tmpfs", "/tmp"]
-    for d in python_dirs() + package_dirs():
+    for d in python_dirs() + package_dirs(python=python):
         args += ["--ro-bind", d, d]
     args += ["--bind", str(run_dir), str(run_dir),       # sockets, connection file
              "--ro-bind", str(lib_dir), str(lib_dir),    # the kernel side only (kernel_files)

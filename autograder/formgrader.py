@@ -74,17 +74,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, default=None,
                     help="nbgrader work folder (default nbgrader_work/ or $AUTOGRADER_WORK)")
     ap.add_argument("--port", type=int, default=None, help="port on 127.0.0.1 (default: a free one)")
+    ap.add_argument("--source", type=Path, default=REPO / "notebooks",
+                    help="source notebooks, for the grader's sheet (default notebooks/)")
     args = ap.parse_args(argv)
     work = (args.work or default_work()).resolve()
     if not (work / "gradebook.db").exists():
         print(f"note: no gradebook in {work} yet; formgrader will show an empty course until you run "
               f"`python -m autograder release`", file=sys.stderr)
+    from .nbgrader_config import ASSIGNMENTS
+    from .view import grader_sheet
+    sheets = grader_sheet(args.source, work, ASSIGNMENTS)
     proc, base, token = start(work, args.port)
     try:
         wait_ready(proc, base, token)
         print(f"\nformgrader for this course (work folder {work}):\n\n    {base}/formgrader?token={token}\n\n"
               "Open it in a browser on this machine (ssh -L <port>:127.0.0.1:<port> from elsewhere). "
-              "Ctrl-C stops the server.", flush=True)
+              "Ctrl-C stops the server.\n"
+              f"Grader's sheet (points, rubric and model answer of every manual cell): {sheets[1]} "
+              f"(and {sheets[0].name})", flush=True)
         return proc.wait()
     except KeyboardInterrupt:
         return 0

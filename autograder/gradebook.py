@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .nbgrader_config import COURSE_ID, GRADEBOOK_NAME
+from .nbgrader_config import COURSE_ID, GRADEBOOK_NAME, ensure_tools_on_path
 from .results import SavedGrade, SubmissionResult
 
 if TYPE_CHECKING:
@@ -19,8 +19,10 @@ if TYPE_CHECKING:
 
 
 def open_gradebook(db: Path) -> Gradebook:
-    """nbgrader's Gradebook on the sqlite file ``db`` (use it as a context manager)."""
+    """nbgrader's Gradebook on the sqlite file ``db`` (use it as a context manager).  nbgrader runs
+    `alembic` from PATH on an existing gradebook: the venv's bin folder goes first, however we started."""
     from nbgrader.api import Gradebook
+    ensure_tools_on_path()
     return Gradebook(f"sqlite:///{db}", COURSE_ID)
 
 
@@ -39,14 +41,41 @@ def _pts(x: float | None) -> str:
     return "none" if x is None else f"{float(x):g}"
 
 
-def merge_into_gradebook(results: list[SubmissionResult], work: Path) -> int:
+def manual_sources(notebook: Path | str | None) -> dict[str, str] | None:
+    """Source text of every manually graded cell of an (autograded) notebook, by grade id; None when
+    there is no such notebook (a first grading).  A resubmission's unchanged cells keep their grade."""
+    import nbformat
+
+    from . import checks
+    if not notebook or not Path(notebook).is_file():
+        return None
+    try:
+        nb = nbformat.read(notebook, as_version=4)
+    except Exception:  # noqa: BLE001 - an unreadable old copy: treat every cell as changed
+        return {}
+    out = {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and meta.get("grade_id") and meta["grade_id"] not in checks.POINTS:
+            out[meta["grade_id"]] = cell.source.strip()
+    return out
+
+
+def merge_into_gradebook(results: list[SubmissionResult], work: Path,
+                         previous: dict[tuple[str, str], dict[str, str] | None] | None = None,
+                         relook: dict[tuple[str, str], list[str]] | None = None) -> int:
     """Write every submission's grades into the course gradebook (sorted: deterministic).
 
     Automatic scores and nbgrader's needs_manual_grade come from each submission's
     own autograde.  A manual score the instructor set is kept; when the automatic
     score under it changed and the two now disagree, the cell is flagged for review
     (needs_manual_grade, as nbgrader's SaveAutoGrades does for overridden cells) and
-    listed in the result's ``review``.  Returns the number of cells flagged."""
+    listed in the result's ``review``.  Returns the number of cells flagged.
+
+    ``previous``: by (student, assignment), the manually graded cells' source text as last graded
+    (``manual_sources`` of the old autograded notebook).  A manual grade on a cell whose text did not
+    change is kept as final (not waiting for a manual grade); a graded cell whose text changed waits
+    for a new manual grade and is listed in ``relook`` (filled in place) for the summary."""
     import warnings
 
     from sqlalchemy.exc import SAWarning
@@ -65,6 +94,8 @@ def merge_into_gradebook(results: list[SubmissionResult], work: Path) -> int:
             saved = r.grades or {cid: SavedGrade(auto_score=float(c["points"]), needs_manual_grade=False)
                                  for cid, c in r.checks.items()}
             r.review = []
+            manual_now = manual_sources(Path(work) / "autograded" / r.student / r.assignment
+                                        / f"{r.assignment}.ipynb") if previous else None
             for name, g in sorted(saved.items()):
                 try:
                     grade = gb.find_grade(name, r.assignment, r.assignment, r.student)
@@ -72,6 +103,18 @@ def merge_into_gradebook(results: list[SubmissionResult], work: Path) -> int:
                     continue
                 old, new = grade.auto_score, g.auto_score
                 grade.auto_score = new
+                before = (previous or {}).get((r.student, r.assignment))
+                if new is None and before is not None and name in before:  # a manually graded cell
+                    now = (manual_now or {}).get(name)
+                    if grade.manual_score is not None and now is not None and now == before[name]:
+                        grade.needs_manual_grade = False  # same text: the grade and comment stand
+                        continue
+                    grade.needs_manual_grade = True
+                    if grade.manual_score is not None and relook is not None:
+                        relook.setdefault((r.student, r.assignment), []).append(
+                            f"{name}: the answer changed since its manual grade of {_pts(grade.manual_score)}; "
+                            "grade it again in formgrader")
+                    continue
                 if grade.manual_score is None:
                     grade.needs_manual_grade = g.needs_manual_grade
                 elif new is not None and old != new and float(grade.manual_score) != float(new):
@@ -81,6 +124,19 @@ def merge_into_gradebook(results: list[SubmissionResult], work: Path) -> int:
                                     f"under a manual score of {_pts(grade.manual_score)}; review it in formgrader")
         gb.db.commit()
     return flagged
+
+
+def cells_to_relook(work: Path) -> dict[tuple[str, str], list[str]]:
+    """Every cell graded by hand that waits for a new manual look (its answer or its automatic score
+    changed since), by (student, assignment): the course gradebook's own record, so it lasts across runs."""
+    from nbgrader.api import Grade
+    out: dict[tuple[str, str], list[str]] = {}
+    with open_gradebook(Path(work) / GRADEBOOK_NAME) as gb:
+        rows = gb.db.query(Grade).filter(Grade.needs_manual_grade.is_(True), Grade.manual_score.isnot(None)).all()
+        for g in rows:
+            sub = g.notebook.assignment
+            out.setdefault((sub.student.id, sub.assignment.name), []).append(g.name)
+    return {k: sorted(v) for k, v in sorted(out.items())}
 
 
 def export_gradebook(work: Path, path: Path) -> None:

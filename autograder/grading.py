@@ -14,6 +14,13 @@ course gradebook (``gradebook.py``), so one worker and N workers give the same
 grades; a manual override whose automatic score changed under it is flagged for
 review (``needs_manual_grade``) and listed in the summary.
 
+Before any of that, ``preflight.check_kernel`` runs one kernel started exactly as a submission's
+and refuses the run (nothing graded, nothing changed) when it cannot import ``helpers`` and the
+kernel side or computes a known value differently.  During the run, a submission whose kernel
+could not import a module the grader has is a grader-side failure: no feedback, no gradebook
+change, a summary section of its own; several in a row stop the run.  ``--student ID`` grades
+that student only and merges their rows into the class's existing outputs.
+
 The parts: ``submissions`` (what is in DIR), ``worker`` (one submission), ``pool``
 (workers, time limits), ``gradebook`` (merge, export), ``outputs`` (grades.csv,
 grades.json, summary.txt), ``results`` (the records they pass each other).  This
@@ -38,23 +45,61 @@ from pathlib import Path
 
 from . import seeding
 from .bwrap import SandboxUnavailable, require_bwrap
-from .gradebook import export_gradebook, merge_into_gradebook
+from .classoutputs import load_results, merge_class_outputs
+from .gradebook import cells_to_relook, export_gradebook, manual_sources, merge_into_gradebook
 from .nbgrader_config import ASSIGNMENTS, DEFAULT_TIMEOUT, REPO, default_work, ensure_tools_on_path
 from .outputs import replace_file, write_outputs
 from .pool import run_jobs
+from .preflight import STOP_AFTER, EnvironmentWatch, PreflightFailed, check_host, check_kernel, environment_error
 from .results import GradeJob, Problem, SandboxSetting, SubmissionResult
 from .similarity import similarity_report
 from .submissions import discover
 
 
+def _load_previous(out: Path) -> dict[tuple[str, str], SubmissionResult]:
+    """The class's results from an earlier run's grades.json under ``out`` (empty when there is none)."""
+    try:
+        return load_results(out)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SystemExit(f"error: {out / 'grades.json'} cannot be read ({exc}); regrade the whole class (without "
+                         "--student) to rewrite it") from None
+
+
+def _extra_summary(grader_side: list[SubmissionResult], stopped: str | None,
+                   relook: dict[tuple[str, str], list[str]],
+                   pending: dict[tuple[str, str], list[str]] | None = None) -> str:
+    """The summary's lines this module adds: a stopped run, grader-side failures, and every cell graded
+    by hand that waits for a new look (``pending``, from the gradebook; ``relook`` says why for this run's)."""
+    lines = []
+    if stopped:
+        lines.append(f"RUN STOPPED: {stopped}.")
+    if grader_side:
+        lines.append(f"Grader-side failures, NOT the students' fault ({len(grader_side)}): no feedback was written "
+                     "for them and the gradebook was not changed; fix the environment and grade them again:")
+        lines += [f"- {r.student}/{r.assignment}: {r.issues[-1]}" for r in grader_side]
+    pending = dict(pending or {})
+    if pending:
+        lines.append(f"Cells that need a new manual look ({sum(map(len, pending.values()))}): graded by hand, then the "
+                     "answer or its automatic score changed; unchanged answers keep their manual grade and comment:")
+        for key, cells in pending.items():
+            lines.append(f"- {key[0]}/{key[1]}:")
+            said = {i.split(":", 1)[0]: i for i in relook.get(key, [])}
+            lines += [f"    {said.get(c, c + ': look at it again in formgrader')}" for c in cells]
+    return "\n".join(lines) + "\n" if lines else ""
+
+
 def grade(submitted: Path | str, work: Path | str, out: Path | str, workers: int = 1,
           timeout: int = DEFAULT_TIMEOUT, source: Path | str | None = None, job_timeout: int | None = None,
-          sandbox: SandboxSetting = True) -> tuple[list[SubmissionResult], str]:
+          sandbox: SandboxSetting = True, students: list[str] | None = None,
+          preflight: bool = True) -> tuple[list[SubmissionResult], str]:
     """Grade every submission under ``submitted`` against the release in ``work``; returns the results
     (sorted by student, assignment) and the summary's text, both also written under ``out``.
 
     ``sandbox``: True (bubblewrap, default limits), a dict of limits (see autograder.sandbox), or
-    False (student code runs unsandboxed; the summary says so).  Without bwrap, refuses unless False."""
+    False (student code runs unsandboxed; the summary says so).  Without bwrap, refuses unless False.
+    ``students``: grade only these students' submissions and merge their rows into the class's
+    existing grades.csv/grades.json/summary (and report, when there is one).  ``preflight``: first
+    check that a submission-like kernel works (``autograder.preflight``); refuse, grading nothing, if not."""
     import nbformat
     ensure_tools_on_path()
     if sandbox:
@@ -69,6 +114,22 @@ def grade(submitted: Path | str, work: Path | str, out: Path | str, workers: int
     found, problems = discover(Path(submitted))
     # The course secret that seeds every submission's inputs: made once here, before the workers read it.
     seeding.course_secret(work / seeding.SECRET_NAME)
+    if students:
+        wanted = set(students)
+        found = [s for s in found if s.student in wanted]
+        problems = [p for p in problems if p.student in wanted]
+        missing = sorted(wanted - {s.student for s in found} - {p.student for p in problems})
+        if missing:
+            raise SystemExit(f"error: --student {', '.join(missing)}: no submission under {submitted}/<student>/; "
+                             f"expected {Path(submitted) / missing[0] / '<assignment>'}. Check the id "
+                             "(folder names are the student ids)")
+    earlier = _load_previous(out) if students else {}
+    if preflight and found:
+        try:
+            check_kernel(sandbox)
+            check_host(sandbox)
+        except PreflightFailed as exc:
+            raise SystemExit(f"error: {exc}") from None
     scratch = Path(tempfile.mkdtemp(prefix="autograder_"))
     try:
         base_db = scratch / "base.db"
@@ -101,23 +162,67 @@ def grade(submitted: Path | str, work: Path | str, out: Path | str, workers: int
                 job.sandbox = {"wall_s": float(limit_for(job)), **(sandbox if isinstance(sandbox, dict) else {})}
             jobs.append(job)
 
+        watch = EnvironmentWatch(min(STOP_AFTER, max(1, len(jobs))))
+        env_errors: dict[tuple[str, str], str] = {}
+
+        def after(res: SubmissionResult) -> None:
+            problem = environment_error(res.autograded)
+            if problem:
+                env_errors[(res.student, res.assignment)] = problem
+            watch.record(problem)
+
         out.mkdir(parents=True, exist_ok=True)
         with open(out / "workers.log", "w") as log:  # nbgrader's own log, for the instructor's debugging
-            done = run_jobs(jobs, workers, limit_for, log)
+            done = run_jobs(jobs, workers, limit_for, log, after=after, stop=watch.stop)
+        grader_side = []
+        for j in jobs:
+            key = (j.student, j.assignment)
+            if key not in done:  # never started: the run stopped
+                done[key] = SubmissionResult.not_graded(j.student, j.assignment, j.issues + [
+                    "not graded: the run stopped on repeated grader-side environment errors (not the student's "
+                    "fault)"])
+                grader_side.append(done[key])
+            elif key in env_errors:  # zeros the student did not earn: no feedback, no gradebook change
+                r = done[key]
+                r.status, r.issues = "not graded", r.issues + [env_errors[key]]
+                for path in (r.feedback, work / "feedback" / j.student / j.assignment / f"{j.assignment}.html"):
+                    if path:
+                        Path(path).unlink(missing_ok=True)
+                r.feedback = None
+                grader_side.append(r)
         results = [done[k] for k in sorted(done)]
         results += [SubmissionResult.not_graded(p.student, p.assignment, p.issues) for p in problems]
         results.sort(key=lambda r: (r.student, r.assignment))
+        previous = {}
+        skip = {(r.student, r.assignment) for r in grader_side}
         for r in results:  # autograded notebooks and feedback into the course work folder too
+            old = work / "autograded" / r.student / r.assignment / f"{r.assignment}.ipynb"
+            previous[(r.student, r.assignment)] = manual_sources(old)  # before the new one replaces it
             if r.autograded:
-                replace_file(r.autograded, work / "autograded" / r.student / r.assignment / Path(r.autograded).name)
+                if (r.student, r.assignment) not in skip:
+                    replace_file(r.autograded, work / "autograded" / r.student / r.assignment
+                                 / Path(r.autograded).name)
                 r.autograded = str(Path(r.autograded).relative_to(out))
             if r.feedback:
                 replace_file(r.feedback, work / "feedback" / r.student / r.assignment / Path(r.feedback).name)
                 r.feedback = str(Path(r.feedback).relative_to(out))
-        merge_into_gradebook(results, work)  # before write_outputs: it adds each result's review list
+        relook: dict[tuple[str, str], list[str]] = {}
+        merge_into_gradebook([r for r in results if (r.student, r.assignment) not in skip], work,
+                             previous=previous, relook=relook)  # before write_outputs: it adds each review list
         export_gradebook(work, out / "nbgrader_export.csv")
-        return results, write_outputs(results, out, sandboxed=bool(sandbox),
-                                      extra=similarity_report(submitted, out))  # never changes a grade
+        if students:  # this student's rows replace theirs in the class's outputs; everyone else's stay
+            _, text = merge_class_outputs(out, results, sandboxed=bool(sandbox), earlier=earlier)
+        else:
+            text = write_outputs(results, out, sandboxed=bool(sandbox),
+                                 extra=similarity_report(submitted, out))  # never changes a grade
+        extra = _extra_summary(grader_side, watch.reason, relook, cells_to_relook(work))
+        if extra:
+            text += extra
+            (out / "summary.txt").write_text(text)
+        if students and (out / "report" / "report.md").is_file():
+            from .report import build
+            build(out, out / "report")
+        return results, text
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -136,6 +241,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--unsandboxed", action="store_true",
                     help="run student code WITHOUT the bubblewrap sandbox (it can then read the answer key, "
                          "the gradebook and other submissions); only where bwrap cannot be installed")
+    ap.add_argument("--student", action="append", default=None, metavar="ID",
+                    help="regrade only this student (repeatable); their rows replace theirs in the class's "
+                         "grades.csv, grades.json, summary and report")
+    ap.add_argument("--skip-preflight", action="store_true",
+                    help="do not check first that a submission-like kernel imports helpers and runs a check")
     ap.add_argument("--memory-mb", type=int, default=None, help="sandbox: memory per submission, MiB (default 4096)")
     ap.add_argument("--max-processes", type=int, default=None, help="sandbox: processes per submission (default 64)")
     args = ap.parse_args(argv)
@@ -149,10 +259,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.unsandboxed and limits:
         ap.error("--memory-mb/--max-processes are sandbox limits; they cannot be combined with --unsandboxed")
     results, summary = grade(args.submitted, work, out, args.workers, args.timeout, args.source, args.job_timeout,
-                             sandbox=False if args.unsandboxed else (limits or True))
+                             sandbox=False if args.unsandboxed else (limits or True), students=args.student,
+                             preflight=not args.skip_preflight)
     print(summary, end="")
     print(f"Wrote {out / 'grades.csv'}, {out / 'summary.txt'} and feedback/ in {time.monotonic() - t0:.0f} s.")
-    return 0
+    return 1 if "RUN STOPPED" in summary or "Grader-side failures" in summary else 0
 
 
 if __name__ == "__main__":

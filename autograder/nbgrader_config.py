@@ -108,17 +108,33 @@ def apply(c: Any, *, work: Path | str, root: Path | str | None = None, source: P
     c.GuardedExecute.kernel_name = "python3"
     # The judge reads the reporter's lines before LimitOutput could shorten them, and leaves the
     # points where SaveAutoGrades (nbgrader's determine_grade) reads them.
+    from autograder.classoutputs import RecordClassOutputs
     c.Autograde.autograde_preprocessors = [GuardedExecute, IgnorePattern, ClearMetadataPreprocessor,
                                            JudgeHiddenTests, LimitOutput, SanitizeSubmission, SaveAutoGrades,
-                                           AssignLatePenalties, CheckCellMetadata]
+                                           AssignLatePenalties, CheckCellMetadata, RecordClassOutputs]
+    # Formgrader's Autograde button and `nbgrader autograde` keep the class's grades.csv current (a
+    # temporary course, as `grade`'s workers use, has no grades folder: the step does nothing there).
+    c.RecordClassOutputs.grades_dir = str(work / "grades")
     c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoringOverwriteCells,
                                           CheckCellMetadata]
     c.OverwriteCells.add_missing_cells = True  # a deleted test cell comes back and is graded
     c.GenerateFeedback.preprocessors = [GetGrades, SanitizeFeedback, SanitizeSubmission, CSSHTMLHeaderPreprocessor]
     sanitize_html(c)  # student outputs and markdown reach no page as script, style, frames or handlers
+    # Formgrader's page and the feedback HTML: no bare score echo under hidden tests, wrapped verdicts,
+    # readable tables (render-time only: the graded notebook keeps the score nbgrader reads).
+    from autograder.view import GraderView
+    c.HTMLExporter.preprocessors = [GraderView]
+    c.CSSHTMLHeaderPreprocessor.enabled = False  # GraderView writes that header itself (it would replace ours)
+    c.GraderView.enabled = True
     c.GenerateAssignment.create_assignment = True
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
     c.Exchange.assignment_dir = str(work)
+    # nbgrader's exchange defaults to /usr/local/share/nbgrader/exchange, which an ordinary user cannot
+    # write (formgrader then shows a banner); this course hands notebooks out through an LMS or Kaggle,
+    # so the exchange is a folder of the work folder's, made when the work folder exists.
+    c.Exchange.root = str(work / "exchange")
+    if work.is_dir():
+        (work / "exchange").mkdir(exist_ok=True)
     from autograder.seeding import SECRET_NAME
     c.JudgeHiddenTests.secret_path = str(work / SECRET_NAME)  # one course secret for every way of grading
     c.JudgeHiddenTests.sandbox = bool(sandbox)  # the function host is sandboxed exactly when the kernel is
@@ -127,6 +143,56 @@ def apply(c: Any, *, work: Path | str, root: Path | str | None = None, source: P
         from autograder.sandbox import REPORT_NAME, configure
         configure(c, report_path=work / REPORT_NAME, **(sandbox if isinstance(sandbox, dict) else {}))
     return c
+
+
+def autograde_blockers(work: Path | str, assignment: str | None, students: list[str] | None = None) -> list[str]:
+    """Submissions that nbgrader's own ``autograde`` would break on: no ``<assignment>.ipynb`` (with
+    --force it empties their autograded folder and formgrader answers HTTP 500 for them) or a notebook
+    that is not valid JSON (it stops the run).  ``grade`` handles both; one line each, with the fix."""
+    import json
+    out = []
+    root = Path(work) / "submitted"
+    for folder in sorted(root.glob(f"*/{assignment or '*'}")):
+        student, a = folder.parent.name, folder.name
+        if not folder.is_dir() or (students and student not in students) or a not in ASSIGNMENTS:
+            continue
+        nb = folder / f"{a}.ipynb"
+        if not nb.is_file():
+            names = ", ".join(p.name for p in folder.glob("*.ipynb")) or "no notebook"
+            out.append(f"{student}/{a}: holds {names}, not {a}.ipynb")
+            continue
+        try:
+            json.loads(nb.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            out.append(f"{student}/{a}: {a}.ipynb is not valid notebook JSON ({type(exc).__name__})")
+    return out
+
+
+def guard_nbgrader_autograde(argv: list[str], work: Path | str) -> None:
+    """When nbgrader's own ``autograde`` command loads this config, refuse (exit 2, before it touches
+    anything) if a submission would break it, naming each and pointing to ``grade``, which grades them."""
+    import sys
+    if len(argv) < 2 or argv[1] != "autograde" or "--help" in argv or "--help-all" in argv:
+        return
+    positional, students, rest = [], [], list(argv[2:])
+    while rest:
+        arg = rest.pop(0)
+        if arg in ("--student", "--assignment") and rest:  # traitlets also accepts --student=ID
+            arg = f"{arg}={rest.pop(0)}"
+        if arg.startswith("--student="):
+            students.append(arg.split("=", 1)[1])
+        elif arg.startswith("--assignment="):
+            positional.append(arg.split("=", 1)[1])
+        elif not arg.startswith("-"):
+            positional.append(arg)
+    blockers = autograde_blockers(work, positional[0] if positional else None, students or None)
+    if blockers:
+        print("nbgrader autograde refused (nothing was changed): these submissions would break it "
+              "(a wrong notebook name makes --force empty their autograded folder and formgrader fail):\n  "
+              + "\n  ".join(blockers) + "\nGrade them with `make grade` (or `make grade ARGS=\"--student ID\"`), "
+              "which grades a wrong-named notebook and records a corrupt one, or fix the files first.",
+              file=sys.stderr)
+        raise SystemExit(2)
 
 
 def run_nbgrader(app_cls: type, cfg: Any, assignment: str, student: str | None = None, **attrs: Any) -> None:

@@ -80,8 +80,12 @@ class WorkerProcess:
 
 
 def run_jobs(jobs: list[GradeJob], workers: int, limit_for: Callable[[GradeJob], float],
-             log: IO[str] | None) -> dict[tuple[str, str], SubmissionResult]:
-    """Grade every job with ``workers`` worker processes; results by (student, assignment)."""
+             log: IO[str] | None, after: Callable[[SubmissionResult], None] | None = None,
+             stop: threading.Event | None = None) -> dict[tuple[str, str], SubmissionResult]:
+    """Grade every job with ``workers`` worker processes; results by (student, assignment).
+
+    ``after`` sees each result as it arrives; once ``stop`` is set no further job starts (the jobs
+    left have no result: the caller says why)."""
     q: queue.Queue[GradeJob] = queue.Queue()
     for j in jobs:
         q.put(j)
@@ -91,7 +95,7 @@ def run_jobs(jobs: list[GradeJob], workers: int, limit_for: Callable[[GradeJob],
     def loop() -> None:
         w = WorkerProcess(log)
         try:
-            while True:
+            while stop is None or not stop.is_set():
                 try:
                     job = q.get_nowait()
                 except queue.Empty:
@@ -102,6 +106,8 @@ def run_jobs(jobs: list[GradeJob], workers: int, limit_for: Callable[[GradeJob],
                 else:
                     res = SubmissionResult.not_graded(job.student, job.assignment,
                                                       job.issues + [problem or "no result"])
+                if after is not None:
+                    after(res)
                 with lock:
                     done[(job.student, job.assignment)] = res
                 print(f"  graded {job.student}/{job.assignment}: {res.points}/{res.max_points}", flush=True)

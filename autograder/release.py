@@ -5,7 +5,9 @@ Refuses, with the reason, when a notebook's reveal numbers are stale
 unless ``--allow-synthetic-reveals`` is given (demos and tests); and when the
 notebooks' first cell would install the helpers from a placeholder or from the
 instructor's private repository (``INSTALL_SPEC``), unless
-``--allow-private-install`` is given (demos and tests).
+``--allow-private-install`` is given (demos and tests).  ``--install-route`` names how students
+install the helpers (``url``, ``index``, ``kaggle-dataset`` or ``auto``) and checks the setting
+against it; ``kaggle-dataset`` needs only the wheel ``make student-wheel`` built.
 """
 from __future__ import annotations
 
@@ -59,9 +61,40 @@ def preflight(source: Path | str, assignments: Sequence[str], allow_synthetic: b
     return sources
 
 
-def install_source_check(source: Path | str, assignments: Sequence[str]) -> None:
-    """Raise ReleaseRefused when a notebook's first cell installs from a placeholder or the private repository."""
+# How students install the helpers (README, Instructors, step 2): a wheel at a public URL, a package on
+# an index (PyPI or your own), or only the wheel attached to the notebook as a Kaggle dataset.
+ROUTES = ("auto", "url", "index", "kaggle-dataset")
+WHEEL_GLOB = "ecbs_week6_helpers-*.whl"
+
+
+def route_problem(spec: str, route: str) -> str | None:
+    """Why ``spec`` does not fit the install ``route`` (a sentence), or None.  ``auto`` takes any spec
+    ``install_spec_problem`` allows; ``kaggle-dataset`` does not use the spec at all."""
+    text = spec.strip()
+    if route == "url" and not (text.startswith("https://") and text.split("?")[0].endswith(".whl")):
+        return (f"--install-route url expects INSTALL_SPEC to be the wheel's public https URL ending in .whl "
+                f"(e.g. https://example.org/ecbs_week6_helpers-1.0-py3-none-any.whl), got {spec!r}")
+    if route == "index" and ("://" in text or text.endswith(".whl") or not text[:1].isalnum()):
+        return (f"--install-route index expects INSTALL_SPEC to be a requirement pip finds on a package index "
+                f"(e.g. ecbs-week6-helpers==1.0, with --index-url in it for your own index), got {spec!r}")
+    return None
+
+
+def install_source_check(source: Path | str, assignments: Sequence[str], route: str = "auto",
+                         dist: Path | str | None = None) -> str:
+    """Raise ReleaseRefused when students could not install the helpers by ``route``; returns a note
+    for the instructor (where to put the wheel).  ``dist``: where ``make student-wheel`` writes it."""
     from helpers.notebook.setup_env import install_spec_problem
+    if route not in ROUTES:
+        raise ReleaseRefused(f"--install-route {route!r}: expected one of {', '.join(ROUTES)}")
+    if route == "kaggle-dataset":  # the first cell finds the attached wheel before it looks at INSTALL_SPEC
+        wheels = sorted(Path(dist or REPO / "dist").glob(WHEEL_GLOB))
+        if not wheels:
+            raise ReleaseRefused(f"--install-route kaggle-dataset: no student wheel in {dist or REPO / 'dist'} "
+                                 f"({WHEEL_GLOB}); build it with `make student-wheel`, then release again")
+        return (f"install route: Kaggle dataset only. Upload {wheels[-1]} as a Kaggle dataset and tell students "
+                "to add it to the notebook (Add Input > Datasets) before running the first cell; internet can "
+                "stay off")
     for a in assignments:
         path = _notebook(source, a)
         nb = nbformat.read(path, as_version=4)
@@ -74,12 +107,15 @@ def install_source_check(source: Path | str, assignments: Sequence[str]) -> None
                     spec = ast.literal_eval(node.value)
             break
         problem = install_spec_problem(spec) if spec is not None else "its first cell sets no INSTALL_SPEC"
+        problem = problem or route_problem(spec, route)
         if problem:
             raise ReleaseRefused(
                 f"{path.name}: {problem}, so students could not install the course helpers on Kaggle. Publish "
                 "the student wheel (`make student-wheel`) or a helpers-only repository, set INSTALL_SPEC in "
                 "helpers/notebook/setup_env.py to it, rebuild the notebooks (`python notebooks/make_notebooks.py`), "
-                "and release again; or pass --allow-private-install for a demo release.")
+                "and release again; or release for the Kaggle-dataset route (--install-route kaggle-dataset), "
+                "or pass --allow-private-install for a demo release.")
+    return f"install route: {route}; students install from INSTALL_SPEC (or an attached course wheel)"
 
 
 def generate(work: Path | str, source: Path | str, assignments: Sequence[str]) -> dict[str, Path]:
@@ -107,14 +143,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--allow-private-install", action="store_true",
                     help="release notebooks whose first cell installs from a placeholder or the instructor's "
                          "private repository (demos only)")
+    ap.add_argument("--install-route", choices=ROUTES, default="auto",
+                    help="how students install the helpers: url (INSTALL_SPEC is the wheel's public URL), index "
+                         "(a requirement on PyPI or your index), kaggle-dataset (only the wheel from "
+                         "`make student-wheel`, attached as a Kaggle dataset), auto (any published spec)")
     ap.add_argument("--skip-reveals-check", action="store_true", help="do not run helpers reveals --check")
     args = ap.parse_args(argv)
     work = (args.work or default_work()).resolve()
     assignments = tuple(args.assignment or ASSIGNMENTS)
     try:
         sources = preflight(args.source, assignments, args.allow_synthetic_reveals, not args.skip_reveals_check)
-        if not args.allow_private_install:
-            install_source_check(args.source, assignments)
+        route_note = ("" if args.allow_private_install else
+                      install_source_check(args.source, assignments, args.install_route))
     except ReleaseRefused as exc:
         print(f"release refused: {exc}", file=sys.stderr)
         return 1
@@ -123,4 +163,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.allow_private_install:
             note += "  (installs from an unpublished source: demo release)"
         print(f"released {a} -> {path}{note}")
+    if route_note:
+        print(route_note)
     return 0

@@ -41,10 +41,15 @@ def _observations(nb_path: Path) -> list[dict]:
     return out
 
 
-def _normalise(message: str) -> str:
-    """Group messages that differ only in the numbers they quote."""
+# A standalone number: not part of a name (f1_ci_table, T_d**2, week6_lab, x2), so those read as written.
+_NUMBER = re.compile(r"(?<![\w.*^])[-+]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?%?(?!\w|\.\w)")
+
+
+def normalise_message(message: str) -> str:
+    """Group failure messages that differ only in the numbers they quote: each standalone number
+    becomes ``#``; digits inside names (``f1_ci_table``, ``T_d**2``) stay."""
     first = message.split(". ")[0]
-    return re.sub(r"-?\d+(\.\d+)?(e-?\d+)?", "#", first)[:160]
+    return _NUMBER.sub("#", first)[:160]
 
 
 def flag_lines(results: list[SubmissionResult]) -> list[str]:
@@ -112,7 +117,7 @@ def build(grades_dir: Path | str, out_dir: Path | str) -> Path:
         for cid, c in r.checks.items():  # the judge's verdicts: parts with name, passed, message
             for p in c["parts"]:
                 if not p["passed"] and p["message"]:
-                    failures[(cid, p["name"], _normalise(p["message"]))] += 1
+                    failures[(cid, p["name"], normalise_message(p["message"]))] += 1
     lines += ["## Most common failure messages", "", "| count | check | part | message |", "| --- | --- | --- | --- |"]
     for (cid, part, msg), n in failures.most_common(15):
         lines.append(f"| {n} | {cid} | {part} | {msg.replace('|', '/')} |")

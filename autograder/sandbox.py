@@ -177,7 +177,7 @@ class SandboxKernelManager(AsyncKernelManager):
                                ipython_dir=home / "ipython")
         limits = [self.memory_mb << 20, self.file_mb << 20, self.cpu_s, max(self.max_processes * 8, 256)]
         args = bwrap_args(bwrap=bwrap, cwd=cwd, run_dir=self._sb_run / "ipc", lib_dir=lib, home_dir=home,
-                          tmp_mb=self.tmp_mb)
+                          tmp_mb=self.tmp_mb, python=cmd[0] if cmd else None)
         wrapped = kernel_command(args, kw["env"], limits, cmd)
         kw["cwd"] = str(self._sb_run)
         return wrapped, kw

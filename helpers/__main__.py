@@ -34,6 +34,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: unknown command {name!r}; expected one of {', '.join(COMMANDS)}.\n", file=sys.stderr)
         print(usage(), file=sys.stderr)
         return 2
+    source_hub = "--source=hub" in rest or any(a == "--source" and b == "hub" for a, b in zip(rest, rest[1:]))
+    needs_hub = (name == "reveals" and source_hub) or (name == "data" and rest[:1] == ["fetch"])
+    if needs_hub:
+        from helpers.reachability import hub_unreachable, offline_requested
+        why = None if offline_requested() else hub_unreachable()
+        if why:
+            print(f"error: `python -m helpers {' '.join(argv)}` needs the Hugging Face Hub, and {why}. "
+                  "Connect this machine (or set HTTPS_PROXY / HF_ENDPOINT) and run it again; offline, "
+                  "`python -m helpers reveals --source synthetic` works for development only.", file=sys.stderr)
+            return 2
     module = importlib.import_module(COMMANDS[name][0])
     return int(module.main(rest) or 0)
 

@@ -3,7 +3,9 @@
 In a temporary course: release, grade (the project command), list the submissions in
 formgrader, press Autograde (formgrader's button: the same points as the project
 command, a blank gets none), read the verdict on the manual-grading page, set a manual
-score, an override and a comment, regrade (the stale override is flagged), finalize
+score, an override and a comment, regrade one resubmitting student (`grade --student`: the
+stale override is flagged, changed prose needs a new look, unchanged prose keeps its grade),
+import a roster (names in formgrader), finalize
 (final grades and feedback with the comment) and use nbgrader's own command line from
 the repository root.  With a headless Chromium at /usr/bin/chromium, also a screenshot
 of the manual-grading page.  Runtime: about 3 minutes on 2 cores.
@@ -102,12 +104,17 @@ def test_instructor_flow_through_formgrader(course):
     subs = _submissions(api)
     assert subs["ex_solution"]["code_score"] == LAB_AUTO and subs["ex_blank"]["code_score"] == 0
 
-    # Formgrader's Autograde button runs the same pipeline: the same points, never any for a blank.
+    # Formgrader's Autograde button runs the same pipeline: the same points, never any for a blank; and it
+    # puts the submission it graded back into the class's grades (here: a row removed by hand first).
+    class_json = work / "grades" / "grades.json"
+    class_json.write_text(json.dumps([r for r in json.loads(class_json.read_text()) if r["student"] != "ex_blank"]))
     for student in ("ex_blank", "ex_solution"):
         reply = api("POST", f"/formgrader/api/submission/{LAB}/{student}/autograde", {})
         assert reply["success"], reply.get("log", "")[-2000:]
     subs = _submissions(api)
     assert subs["ex_solution"]["code_score"] == LAB_AUTO and subs["ex_blank"]["code_score"] == 0
+    rows = {r["student"]: r for r in csv.DictReader((work / "grades" / "grades.csv").open())}
+    assert float(rows["ex_solution"]["total"]) == LAB_AUTO and float(rows["ex_blank"]["total"]) == 0
 
     # The manual-grading page shows readable verdicts, not reporter lines.
     ids = _notebook_ids(api)
@@ -126,16 +133,40 @@ def test_instructor_flow_through_formgrader(course):
     blank = _by_name(api("GET", f"/formgrader/api/grades?submission_id={ids['ex_blank']}"))
     api("PUT", f"/formgrader/api/grade/{blank['lab_kd_loss']['id']}", {"manual_score": 2, "extra_credit": None})
 
-    # Regrade after a fixed resubmission: the override now disagrees with the automatic score.
-    resub = course["tmp"] / "resubmitted" / "ex_blank" / LAB
-    resub.mkdir(parents=True)
-    shutil.copy(work / "submitted" / "ex_solution" / LAB / f"{LAB}.ipynb", resub / f"{LAB}.ipynb")
-    _autograder(work, "grade", str(resub.parent.parent), "--work", str(work), "--timeout", "20")
+    # A manual grade on the blank's memo, then a resubmission of that student only (`grade --student`):
+    # the class's grades.csv keeps everyone else's row, the override now disagrees with the automatic
+    # score, and the memo, rewritten, needs a new manual look; the solution's unchanged memo keeps 0.5.
+    api("PUT", f"/formgrader/api/grade/{blank['lab_memo_cheaper']['id']}", {"manual_score": 0, "extra_credit": None})
+    shutil.copy(work / "submitted" / "ex_solution" / LAB / f"{LAB}.ipynb",
+                work / "submitted" / "ex_blank" / LAB / f"{LAB}.ipynb")
+    _autograder(work, "grade", str(work / "submitted"), "--work", str(work), "--timeout", "20",
+                "--student", "ex_blank")
+    rows = {r["student"]: r for r in csv.DictReader((work / "grades" / "grades.csv").open())}
+    assert set(rows) == {"ex_blank", "ex_solution"}, rows  # one student's rows merged into the class's
+    assert float(rows["ex_blank"]["total"]) == LAB_AUTO == float(rows["ex_solution"]["total"])
     summary = (work / "grades" / "summary.txt").read_text()
     assert "Manual overrides to review" in summary
     assert "lab_kd_loss: the automatic score changed from 0 to 6 under a manual score of 2" in summary
+    assert "Cells that need a new manual look (2)" in summary and "lab_memo_cheaper: the answer changed" in summary
     kd = api("GET", f"/formgrader/api/grade/{blank['lab_kd_loss']['id']}")
     assert (kd["auto_score"], kd["manual_score"], kd["needs_manual_grade"]) == (6, 2, True)
+    assert api("GET", f"/formgrader/api/grade/{blank['lab_memo_cheaper']['id']}")["needs_manual_grade"]
+    _autograder(work, "grade", str(work / "submitted"), "--work", str(work), "--timeout", "20",
+                "--student", "ex_solution")  # resubmitted unchanged: the manual grade stands
+    kept = api("GET", f"/formgrader/api/grade/{memo['id']}")
+    assert (kept["manual_score"], kept["needs_manual_grade"]) == (0.5, False)
+    relook = (work / "grades" / "summary.txt").read_text().split("need a new manual look")[1]
+    assert "ex_blank/week6_lab" in relook and "ex_solution/" not in relook  # another student's regrade keeps it
+
+    # The roster puts names on formgrader's students.
+    roster = course["tmp"] / "roster.csv"
+    roster.write_text("id,first_name,last_name,email\nex_solution,Ada,Lovelace,\nex_blank,Grace,Hopper,\n")
+    _autograder(work, "roster", str(roster), "--work", str(work))
+    names = {s["id"]: (s["first_name"], s["last_name"]) for s in api("GET", "/formgrader/api/students")}
+    assert names["ex_solution"] == ("Ada", "Lovelace") and names["ex_blank"] == ("Grace", "Hopper")
+
+    # The page formgrader renders went through the course's view (score echo hidden, wrapped verdicts).
+    assert "autograder.view" in api("GET", f"/formgrader/submissions/{ids['ex_solution']}/", raw=True)
 
     # Final grades and feedback with the manual scores and comments.
     out = _autograder(work, "finalize", "--work", str(work))
@@ -145,6 +176,7 @@ def test_instructor_flow_through_formgrader(course):
     solution = rows["ex_solution"]
     assert float(solution["checks_total"]) == LAB_AUTO and float(solution["total"]) == LAB_AUTO + 0.5
     assert float(rows["ex_blank"]["lab_kd_loss"]) == 2 and "lab_kd_loss" in rows["ex_blank"]["needs_manual_grade"]
+    assert "lab_memo_cheaper" in rows["ex_blank"]["needs_manual_grade"]
     feedback = (work / "grades" / "feedback" / "ex_solution" / LAB / f"{LAB}.html").read_text()
     assert comment in feedback and MARKER not in feedback and "BEGIN HIDDEN TESTS" not in feedback
 

@@ -1,6 +1,7 @@
 """Grading as an ordinary user: when the suite runs as root (as CI does), grade the solution notebook
 as `nobody` through `runuser` (sandboxed, as by default) and expect what an instructor needs: full
-marks, the feedback HTML and the autograded notebook.  Root ignores file modes, so a write into a file
+marks, the feedback HTML and the autograded notebook; then one student's regrade (``--student``).
+Root ignores file modes, so a write into a file
 nbgrader made read-only, or a path only root may use, shows up here and nowhere else.
 
 Runtime: about a minute on 2 cores (two grading runs of one submission).
@@ -92,9 +93,11 @@ def test_solution_graded_as_nobody():
         assert (out / "autograded" / "ex_solution" / "week6_lab" / "week6_lab.ipynb").is_file()
         assert (work / "autograded" / "ex_solution" / "week6_lab" / "week6_lab.ipynb").is_file()
         assert "bubblewrap sandbox" in (out / "summary.txt").read_text()
-        # A regrade over the (read-only) outputs of the first run works too.
-        proc = as_user(prefix, *cmd, env=env)
+        # A one-student regrade over the (read-only) outputs of the first run works too, and merges that
+        # student's row into the class's outputs (the preflight kernel ran as nobody both times).
+        proc = as_user(prefix, *cmd, "--student", "ex_solution", env=env)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-        assert not json.loads((out / "grades.json").read_text())[0]["issues"]
+        rows = json.loads((out / "grades.json").read_text())
+        assert [r["student"] for r in rows] == ["ex_solution"] and not rows[0]["issues"]
     finally:
         shutil.rmtree(base, ignore_errors=True)
