@@ -296,7 +296,7 @@ def test_notebook_runs_top_to_bottom_with_solutions(executed, path):
     probed = {json.loads(line.split(" ", 1)[1])["check"] for line in text.splitlines()
               if line.startswith("@@AUTOGRADER-RESULT@@")}
     assert probed == set(CHECKS[path])
-    observed = {o["key"]: o for o in P.parse_observations(text)}
+    observed = {o["key"]: o for o in P.parse_observations(nb)}
     assert set(observed) == PREDICTIONS[path]
     # Every table says where its numbers came from.
     captions = [h for h in html if "<caption>" in h]
@@ -307,7 +307,7 @@ def test_notebook_runs_top_to_bottom_with_solutions(executed, path):
 def test_lab_observations_match_the_rendered_reveals(executed):
     nb, _ = executed[LAB]
     text, html = outputs(nb)
-    observed = {o["key"]: o for o in P.parse_observations(text)}
+    observed = {o["key"]: o for o in P.parse_observations(nb)}
     assert format(observed["teacher_tail_f1"]["actual"], ".3f") == span_body(LAB, "teacher_f1_tail")
     # The claims the reveals make are what the notebook observes.
     assert observed["most_peaked_tier"]["actual"] == "head"
