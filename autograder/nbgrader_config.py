@@ -83,6 +83,7 @@ def apply(c: Any, *, work: Path | str, root: Path | str | None = None, source: P
 
     from autograder.judge import JudgeHiddenTests
     from autograder.nbext import GuardedExecute, RestoringOverwriteCells, SanitizeFeedback
+    from autograder.pending import configure as configure_pending_feedback
 
     ensure_tools_on_path()
     work = Path(work).resolve()
@@ -110,6 +111,7 @@ def apply(c: Any, *, work: Path | str, root: Path | str | None = None, source: P
                                           CheckCellMetadata]
     c.OverwriteCells.add_missing_cells = True  # a deleted test cell comes back and is graded
     c.GenerateFeedback.preprocessors = [GetGrades, SanitizeFeedback, CSSHTMLHeaderPreprocessor]
+    configure_pending_feedback(c)  # unscored written answers say "pending manual grading", not 0
     c.GenerateAssignment.create_assignment = True
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
     c.Exchange.assignment_dir = str(work)
