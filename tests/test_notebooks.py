@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT / "notebooks"))
 import make_notebooks  # noqa: E402  (notebooks/make_notebooks.py)
 
 from helpers.notebook import predict as P  # noqa: E402
+from helpers.notebook.reveal_store import read_reveal_text  # noqa: E402
 from helpers.notebook.setup_env import INSTALL_SPEC  # noqa: E402
 from helpers.tools import reveals  # noqa: E402
 
@@ -134,7 +135,7 @@ def test_prediction_cells_and_manual_answers(path):
         assert {"lab_bug_explain_1", "lab_bug_explain_2", "lab_bug_explain_3", "lab_deployment_reasoning",
                 "lab_ece_mechanism"} <= set(manual)
     # No answer sits in a cell: reveals are code cells that call reveal(), after their prediction.
-    assert not any("<details>" in c.source for c in nb.cells), "reveals live in helpers/reveal_text.md"
+    assert not any("<details>" in c.source for c in nb.cells), "reveals live in helpers/reveal_text.b64"
     order = [nbg(c)["grade_id"] for c in nb.cells]
     calls = {m.group(1): i for i, c in enumerate(nb.cells) for m in re.finditer(r'reveal\("(\w+)"\)', c.source)}
     assert set(calls) == set(REVEALS[path])
@@ -157,7 +158,7 @@ def test_committed_notebook_is_what_the_sources_build(path):
         [(c.cell_type, blank(c.source), c.metadata) for c in committed.cells], \
         "stale: run python notebooks/make_notebooks.py"
     assert blank(make_notebooks.reveal_file_text()).split("\n", 1)[1] == \
-        blank(reveals.REVEAL_FILE.read_text()).split("\n", 1)[1], \
+        blank(read_reveal_text(reveals.REVEAL_FILE)).split("\n", 1)[1], \
         "stale reveal file: run python notebooks/make_notebooks.py"
     assert INSTALL_SPEC in committed.cells[1].source, "the setup cell must install from setup_env.INSTALL_SPEC"
 

@@ -1,6 +1,7 @@
 """Predict, then observe: refusal before a prediction, the side-by-side after, the record in the output's
 metadata (never a machine line the student sees)."""
 import json
+import re
 
 import pytest
 
@@ -175,3 +176,24 @@ def test_the_class_report_reads_the_records_from_the_output_metadata(tmp_path):
     (tmp_path / "grades.json").write_text(json.dumps([entry]))
     text = report.build(tmp_path, tmp_path / "report").read_text()
     assert "### most_peaked_tier" in text and "1 predictions: head 0, tail 1; actual head" in text
+
+
+def test_the_shipped_reveal_file_is_obfuscated_and_round_trips(tmp_path):
+    from helpers.notebook import reveal_store as RS
+    stored = P.REVEAL_FILE.read_text(encoding="utf-8")
+    assert P.REVEAL_FILE.suffix == ".b64" and RS.is_encoded(stored)
+    plain = RS.read_reveal_text()
+    _, sections = P.read_reveal_file()
+    assert sections and "<!-- begin-reveal" in plain
+    # No sentence of any reveal is readable in the stored file.
+    for _, body in sections.values():
+        words = [w for w in re.split(r"<!--.*?-->", body) if len(w.strip()) > 12]
+        assert words and not any(w.strip() in stored for w in words)
+    assert RS.decode_reveals(RS.encode_reveals(plain)) == plain
+    copy = tmp_path / "r.b64"
+    RS.write_reveal_text(copy, plain)
+    assert RS.is_encoded(copy.read_text()) and RS.read_reveal_text(copy) == plain
+    RS.write_reveal_text(copy, "plain working copy", encoded=False)
+    assert RS.read_reveal_text(copy) == "plain working copy"
+    with pytest.raises(ValueError, match="damaged"):
+        RS.decode_reveals(RS.HEADER + "\n!!!not base64!!!\n")

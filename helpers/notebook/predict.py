@@ -31,6 +31,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .reveal_store import REVEAL_FILE as STORED_REVEALS
+from .reveal_store import read_reveal_text
+
 __all__ = ["predict", "observe", "require", "reveal", "reveal_text", "PREDICTIONS", "CYCLES", "OBSERVE_METADATA",
            "PredictionMissing", "parse_observations", "REVEAL_FILE", "read_reveal_file"]
 
@@ -275,7 +278,10 @@ def observe(key: str, actual: float | str) -> dict:
 #:     <!-- begin-reveal teacher_tail after=teacher_tail_f1 -->
 #:     ...markdown with reveal spans and claim markers...
 #:     <!-- end-reveal -->
-REVEAL_FILE = Path(__file__).resolve().parent.parent / "reveal_text.md"  # shipped at helpers/reveal_text.md
+#:
+#: The file is stored obfuscated (zlib, then base64; :mod:`helpers.notebook.reveal_store`): reading a
+#: reveal outside ``reveal`` takes deliberate decoding.  It is not secret.
+REVEAL_FILE = STORED_REVEALS  # shipped at helpers/reveal_text.b64
 SECTION = re.compile(r"<!-- begin-reveal (?P<name>[A-Za-z0-9_]+) after=(?P<after>[A-Za-z0-9_,]+) -->\n"
                      r"(?P<body>.*?)<!-- end-reveal -->", re.S)
 SOURCE_LINE = re.compile(r"<!-- reveals_source: (?P<source>[A-Za-z_]+) -->")
@@ -284,11 +290,7 @@ _COMMENT = re.compile(r"<!--.*?-->", re.S)
 
 def read_reveal_file(path: str | Path | None = None) -> tuple[str | None, dict[str, tuple[tuple[str, ...], str]]]:
     """``(source, {name: (prediction keys it answers, markdown body)})`` from the reveal file."""
-    path = Path(path) if path is not None else REVEAL_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"the reveal file {path} is missing: rebuild with `python notebooks/make_notebooks.py` "
-                                f"(instructors) or reinstall helpers (students).")
-    text = path.read_text(encoding="utf-8")
+    text = read_reveal_text(Path(path) if path is not None else REVEAL_FILE)
     m = SOURCE_LINE.search(text)
     sections = {}
     for sec in SECTION.finditer(text):
