@@ -63,7 +63,7 @@ def _feedback(db):
 def test_before_manual_grading_the_written_answer_is_pending_not_zero(gradebook):
     html = _feedback(gradebook)
     assert "nb1 (Score: 4 / 6 graded so far; 3 points pending manual grading)" in html
-    assert "pending manual grading (3.0 points)" in html
+    assert "pending manual grading (3 points)" in html
     assert "Score: 4.0 / 6.0" in html                  # the autograded cell keeps its score
     assert "Score: 0.0 / 3.0" not in html and "Score: 4.0 / 9.0" not in html
     assert "My reconciliation" in html                 # the notebook itself is still there
