@@ -151,7 +151,9 @@ def justification_rule(text: object, model: str, own: Mapping, others: Sequence[
     if not (isinstance(text, str) and len(text.split()) >= 5):
         return RuleResult(name, False, "the justification must be a sentence (five words or more) that quotes "
                                        f"{model}'s eval-half numbers from your tables", "no sentence")
-    own_values = [own[k] for k in FACT_KEYS if is_number(own[k])]
+    # Without a threshold every row is covered: a coverage of 1 is true of any model, so it proves nothing.
+    keys = [k for k in FACT_KEYS if not (k == "coverage" and own["threshold"] is None)]
+    own_values = [own[k] for k in keys if is_number(own[k])]
     cites = cited_numbers(text, CITE_DECIMALS)
     if not cites:
         return RuleResult(name, False, (

@@ -151,6 +151,13 @@ def test_the_scenario_rule_is_checked_on_the_named_models_own_numbers():
     assert failing(evaluate_deployment(artifact("vanilla", "A", None), SRC)) == set(deploy.RULES)
 
 
+def test_a_dashboards_full_coverage_is_not_the_models_own_number():
+    c = deploy.arm_facts("distilled", None, SRC)
+    art = artifact("distilled", "C", None, alternative="vanilla", flip_constraint="tail_f1_floor",
+                   switch_point=round(c["f1_tail"], 3), justification="distilled counts 100.0% of the eval half rows")
+    assert failing(evaluate_deployment(art, SRC)) == {"justification_cites_model"}
+
+
 def test_percent_citations_and_model_name_spellings_count():
     f = deploy.arm_facts("vanilla+T", 0.7, SRC)
     text = f"the automatic share is {100 * f['coverage']:.1f}% of the eval half at this threshold"
