@@ -13,7 +13,7 @@ if not wheels:
     sys.exit("no dist/ecbs_week6_helpers-*.whl: run `make student-wheel` first")
 names = zipfile.ZipFile(wheels[-1]).namelist()
 needed = ["helpers/__init__.py", "helpers/kd.py", "helpers/metrics.py", "helpers/data_manifest.yaml",
-          "helpers/reveal_text.md"]
+          "helpers/reveal_text.b64"]
 missing = [n for n in needed if not any(x.endswith(n) for x in names)]
 leaked = [n for n in names if n.startswith(("autograder/", "notebooks/", "tests/")) or n.endswith(".ipynb")]
 if missing or leaked:

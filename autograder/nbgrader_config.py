@@ -86,6 +86,7 @@ def apply(c: Any, *, work: Path | str, root: Path | str | None = None, source: P
 
     from autograder.judge import JudgeHiddenTests
     from autograder.nbext import GuardedExecute, RestoringOverwriteCells, SanitizeFeedback
+    from autograder.pending import configure as configure_pending_feedback
     from autograder.sanitize import SanitizeSubmission
     from autograder.sanitize import configure as sanitize_html
 
@@ -119,6 +120,7 @@ def apply(c: Any, *, work: Path | str, root: Path | str | None = None, source: P
                                           CheckCellMetadata]
     c.OverwriteCells.add_missing_cells = True  # a deleted test cell comes back and is graded
     c.GenerateFeedback.preprocessors = [GetGrades, SanitizeFeedback, SanitizeSubmission, CSSHTMLHeaderPreprocessor]
+    configure_pending_feedback(c)  # unscored written answers say "pending manual grading", not 0
     sanitize_html(c)  # student outputs and markdown reach no page as script, style, frames or handlers
     # Formgrader's page and the feedback HTML: no bare score echo under hidden tests, wrapped verdicts,
     # readable tables (render-time only: the graded notebook keeps the score nbgrader reads).

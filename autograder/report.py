@@ -2,8 +2,8 @@
 
 report.md with PNG plots (autograded points only): the score distribution of every check, the most
 common failure messages, and for each predict-then-observe cycle the class's
-predictions against the actual value (parsed from the ``observe`` lines in the
-executed notebooks).
+predictions against the actual value (the records ``observe`` leaves in the
+executed notebooks' output metadata).
 """
 from __future__ import annotations
 
@@ -17,28 +17,11 @@ from . import checks
 from .nbgrader_config import default_work
 from .results import SubmissionResult
 
-OBSERVE_MARKER = "PREDICT_OBSERVE_JSON "
-
 
 def _observations(nb_path: Path) -> list[dict]:
-    import nbformat
-    try:
-        from helpers.notebook.predict import MARKER, parse_observations
-    except ImportError:  # pragma: no cover - helpers without predict
-        MARKER, parse_observations = OBSERVE_MARKER, None
-    nb = nbformat.read(nb_path, as_version=4)
-    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-                   if o.get("output_type") == "stream")
-    if parse_observations is not None:
-        return parse_observations(text)
-    out = []
-    for line in text.splitlines():
-        if line.strip().startswith(MARKER):
-            try:
-                out.append(json.loads(line.strip()[len(MARKER):]))
-            except ValueError:
-                pass
-    return out
+    # observe() leaves its record in the output's metadata, which only this report reads.
+    from helpers.notebook.predict import parse_observations
+    return parse_observations(nb_path)
 
 
 # A standalone number: not part of a name (f1_ci_table, T_d**2, week6_lab, x2), so those read as written.

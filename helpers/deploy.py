@@ -1,49 +1,59 @@
 """The deployment decision artifact, checked against the course data.
 
-The artifact is a dict a student fills in::
+The artifact is a dict a student fills in (a format example, not an answer)::
 
     deployment = {
         "scenario": "B", "model": "vanilla+T",
-        "threshold": 0.7, "coverage": 0.412, "accuracy": 0.861,
+        "threshold": 0.7, "coverage": 0.4117, "accuracy": 0.8613,
         "decision_rule": "auto-close when top-1 confidence >= 0.7, else legal review",
-        "justification": "vanilla+T has ECE 0.026 on the eval half, under the 0.05 cap ...",
-        "flip_constraint": "the regulator's ECE cap", "switch_point": 0.03,
+        "justification": "vanilla+T has ECE 0.026 and NLL 1.430 on the eval half, under the 0.05 cap ...",
+        "flip_constraint": "ece_cap", "switch_point": 0.026,
         "alternative": "distilled+T",
     }
 
 :func:`evaluate_deployment` recomputes, from the artifacts themselves (never from
 the student's own tables), what the named model does on the eval half of
 validation (``calibration.cal_eval_split(n, seed=42)``; ``+T`` arms get a
-temperature fitted on the cal half) and checks four rules:
+temperature fitted on the cal half) and checks four rules
+(:mod:`helpers.deploy_rules` states the conventions: decimals, tolerances, units):
 
-1. coverage and accuracy at the student's threshold are the named model's
-   (coverage = share of eval rows with top-1 confidence >= threshold);
+1. coverage and accuracy at the student's threshold are the named model's, to
+   four decimals (coverage = share of eval rows with top-1 confidence >= threshold);
 2. the named model meets the scenario's rule (:data:`SCENARIOS`);
-3. the justification cites a number that is the named model's (or the
-   alternative's) on the eval half, at the precision written;
-4. the flip names a constraint, a numeric switch point and a different,
-   existing alternative.
+3. every number the justification cites (three decimals or more) is an eval-half
+   number of the lab's arms at the precision written, and one is the named model's own;
+4. ``flip_constraint`` is one of the scenario's :data:`CONSTRAINTS`, ``switch_point``
+   is the named model's own eval-half value of that constraint's metric (where the
+   decision flips), and the alternative is a different, existing arm.
 
 The autograder runs the same function outside the student's kernel, so the
-notebook's self-check (:func:`check_deployment`) and the grade agree.  Whether the
-decision is wise is read by a person (the lab's rubric).
+notebook's self-check (:func:`check_deployment`) and the grade agree.  Neither
+shows a recomputed number.  Whether the decision is wise is read by a person (the
+lab's rubric).
 """
 from __future__ import annotations
 
-import math
-import numbers
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from .course import GRID_NAMES, STUDENT_NAMES
+from .deploy_rules import (
+    CONSTRAINTS,
+    FACT_KEYS,
+    DeploymentReport,
+    RuleResult,
+    flip_rule,
+    justification_rule,
+    numbers_rule,
+)
+from .precision import is_number
 
-__all__ = ["FIELDS", "SCENARIOS", "ECE_CAP", "check_deployment", "evaluate_deployment", "DeploymentReport",
-           "arm_facts", "scenario_rule", "deployable_models", "canonical_model", "best_arm"]
+__all__ = ["FIELDS", "SCENARIOS", "ECE_CAP", "CONSTRAINTS", "RULES", "check_deployment", "evaluate_deployment",
+           "DeploymentReport", "arm_facts", "scenario_rule", "deployable_models", "canonical_model", "best_arm"]
 
 FIELDS = ("scenario", "model", "threshold", "coverage", "accuracy", "decision_rule",
           "justification", "flip_constraint", "switch_point", "alternative")
@@ -66,11 +76,8 @@ SCENARIOS = {
 #: tail F1 delta spans several hundredths, so a recipe within 0.02 of the baseline is not worse.
 TAIL_NOISE = 0.02
 ECE_CAP = 0.05
-#: How close a quoted coverage or accuracy must be to the recomputed one (fractions; half a
-#: point of a percentage, so 41.2% and 0.412 both match 0.4117).
-MATCH_TOL = 0.005
-
-_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d+|\.\d+|\d+)(%?)")
+#: Arms of the lab's tables (besides the model and its alternative) a justification may compare with.
+COMPARISON_ARMS = ("vanilla", "vanilla+T", "distilled", "teacher")
 
 
 def deployable_models() -> list[str]:
@@ -104,28 +111,30 @@ def canonical_model(name: object) -> str | None:
 
 @lru_cache(maxsize=32)
 def _eval_arm(model, source):
-    """(eval-half probabilities, labels, tiers) of a deployable arm; +T fitted on the cal half."""
+    """(eval-half probabilities, labels, tiers, T or None) of an arm; +T fitted on the cal half."""
     from . import artifacts, calibration, metrics
     base = model[:-2] if model.endswith("+T") else model
-    ps = artifacts.load(base, source)
+    ps = artifacts.load("teacher_val" if base == "teacher" else base, source)
     labels, tiers = ps.labels, ps.tiers
     cal_idx, eval_idx = calibration.cal_eval_split(len(labels), seed=42)
-    logits = ps.logits
+    logits, T = ps.logits, None
     if model.endswith("+T"):
-        T = calibration.fit_temperature(logits[cal_idx], labels[cal_idx])
+        T = float(calibration.fit_temperature(logits[cal_idx], labels[cal_idx]))
         logits = calibration.apply_temperature(logits, T)
     probs = metrics.softmax(logits[eval_idx])
-    return probs, labels[eval_idx], tiers[eval_idx]
+    return probs, labels[eval_idx], tiers[eval_idx], T
 
 
 def arm_facts(model: str, threshold: float | None = None, source: str = "auto") -> dict:
     """What ``model`` does on the eval half: coverage/accuracy/n_covered at ``threshold``
-    (None: every row) and its ECE, NLL, macro F1, tail F1 and accuracy."""
+    (None: every row), its ECE, NLL, macro F1, tail F1 and accuracy, and ``temperature``
+    (the T fitted on the cal half for a ``+T`` arm, else None).  ``"teacher"`` is accepted
+    too (the lab's tables compare with it), though it is not an arm a student may ship."""
     from . import metrics
-    canon = canonical_model(model)
+    canon = "teacher" if model == "teacher" else canonical_model(model)
     if canon is None:
-        raise ValueError(f"model must be one of {deployable_models()}, got {model!r}.")
-    probs, labels, tiers = _eval_arm(canon, source)
+        raise ValueError(f"model must be one of {deployable_models()} (or 'teacher'), got {model!r}.")
+    probs, labels, tiers, T = _eval_arm(canon, source)
     conf, preds = probs.max(axis=1), probs.argmax(axis=1)
     covered = np.ones(len(labels), bool) if threshold is None else conf >= float(threshold)
     n_cov = int(covered.sum())
@@ -134,7 +143,7 @@ def arm_facts(model: str, threshold: float | None = None, source: str = "auto") 
             "accuracy": float((preds[covered] == labels[covered]).mean()) if n_cov else float("nan"),
             "n_covered": n_cov, "ece": float(metrics.ece(probs, labels)), "nll": float(metrics.nll(probs, labels)),
             "macro_f1": float(metrics.macro_f1(labels, preds)), "f1_tail": float(f1["tail"]),
-            "overall_accuracy": float((preds == labels).mean())}
+            "overall_accuracy": float((preds == labels).mean()), "temperature": T}
 
 
 def scenario_rule(scenario: str, facts: Mapping, baseline: Mapping) -> tuple[bool, str]:
@@ -156,84 +165,11 @@ def scenario_rule(scenario: str, facts: Mapping, baseline: Mapping) -> tuple[boo
                 "vanilla's, the recipe C must not lose to")
 
 
-def _is_number(x):
-    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(float(x))
-
-
-def _text(x, min_words=1):
-    return isinstance(x, str) and len(x.split()) >= min_words
-
-
-def _matches(given, actual):
-    if not (_is_number(given) and _is_number(actual)):
-        return False
-    g = float(given)
-    return any(abs(v - actual) <= MATCH_TOL for v in (g, g / 100.0))
-
-
-def cited_numbers(text: str | None) -> list[tuple[float, int, bool]]:
-    """(value, decimals, is_percent) for each number in ``text`` with a decimal point or a percent sign."""
-    out = []
-    for m in _NUMBER.finditer(text or ""):
-        token, pct = m.group(0), m.group(1)
-        raw = token[:-1] if pct else token
-        decimals = len(raw.split(".")[1]) if "." in raw else 0
-        if decimals == 0 and not pct:
-            continue  # a bare integer ("scenario 2", "3 reviewers") is not a citation
-        out.append((abs(float(raw)), decimals, bool(pct)))
-    return out
-
-
-def _cites(text, values):
-    for value, decimals, pct in cited_numbers(text):
-        tol = 0.5 * 10.0 ** (-decimals) + 1e-9
-        for v in values:
-            if not _is_number(v):
-                continue
-            for scaled in ((v * 100,) if pct else (v, v * 100)):
-                if abs(abs(scaled) - value) <= tol:
-                    return value
-    return None
-
-
-@dataclass
-class RuleResult:
-    rule: str
-    ok: bool
-    message: str   # for the student: what is wrong, never the recomputed number
-    detail: str = ""   # for the instructor and the notebook's self-check: the numbers
-
-
-@dataclass
-class DeploymentReport:
-    rules: list = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return all(r.ok for r in self.rules)
-
-    def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([{"rule": r.rule, "ok": r.ok, "detail": r.detail or r.message} for r in self.rules])
-
-    def __str__(self) -> str:
-        lines = [f"[{'PASS' if r.ok else 'FAIL'}] {r.rule}: {r.detail or r.message}" for r in self.rules]
-        verdict = ("All rules hold." if self.ok
-                   else "Fix the FAIL lines above; these rules are graded, the reasoning is read by a person.")
-        return "\n".join(lines + [verdict])
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        import html
-        rows = "".join(
-            f"<tr><td>{'&#10004;' if r.ok else '&#10008;'}</td><td>{html.escape(r.rule)}</td>"
-            f"<td>{html.escape(r.detail or r.message)}</td></tr>" for r in self.rules)
-        verdict = "all rules hold" if self.ok else "some rules fail"
-        return (f"<table><thead><tr><th></th><th>rule</th><th>detail</th></tr></thead>"
-                f"<tbody>{rows}</tbody></table><p><b>Deployment self-check: {verdict}.</b></p>")
-
-
 RULES = ("numbers_match_model", "scenario_rule", "justification_cites_model", "constraint_switch_alternative")
+
+
+def _is_threshold(th: object) -> bool:
+    return is_number(th) and 0.0 < float(th) <= 1.0
 
 
 def evaluate_deployment(artifact: object, source: str = "auto") -> DeploymentReport:
@@ -254,81 +190,47 @@ def evaluate_deployment(artifact: object, source: str = "auto") -> DeploymentRep
                         f"{artifact.get('model')!r}")
     if th is None and scenario != "C":
         problems.append("threshold is None, which only scenario C (a dashboard that counts every row) allows")
-    elif th is not None and not (_is_number(th) and 0.0 < float(th) <= 1.0):
+    elif th is not None and not _is_threshold(th):
         problems.append(f"threshold must be a number in (0, 1] (or None for scenario C), got {th!r}")
     if problems:
         msg = "; ".join(problems)
         report.rules = [RuleResult(r, False, msg, msg) for r in RULES]
         return report
-    facts = arm_facts(model, None if th is None else float(th), source)
+    threshold = None if th is None else float(th)
+    facts = arm_facts(model, threshold, source)
     baseline = arm_facts("vanilla", None, source)
 
-    # 1. the quoted coverage and accuracy are the named model's at that threshold
-    bad = [k for k in ("coverage", "accuracy") if not _matches(artifact.get(k), facts[k])]
-    where = "over every eval row" if th is None else f"at threshold {float(th):g}"
-    report.rules.append(RuleResult(
-        "numbers_match_model", not bad,
-        "" if not bad else (f"{' and '.join(bad)} {'is' if len(bad) == 1 else 'are'} not what {model} does {where} "
-                            "on the eval half (coverage = share of eval rows with top-1 confidence >= the "
-                            "threshold, accuracy on those rows); copy them from a coverage table of the model "
-                            "you name"),
-        f"{model} {where}: coverage {facts['coverage']:.4f}, accuracy {facts['accuracy']:.4f} "
-        f"(you wrote {artifact.get('coverage')!r}, {artifact.get('accuracy')!r})"))
+    # 1. the quoted coverage and accuracy are the named model's at that threshold, to four decimals
+    report.rules.append(numbers_rule(artifact, model, facts))
 
-    # 2. the scenario's rule
+    # 2. the scenario's rule, on the named model's own eval-half numbers
     ok, sentence = scenario_rule(scenario, facts, baseline)
     report.rules.append(RuleResult(
-        "scenario_rule", ok, "" if ok else f"{model} {sentence}.",
-        f"{model} {sentence} (ECE {facts['ece']:.4f}, NLL {facts['nll']:.4f}, macro F1 {facts['macro_f1']:.4f}, "
+        "scenario_rule", ok, f"{model} {sentence}",
+        f"{model}: ECE {facts['ece']:.4f}, NLL {facts['nll']:.4f}, macro F1 {facts['macro_f1']:.4f}, "
         f"tail F1 {facts['f1_tail']:.4f}; raw vanilla: NLL {baseline['nll']:.4f}, macro F1 "
-        f"{baseline['macro_f1']:.4f}, tail F1 {baseline['f1_tail']:.4f})"))
+        f"{baseline['macro_f1']:.4f}, tail F1 {baseline['f1_tail']:.4f}"))
 
-    # 3. the justification cites a number of the named model (or of the alternative)
-    keys = ("ece", "nll", "macro_f1", "f1_tail", "coverage", "accuracy", "overall_accuracy")
-    values = [facts[k] for k in keys]
+    # 3. the justification's citations: eval-half numbers of the lab's arms, one of them the model's own
     alt = canonical_model(artifact.get("alternative"))
-    if alt is not None:
-        alt_facts = arm_facts(alt, None if th is None else float(th), source)
-        values += [alt_facts[k] for k in keys]
-    just = artifact.get("justification")
-    cited = _cites(just, values) if _text(just, 5) else None
-    report.rules.append(RuleResult(
-        "justification_cites_model", cited is not None,
-        "" if cited is not None else
-        ("the justification must be at least a sentence" if not _text(just, 5) else
-         f"no number in the justification is one of {model}'s (or the alternative's) eval-half ECE, NLL, "
-         "macro F1, tail F1, coverage or accuracy at the precision written; quote one from your tables"),
-        f"cites {cited:g}" if cited is not None else "no matching number"))
+    others = [ECE_CAP, TAIL_NOISE] + ([] if threshold is None else [threshold])
+    for arm in dict.fromkeys([*COMPARISON_ARMS, *([alt] if alt else [])]):
+        f = arm_facts(arm, threshold, source)
+        others += [f[k] for k in FACT_KEYS] + [f["temperature"]]
+    report.rules.append(justification_rule(artifact.get("justification"), model, facts, others))
 
-    # 4. the flip
-    problems = []
-    if not _text(artifact.get("flip_constraint"), 2):
-        problems.append("flip_constraint must name the constraint in a few words")
-    if not _is_number(artifact.get("switch_point")):
-        problems.append(f"switch_point must be a number (where the decision flips), got "
-                        f"{artifact.get('switch_point')!r}")
-    if alt is None:
-        problems.append(f"alternative must name another arm you could ship, one of {deployable_models()}")
-    elif alt == model:
-        problems.append("alternative must differ from the model you ship")
+    # 4. the flip: a constraint of the scenario, the model's own value of its metric, an alternative
     missing = [f for f in FIELDS if f not in artifact]
-    if missing:
-        problems.append(f"missing key(s) {missing}")
-    if not _text(artifact.get("decision_rule"), 3):
-        problems.append("decision_rule must say in a sentence what happens above and below the threshold")
-    msg = "; ".join(problems)
-    report.rules.append(RuleResult("constraint_switch_alternative", not problems, msg,
-                                   msg or f"flips at {artifact.get('switch_point')!r} on "
-                                          f"'{artifact.get('flip_constraint')}' -> {alt}"))
+    report.rules.append(flip_rule(artifact, scenario, model, facts, alt, missing, deployable_models()))
     return report
 
 
 def check_deployment(artifact: object, source: str = "auto") -> DeploymentReport:
-    """The notebook's self-check: the autograder's four rules, with the recomputed numbers shown.
+    """The notebook's self-check: the autograder's four rules, the same function the grader runs.
 
     The numbers are recomputed from the artifacts (eval half of validation),
-    never taken from your own tables; whether the decision is wise is read by
-    a person.
+    never taken from your own tables, and never shown: a failing rule says what
+    is wrong and how to fix it.  Whether the decision is wise is read by a person.
 
     Parameters
     ----------
@@ -342,7 +244,7 @@ def check_deployment(artifact: object, source: str = "auto") -> DeploymentReport
     -------
     DeploymentReport
         One line per rule (``PASS``/``FAIL`` and what to fix); ``.ok`` is True
-        when all four hold, ``.to_frame()`` gives a table.
+        when all four hold, ``.to_frame()`` gives a table (rule, ok, message).
 
     Examples
     --------

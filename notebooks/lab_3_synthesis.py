@@ -124,12 +124,27 @@ showfig(plots.coverage_curves({k: eval_probs[k] for k in ("vanilla", "vanilla+T"
 # Models you can name: `"vanilla"`, `"distilled"`, a grid config such as `"grid_Td4_a70"`, or any of them
 # with `"+T"` (e.g. `"vanilla+T"`).
 #
-# Fields of `deployment`: `scenario` (`"A"`, `"B"` or `"C"`), `model`, `threshold` (one of your coverage
-# table's thresholds; `None` only for C), `coverage` and `accuracy` (that row of the coverage table of
-# **that model**), `decision_rule` (a sentence: what happens above and below the threshold),
-# `justification` (a sentence that quotes at least one number of your model, or of the alternative, from
-# your tables), `flip_constraint` (the one constraint that would change your mind), `switch_point` (the
-# number at which it flips) and `alternative` (the model you would ship then).
+# Fields of `deployment`, and the conventions the self-check and the autograder apply (the same code):
+#
+# | field | what it holds | how it is checked |
+# | --- | --- | --- |
+# | `scenario` | `"A"`, `"B"` or `"C"` | one of the three |
+# | `model` | the arm you ship | one of the names above |
+# | `threshold` | one of your coverage table's thresholds (`None` only for C) | a number in (0, 1] |
+# | `coverage`, `accuracy` | that row of the coverage table of **that model**, on the **eval half**: coverage = share of the 3,215 eval rows with top-1 confidence `>=` the threshold; accuracy = argmax accuracy on those rows | fractions (not percentages), to **four decimals**: copy the float unrounded, or round to four. The tolerance is half a unit of the fourth decimal (0.00005), less than one eval row, so the whole validation set or another model's row does not pass |
+# | `decision_rule` | a sentence: what happens above and below the threshold | three words or more |
+# | `justification` | a sentence with your model's numbers | every number written with three or more decimals (`0.026`), or a percentage with one (`41.2%`), is a *citation*: each must be an eval-half number of your model, your alternative or the lab's tables (vanilla, vanilla + T, distilled, teacher; ECE, NLL, macro F1, tail F1, coverage or accuracy at your threshold, a fitted T), matched within half a unit of its last decimal; at least one must be **your model's own**. Numbers with fewer decimals (`0.7`, `0.05`) are not citations; a difference or ratio is not a table value, so write it with fewer decimals |
+# | `flip_constraint` | the one constraint that would change your mind, by its key | A: `"macro_f1_floor"`, `"tail_f1_floor"`, `"coverage_floor"`, `"accuracy_floor"`; B: `"ece_cap"`, `"nll_cap"`, `"coverage_floor"`, `"accuracy_floor"`; C: `"tail_f1_floor"`, `"macro_f1_floor"` (a cap is the largest value allowed, a floor the smallest; coverage and accuracy are at your threshold) |
+# | `switch_point` | the value of that constraint's metric at which your decision flips, in that metric's unit (ECE, F1, coverage, accuracy: a fraction from 0 to 1; NLL: nats per example) | it flips where a cap tightened below, or a floor raised above, **your model's own eval-half value** rules the model out: that value, to at least three decimals |
+# | `alternative` | the model you would ship once the constraint flips | a different arm from the list above |
+#
+# A worked example of the *format* (an invented scenario and invented numbers, not an answer): a team ships
+# `"grid_Td8_a90"` for A at threshold 0.6 with coverage 0.5321 and accuracy 0.8104; its justification reads
+# "grid_Td8_a90 has macro F1 0.301 on the eval half, above raw vanilla's 0.297"; it would switch to
+# `"distilled"` if operations needed more than its coverage, so `flip_constraint = "coverage_floor"` and
+# `switch_point = 0.532` (its own coverage at 0.6, three decimals).
+#
+# The self-check below names what is wrong, never the value it expected: the fix is always in your own tables.
 
 # %% role="solution" grade_id="lab_deployment_answer"
 ### BEGIN SOLUTION
@@ -148,14 +163,16 @@ deployment = {
                       f"the 0.05 cap, where raw distilled has {calibration_df.loc['distilled', 'ece']:.3f}; its NLL "
                       f"{calibration_df.loc['vanilla+T', 'nll']:.3f} is below raw vanilla's "
                       f"{calibration_df.loc['vanilla', 'nll']:.3f}."),
-    "flip_constraint": "the regulator tightening the ECE cap",
+    # Tightening the ECE cap below vanilla+T's own eval-half ECE rules it out: that ECE is the switch point.
+    "flip_constraint": "ece_cap",
     "switch_point": round(float(calibration_df.loc["vanilla+T", "ece"]), 3),
     "alternative": "distilled+T",
 }
 ### END SOLUTION
 
 # %%
-# The self-check runs the autograder's four rules on the course data and shows the recomputed numbers.
+# The self-check runs the autograder's four rules on the course data (the same code the grader runs); it says
+# what to fix, never the number it recomputed.
 deployment_check = deploy.check_deployment(deployment, SOURCE)
 deployment_check
 

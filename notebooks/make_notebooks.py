@@ -9,7 +9,7 @@ Sources: ``lab_*.py`` and ``hw_*.py``, one file per act or part (listed in
 grade_id, and then their reveal spans are rendered from the artifacts
 (``helpers.tools.reveals``) so a rebuild never leaves placeholders behind.
 The reveal texts (what a student sees after a prediction) are written to
-``helpers/reveal_text.md`` from the sources' reveal cells and rendered the
+``helpers/reveal_text.b64`` (obfuscated) from the sources' reveal cells and rendered the
 same way.  ``--check`` writes nothing and exits 1 when a committed notebook or
 the reveal file differs from what the sources build.  ``--lint`` writes nothing
 and runs ruff on each notebook's source cells as one notebook, so a name one part
@@ -216,18 +216,20 @@ def main(argv: list[str] | None = None) -> int:
     kinds = [args.only] if args.only else list(TARGETS)
     facts = reveals.compute_facts(args.source)
     stale = []
+    from helpers.notebook.reveal_store import read_reveal_text, write_reveal_text
     with tempfile.TemporaryDirectory() as tmp:
         text_path = Path(tmp) / reveals.REVEAL_FILE.name
-        text_path.write_text(reveal_file_text(), encoding="utf-8")
+        write_reveal_text(text_path, reveal_file_text())
         reveals.render_text_file(text_path, facts)
-        rendered = text_path.read_text(encoding="utf-8")
+        rendered = read_reveal_text(text_path)
     target = reveals.REVEAL_FILE
     if args.check:
-        if not target.exists() or target.read_text(encoding="utf-8") != rendered:
+        # Compared decoded: the encoding's bytes may differ between zlib builds, the texts may not.
+        if not target.exists() or read_reveal_text(target) != rendered:
             stale.append(target)
     else:
-        target.write_text(rendered, encoding="utf-8")
-        print(f"wrote {target.relative_to(ROOT)} (reveal texts; from {facts.source})")
+        write_reveal_text(target, rendered, encoded=True)
+        print(f"wrote {target.relative_to(ROOT)} (reveal texts, obfuscated; from {facts.source})")
     for kind in kinds:
         nb, path = build(kind)
         if args.check:

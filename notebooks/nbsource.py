@@ -22,7 +22,7 @@ gives the cell its nbgrader role:
 * ``role="predict" key="..."``: a prediction cell (an answer without points,
   grade_id ``predict_<key>``), the body exactly what the student sees;
 * ``[markdown] role="reveal" name="..." after="key[,key]"``: a locked ``reveal(name)``
-  cell; the markdown body is the reveal's text, written to ``helpers/reveal_text.md``.
+  cell; the markdown body is the reveal's text, written to ``helpers/reveal_text.b64`` (obfuscated).
   A reveal (the answer to a prediction) never sits in a notebook cell, where a student
   could read it before predicting; ``helpers.notebook.predict.reveal`` shows it only after the
   prediction is recorded and observed.
@@ -159,7 +159,7 @@ def predict(key: str, src: str) -> NotebookNode:
 
 
 def reveal(name: str) -> NotebookNode:
-    """The locked cell that shows reveal ``name`` (its text lives in helpers/reveal_text.md)."""
+    """The locked cell that shows reveal ``name`` (its text lives, obfuscated, in helpers/reveal_text.b64)."""
     return code(f"""
 # REVEAL: shown only after your prediction is recorded and observed. Write your reconciliation first.
 reveal("{name}")

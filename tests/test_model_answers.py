@@ -54,7 +54,7 @@ def _executed_facts(facts, nb_lab, nb_hw):
     """The facts the claims read, overwritten with what the executed solutions computed."""
     f = reveals.Facts(facts.source, facts)
     observed = {o["key"]: o["actual"] for path_nb in (nb_lab, nb_hw)
-                for o in P.parse_observations(outputs(path_nb)[0])}
+                for o in P.parse_observations(path_nb)}
     f["lift_lands"] = observed["f1_lift_lands"]
     f["most_peaked_tier"] = observed["most_peaked_tier"]
     f["ece_follows_f1"] = observed["ece_follows_f1"]

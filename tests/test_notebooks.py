@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT / "notebooks"))
 import make_notebooks  # noqa: E402  (notebooks/make_notebooks.py)
 
 from helpers.notebook import predict as P  # noqa: E402
+from helpers.notebook.reveal_store import read_reveal_text  # noqa: E402
 from helpers.notebook.setup_env import INSTALL_SPEC  # noqa: E402
 from helpers.tools import reveals  # noqa: E402
 
@@ -143,7 +144,7 @@ def test_prediction_cells_and_manual_answers(path):
         assert {"lab_bug_explain_1", "lab_bug_explain_2", "lab_bug_explain_3", "lab_deployment_reasoning",
                 "lab_ece_mechanism"} <= set(manual)
     # No answer sits in a cell: reveals are code cells that call reveal(), after their prediction.
-    assert not any("<details>" in c.source for c in nb.cells), "reveals live in helpers/reveal_text.md"
+    assert not any("<details>" in c.source for c in nb.cells), "reveals live in helpers/reveal_text.b64"
     order = [nbg(c)["grade_id"] for c in nb.cells]
     calls = {m.group(1): i for i, c in enumerate(nb.cells) for m in re.finditer(r'reveal\("(\w+)"\)', c.source)}
     assert set(calls) == set(REVEALS[path])
@@ -166,7 +167,7 @@ def test_committed_notebook_is_what_the_sources_build(path):
         [(c.cell_type, blank(c.source), c.metadata) for c in committed.cells], \
         "stale: run python notebooks/make_notebooks.py"
     assert blank(make_notebooks.reveal_file_text()).split("\n", 1)[1] == \
-        blank(reveals.REVEAL_FILE.read_text()).split("\n", 1)[1], \
+        blank(read_reveal_text(reveals.REVEAL_FILE)).split("\n", 1)[1], \
         "stale reveal file: run python notebooks/make_notebooks.py"
     assert INSTALL_SPEC in committed.cells[1].source, "the setup cell must install from setup_env.INSTALL_SPEC"
 
@@ -296,7 +297,7 @@ def test_notebook_runs_top_to_bottom_with_solutions(executed, path):
     probed = {json.loads(line.split(" ", 1)[1])["check"] for line in text.splitlines()
               if line.startswith("@@AUTOGRADER-RESULT@@")}
     assert probed == set(CHECKS[path]) & VALUE_CHECKS  # function checks print nothing in the kernel
-    observed = {o["key"]: o for o in P.parse_observations(text)}
+    observed = {o["key"]: o for o in P.parse_observations(nb)}
     assert set(observed) == PREDICTIONS[path]
     # Every table says where its numbers came from.
     captions = [h for h in html if "<caption>" in h]
@@ -307,7 +308,7 @@ def test_notebook_runs_top_to_bottom_with_solutions(executed, path):
 def test_lab_observations_match_the_rendered_reveals(executed):
     nb, _ = executed[LAB]
     text, html = outputs(nb)
-    observed = {o["key"]: o for o in P.parse_observations(text)}
+    observed = {o["key"]: o for o in P.parse_observations(nb)}
     assert format(observed["teacher_tail_f1"]["actual"], ".3f") == span_body(LAB, "teacher_f1_tail")
     # The claims the reveals make are what the notebook observes.
     assert observed["most_peaked_tier"]["actual"] == "head"

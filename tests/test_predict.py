@@ -1,5 +1,7 @@
-"""Predict, then observe: refusal before a prediction, the side-by-side after, the marked JSON line."""
+"""Predict, then observe: refusal before a prediction, the side-by-side after, the record in the output's
+metadata (never a machine line the student sees)."""
 import json
+import re
 
 import pytest
 
@@ -34,12 +36,29 @@ def test_numeric_cycle_shows_prediction_actual_and_error(capsys):
     rec = P.observe("teacher_tail_f1", 0.198)
     out = capsys.readouterr().out
     assert "0.350" in out and "0.198" in out and "-0.152" in out
-    assert rec["error"] == pytest.approx(0.198 - 0.35)
-    (line,) = [row for row in out.splitlines() if row.startswith(P.MARKER)]
-    data = json.loads(line[len(P.MARKER):])
-    assert data == {"key": "teacher_tail_f1", "prediction": 0.35, "actual": 0.198,
-                    "error": pytest.approx(-0.152), "reason": "big model, few examples"}
-    assert P.parse_observations(out) == [data]
+    assert rec == {"key": "teacher_tail_f1", "prediction": 0.35, "actual": 0.198,
+                   "error": pytest.approx(-0.152), "reason": "big model, few examples"}
+    assert "{" not in out and "JSON" not in out, out   # readable lines only
+
+
+def test_in_a_notebook_the_record_rides_in_the_output_metadata_only():
+    import nbformat
+    from nbclient import NotebookClient
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "from helpers.notebook.predict import predict, observe\n"
+        "predict('teacher_tail_f1', 0.35, 'big model, few examples')"),
+        nbformat.v4.new_code_cell("observe('teacher_tail_f1', 0.198);")]
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    (out,) = nb.cells[1].outputs
+    shown = out.get("text", "") + "".join(v for v in out.get("data", {}).values() if isinstance(v, str))
+    assert "you predicted 0.350, actual 0.198" in shown
+    assert "{" not in shown and "JSON" not in shown, shown
+    (rec,) = P.parse_observations(nb)
+    assert rec["key"] == "teacher_tail_f1" and rec["actual"] == 0.198 and rec["prediction"] == 0.35
+    assert P.parse_observations(json.loads(nbformat.writes(nb))) == [rec]
+    with pytest.raises(TypeError, match="notebook must be"):
+        P.parse_observations(42)
 
 
 def test_choice_cycle_reports_match_or_miss(capsys):
@@ -140,3 +159,41 @@ def test_lift_choices_are_what_the_reveal_can_return():
         ci = {t: pd.Series({"ci_low": 0.1 if bits >> i & 1 else -0.1}) for i, t in enumerate(("head", "mid", "tail"))}
         seen.add(lift_pattern(ci))
     assert seen == set(P.CYCLES["f1_lift_lands"]["choices"])
+
+
+def test_the_class_report_reads_the_records_from_the_output_metadata(tmp_path):
+    import nbformat
+
+    from autograder import report
+    nb = nbformat.v4.new_notebook()
+    record = {"key": "most_peaked_tier", "prediction": "tail", "actual": "head", "error": "miss", "reason": "r"}
+    nb.cells = [nbformat.v4.new_code_cell("observe(...)", outputs=[nbformat.v4.new_output(
+        "display_data", data={"text/plain": "most_peaked_tier: you predicted 'tail', actual 'head' -> miss"},
+        metadata={P.OBSERVE_METADATA: record})])]
+    nbformat.write(nb, tmp_path / "a.ipynb")
+    entry = {"student": "s1", "assignment": "week6_lab", "status": "graded", "issues": [], "flags": [],
+             "checks": {}, "autograded": "a.ipynb", "feedback": None}
+    (tmp_path / "grades.json").write_text(json.dumps([entry]))
+    text = report.build(tmp_path, tmp_path / "report").read_text()
+    assert "### most_peaked_tier" in text and "1 predictions: head 0, tail 1; actual head" in text
+
+
+def test_the_shipped_reveal_file_is_obfuscated_and_round_trips(tmp_path):
+    from helpers.notebook import reveal_store as RS
+    stored = P.REVEAL_FILE.read_text(encoding="utf-8")
+    assert P.REVEAL_FILE.suffix == ".b64" and RS.is_encoded(stored)
+    plain = RS.read_reveal_text()
+    _, sections = P.read_reveal_file()
+    assert sections and "<!-- begin-reveal" in plain
+    # No sentence of any reveal is readable in the stored file.
+    for _, body in sections.values():
+        words = [w for w in re.split(r"<!--.*?-->", body) if len(w.strip()) > 12]
+        assert words and not any(w.strip() in stored for w in words)
+    assert RS.decode_reveals(RS.encode_reveals(plain)) == plain
+    copy = tmp_path / "r.b64"
+    RS.write_reveal_text(copy, plain)
+    assert RS.is_encoded(copy.read_text()) and RS.read_reveal_text(copy) == plain
+    RS.write_reveal_text(copy, "plain working copy", encoded=False)
+    assert RS.read_reveal_text(copy) == "plain working copy"
+    with pytest.raises(ValueError, match="damaged"):
+        RS.decode_reveals(RS.HEADER + "\n!!!not base64!!!\n")

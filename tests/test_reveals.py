@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from helpers import artifacts
+from helpers.notebook.reveal_store import is_encoded, read_reveal_text, write_reveal_text
 from helpers.tools import reveals
 
 LAB, HOMEWORK = reveals.NOTEBOOKS
@@ -145,15 +146,15 @@ def test_unknown_claim_is_an_error(facts):
 def test_a_stale_reveal_text_is_found_named_and_rerendered(facts, copies, capsys, monkeypatch):
     monkeypatch.setattr(reveals, "compute_facts", lambda source, loader=None: facts)
     text_file = reveals.REVEAL_FILE
-    good = text_file.read_text()
+    good = read_reveal_text(text_file)
     marker = f"<!-- reveal:repro_fraction:.0% -->{format(facts['repro_fraction'], '.0%')}<!-- /reveal -->"
     assert marker in good
-    text_file.write_text(good.replace(marker, "<!-- reveal:repro_fraction:.0% -->111%<!-- /reveal -->"))
+    write_reveal_text(text_file, good.replace(marker, "<!-- reveal:repro_fraction:.0% -->111%<!-- /reveal -->"))
     assert reveals.main(["--source", "synthetic", "--check", *map(str, copies)]) == 1
     out = capsys.readouterr().out
     assert "repro_fraction" in out and "111%" in out
     assert reveals.main(["--source", "synthetic", *map(str, copies)]) == 0
-    assert text_file.read_text() == good
+    assert read_reveal_text(text_file) == good and is_encoded(text_file.read_text())  # rewritten encoded
 
 
 def test_the_reveal_file_records_its_source_and_hub_facts_make_it_stale(facts, copies):
@@ -161,16 +162,16 @@ def test_the_reveal_file_records_its_source_and_hub_facts_make_it_stale(facts, c
     hub["source_note"] = ""
     changes = reveals.render_text_file(reveals.REVEAL_FILE, hub, write=True)
     assert (None, "reveals_source", "synthetic", "hub") in changes
-    text = reveals.REVEAL_FILE.read_text()
+    text = read_reveal_text(reveals.REVEAL_FILE)
     assert "SYNTHETIC" not in text and "<!-- reveals_source: hub -->" in text
 
 
 def test_a_reveal_without_its_synthetic_note_is_refused(facts, copies):
     text_file = reveals.REVEAL_FILE
-    text = text_file.read_text()
+    text = read_reveal_text(text_file)
     first = text.index("<!-- reveal:source_note -->")
     end = text.index("<!-- /reveal -->", first) + len("<!-- /reveal -->")
-    text_file.write_text(text[:first] + text[end:])
+    write_reveal_text(text_file, text[:first] + text[end:])
     with pytest.raises(KeyError, match="source_note"):
         reveals.render_text_file(text_file, facts)
 

@@ -39,15 +39,17 @@ def probe_deployment(ns: Mapping, run: Runner) -> dict:
 
 # --------------------------------------------------------------------------- judge (driver side)
 DEPLOY_PARTS = {
-    "numbers_match_model": "Expected coverage and accuracy copied from a coverage table of the model you name, "
-                           "at your threshold, on the eval half.",
+    "numbers_match_model": "Expected coverage and accuracy from the coverage table of the model you name, at your "
+                           "threshold, on the eval half, as fractions to four decimals.",
     "scenario_rule": "Expected a model that meets your scenario's rule on the eval half (A: a student at least "
                      "as good as raw vanilla on macro F1; B: ECE <= 0.05 and NLL at most raw vanilla's; C: tail "
                      "F1 within 0.02 of raw vanilla's or above).",
-    "justification_cites_model": "Expected the justification to quote a number of the model you ship (or of "
-                                 "the alternative) from your tables, as printed (e.g. 0.026 or 2.6%).",
-    "constraint_switch_alternative": "Expected one constraint, the value at which it flips the decision, and "
-                                     "the alternative you would deploy then.",
+    "justification_cites_model": "Expected the justification to quote the model you ship from your eval-half "
+                                 "tables (three decimals, e.g. 0.026, or a percentage with one, e.g. 2.6%), and "
+                                 "every such number to be an eval-half table value.",
+    "constraint_switch_alternative": "Expected flip_constraint to be one of your scenario's constraint keys, "
+                                     "switch_point your model's own eval-half value of that constraint's metric "
+                                     "(three decimals), and a different model as the alternative.",
 }
 
 
@@ -67,6 +69,7 @@ def judge_deployment(check: Check, data: dict, exp: dict) -> Verdict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the synthetic-data warning is the notebook's to show
         report = deploy.evaluate_deployment(dep["value"], deployment_source())
+    # The same rules and messages as the notebook's self-check; the recomputed numbers stay in the detail.
     parts = [part(r.rule, r.ok, 1, f"{r.message}. {DEPLOY_PARTS[r.rule]}", r.detail) for r in report.rules]
     return verdict(check.id, check.points, parts)
 

@@ -160,6 +160,15 @@ EXAMPLES = {
     "ex_deploy_distilled_under_B": (LAB, _append("deployment", V.DEPLOY_DISTILLED_UNDER_B), {"lab_deployment": 3},
                                     FULL, [], False),
     "ex_deploy_scenario_Z": (LAB, _append("deployment", V.DEPLOY_SCENARIO_Z), {"lab_deployment": 0}, FULL, [], False),
+    # The ways of gaming the deployment judge: each loses its rule's point.
+    "ex_deploy_one_decimal_citation": (LAB, _append("deployment", V.DEPLOY_ONE_DECIMAL_CITATION),
+                                       {"lab_deployment": 3}, FULL, [], False),
+    "ex_deploy_switch_point_999": (LAB, _append("deployment", V.DEPLOY_SWITCH_POINT_999), {"lab_deployment": 3},
+                                   FULL, [], False),
+    "ex_deploy_free_text_flip": (LAB, _append("deployment", V.DEPLOY_FREE_TEXT_FLIP), {"lab_deployment": 3},
+                                 FULL, [], False),
+    "ex_deploy_whole_validation": (LAB, _append("deployment", V.DEPLOY_WHOLE_VALIDATION), {"lab_deployment": 3},
+                                   FULL, [], False),
     # Broken and hostile submissions.
     "ex_infinite_loop": (LAB, lambda nb: prepend_to(nb, "per_tier_ece", V.INFINITE_LOOP),
                          {"lab_per_tier_ece": 0, "lab_per_tier_f1": 2, "lab_kd_loss": 6, "lab_bug_choices": 3,

@@ -258,7 +258,8 @@ def bootstrap_use(a: str = "vanilla", b: str = "distilled", metric: str = "macro
     return BOOTSTRAP_USE.format(a=a, b=b, metric=metric, real=real, reading=reading)
 
 
-# Deployment artifacts: numbers invented, or another model's, or a model that breaks the rule.
+# Deployment artifacts: numbers invented, or another model's, or a model that breaks the rule, and each
+# way of gaming the judge a reviewer found (each must lose its rule's point).
 DEPLOY_INVENTED = '''
 deployment["coverage"], deployment["accuracy"] = 0.61, 0.93
 '''
@@ -268,7 +269,7 @@ _row = coverage_df[coverage_df["threshold"] == 0.7].iloc[0]
 deployment.update(model="distilled", coverage=float(_row["coverage"]), accuracy=float(_row["accuracy"]),
                   justification="distilled has the lowest NLL, "
                                 f"{calibration_df.loc['distilled', 'nll']:.3f}, on the eval half.",
-                  alternative="vanilla+T")
+                  switch_point=round(float(calibration_df.loc["distilled", "ece"]), 3), alternative="vanilla+T")
 '''
 DEPLOY_OTHER_MODELS_NUMBERS = '''
 _row = coverage_tables["distilled"][coverage_tables["distilled"]["threshold"] == 0.7].iloc[0]
@@ -277,6 +278,23 @@ deployment.update(coverage=float(_row["coverage"]), accuracy=float(_row["accurac
 '''
 DEPLOY_SCENARIO_Z = '''
 deployment.update(scenario="Z", decision_rule="x")
+'''
+# A one-decimal number matched some metric of some arm at that precision.
+DEPLOY_ONE_DECIMAL_CITATION = '''
+deployment["justification"] = "vanilla+T is well calibrated, with an error near 0.0 and accuracy about 0.9 when sure."
+'''
+# Any number passed as the switch point, any words as the constraint.
+DEPLOY_SWITCH_POINT_999 = '''
+deployment["switch_point"] = 999
+'''
+DEPLOY_FREE_TEXT_FLIP = '''
+deployment["flip_constraint"] = "the regulator tightening the ECE cap"
+'''
+# Coverage and accuracy on the whole validation set, not the eval half (close, but not the named numbers).
+DEPLOY_WHOLE_VALIDATION = '''
+_whole = coverage_table(metrics.softmax(calibration.apply_temperature(vanilla.logits, T_vanilla)), labels)
+_row = _whole[_whole["threshold"] == 0.7].iloc[0]
+deployment.update(coverage=float(_row["coverage"]), accuracy=float(_row["accuracy"]))
 '''
 
 # ---------------------------------------------------------------- hostile submissions the sandbox must contain

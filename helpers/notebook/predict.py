@@ -13,9 +13,13 @@ reveals`` into :data:`REVEAL_FILE`, shipped with helpers) only once the
 prediction it answers exists and has been observed, so the notebook's own cells
 never hold an answer a student could read before predicting.  Predictions
 live in the notebook's source, so an instructor can collect them from
-submissions; ``observe`` also prints one machine-readable line, starting with
-:data:`MARKER`, that the autograder's class report parses from executed
-notebooks.
+submissions.  ``observe`` shows the student readable lines only; the record the
+autograder's class report needs (key, prediction, actual, error, reason) rides in
+that output's metadata under :data:`OBSERVE_METADATA`, which no front end renders,
+and :func:`parse_observations` reads it back from an executed notebook.
+
+The reveal texts are stored obfuscated (see :data:`REVEAL_FILE`): reading one
+outside ``reveal`` takes deliberate decoding.  It is not secret, only out of sight.
 """
 from __future__ import annotations
 
@@ -23,14 +27,19 @@ import json
 import math
 import numbers
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-__all__ = ["predict", "observe", "require", "reveal", "reveal_text", "PREDICTIONS", "CYCLES", "MARKER",
+from .reveal_store import REVEAL_FILE as STORED_REVEALS
+from .reveal_store import read_reveal_text
+
+__all__ = ["predict", "observe", "require", "reveal", "reveal_text", "PREDICTIONS", "CYCLES", "OBSERVE_METADATA",
            "PredictionMissing", "parse_observations", "REVEAL_FILE", "read_reveal_file"]
 
-#: Prefix of the JSON line ``observe`` prints (one line per observed cycle).
-MARKER = "PREDICT_OBSERVE_JSON "
+#: Key of the output metadata where ``observe`` leaves its record (one output per observed cycle):
+#: metadata is kept in the saved notebook but shown by no front end, formgrader and feedback included.
+OBSERVE_METADATA = "ecbs_week6_observe"
 
 #: The cycles the course's notebooks run: a numeric range or a closed set of choices.
 #: Keys not listed here are accepted too (a number or a short string).
@@ -191,6 +200,19 @@ def require(key: str) -> Prediction:
     return PREDICTIONS[key]
 
 
+def _show_with_record(text: str, record: dict) -> None:
+    """Show ``text``; in a notebook, as one output whose metadata holds ``record`` for the grader."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        get_ipython = None
+    if get_ipython is not None and get_ipython() is not None:
+        display({"text/plain": text}, raw=True, metadata={OBSERVE_METADATA: record})
+    else:
+        print(text)
+
+
 def _error(prediction: object, actual: float | str) -> float | str:
     if isinstance(prediction, numbers.Real) and isinstance(actual, numbers.Real):
         return float(actual) - float(prediction)
@@ -201,8 +223,9 @@ def observe(key: str, actual: float | str) -> dict:
     """Show the recorded prediction beside the actual value and the error.
 
     Refuses (raises :class:`PredictionMissing`, showing nothing) until a
-    prediction exists. Besides the readable lines it prints one line starting
-    with :data:`MARKER`, which the autograder's class report reads back.
+    prediction exists. In a notebook the output carries the record in its
+    metadata (:data:`OBSERVE_METADATA`), where the autograder's class report
+    reads it back; what you see is only the readable lines.
 
     Parameters
     ----------
@@ -229,7 +252,6 @@ def observe(key: str, actual: float | str) -> dict:
     >>> record = observe("share_of_rainy_days", 0.25)  # doctest: +ELLIPSIS
     share_of_rainy_days: you predicted 0.300, actual 0.250, error (actual - predicted) -0.050
       your reason was: a wet autumn
-    PREDICT_OBSERVE_JSON {...}
     """
     pred = require(key)
     if isinstance(actual, numbers.Real) and not isinstance(actual, bool):
@@ -239,12 +261,12 @@ def observe(key: str, actual: float | str) -> dict:
     err = _error(pred.value, actual)
     record = {"key": key, "prediction": pred.value, "actual": actual, "error": err, "reason": pred.reason}
     if isinstance(err, float):
-        print(f"{key}: you predicted {pred.value:.3f}, actual {actual:.3f}, error (actual - predicted) "
-              f"{err:+.3f}")
+        lines = [f"{key}: you predicted {pred.value:.3f}, actual {actual:.3f}, error (actual - predicted) "
+                 f"{err:+.3f}"]
     else:
-        print(f"{key}: you predicted {pred.value!r}, actual {actual!r} -> {err}")
-    print(f"  your reason was: {pred.reason}")
-    print(MARKER + json.dumps(record, sort_keys=True))
+        lines = [f"{key}: you predicted {pred.value!r}, actual {actual!r} -> {err}"]
+    lines.append(f"  your reason was: {pred.reason}")
+    _show_with_record("\n".join(lines), record)
     OBSERVED.add(key)
     return record
 
@@ -256,7 +278,10 @@ def observe(key: str, actual: float | str) -> dict:
 #:     <!-- begin-reveal teacher_tail after=teacher_tail_f1 -->
 #:     ...markdown with reveal spans and claim markers...
 #:     <!-- end-reveal -->
-REVEAL_FILE = Path(__file__).resolve().parent.parent / "reveal_text.md"  # shipped at helpers/reveal_text.md
+#:
+#: The file is stored obfuscated (zlib, then base64; :mod:`helpers.notebook.reveal_store`): reading a
+#: reveal outside ``reveal`` takes deliberate decoding.  It is not secret.
+REVEAL_FILE = STORED_REVEALS  # shipped at helpers/reveal_text.b64
 SECTION = re.compile(r"<!-- begin-reveal (?P<name>[A-Za-z0-9_]+) after=(?P<after>[A-Za-z0-9_,]+) -->\n"
                      r"(?P<body>.*?)<!-- end-reveal -->", re.S)
 SOURCE_LINE = re.compile(r"<!-- reveals_source: (?P<source>[A-Za-z_]+) -->")
@@ -265,11 +290,7 @@ _COMMENT = re.compile(r"<!--.*?-->", re.S)
 
 def read_reveal_file(path: str | Path | None = None) -> tuple[str | None, dict[str, tuple[tuple[str, ...], str]]]:
     """``(source, {name: (prediction keys it answers, markdown body)})`` from the reveal file."""
-    path = Path(path) if path is not None else REVEAL_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"the reveal file {path} is missing: rebuild with `python notebooks/make_notebooks.py` "
-                                f"(instructors) or reinstall helpers (students).")
-    text = path.read_text(encoding="utf-8")
+    text = read_reveal_text(Path(path) if path is not None else REVEAL_FILE)
     m = SOURCE_LINE.search(text)
     sections = {}
     for sec in SECTION.finditer(text):
@@ -339,16 +360,46 @@ def reveal(name: str) -> None:
     return None
 
 
-def parse_observations(text: str) -> list[dict]:
-    """The observe records found in ``text`` (for example a notebook's outputs)."""
+def parse_observations(notebook: str | Path | Mapping) -> list[dict]:
+    """The ``observe`` records of an executed notebook, in cell order, from its outputs' metadata.
+
+    Parameters
+    ----------
+    notebook : str, pathlib.Path or mapping
+        The ``.ipynb`` file, or the notebook already read (an ``nbformat``
+        node or the plain JSON dict).
+
+    Returns
+    -------
+    list of dict
+        One record per observed cycle: ``key``, ``prediction``, ``actual``,
+        ``error`` and ``reason``.
+
+    Raises
+    ------
+    TypeError
+        When ``notebook`` is neither a path nor a notebook mapping.
+
+    Examples
+    --------
+    >>> nb = {"cells": [{"cell_type": "code", "outputs": [{"output_type": "display_data",
+    ...        "data": {"text/plain": "..."}, "metadata": {OBSERVE_METADATA: {"key": "k", "actual": 1.0}}}]}]}
+    >>> parse_observations(nb)
+    [{'key': 'k', 'actual': 1.0}]
+    """
+    if isinstance(notebook, (str, Path)):
+        notebook = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    if not isinstance(notebook, Mapping):
+        raise TypeError(f"notebook must be a path to an .ipynb file or a notebook mapping, got "
+                        f"{type(notebook).__name__}; read it with nbformat.read or pass its path.")
     out = []
-    for line in str(text).splitlines():
-        line = line.strip()
-        if line.startswith(MARKER):
-            try:
-                out.append(json.loads(line[len(MARKER):]))
-            except json.JSONDecodeError:
-                continue
+    for cell in notebook.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        for output in cell.get("outputs", []):
+            record = (output.get("metadata") or {}).get(OBSERVE_METADATA)
+            if isinstance(record, Mapping) and "key" in record:
+                out.append(dict(record))
     return out
 
 

@@ -1,6 +1,6 @@
 """The qualitative claims the notebooks make, each a test on the facts.
 
-Every sentence in the notebooks (and in ``helpers/reveal_text.md``) that reads a
+Every sentence in the notebooks (and in the reveal texts, ``helpers/reveal_text.b64``) that reads a
 result ("the lift lands on the head") carries a ``<!-- claim:name -->`` marker;
 :data:`CLAIMS` says what the sentence asserts and how to check it on the facts
 of :func:`helpers.tools.reveal_facts.compute_facts`.  A contradicted claim stops

@@ -13,8 +13,9 @@ and every qualitative sentence carries the claim it depends on::
 (:func:`compute_facts`, in :mod:`helpers.tools.reveal_facts`), checks every claim
 (:data:`CLAIMS`, in :mod:`helpers.tools.reveal_claims`) the notebooks cite against them,
 and rewrites only the spans' contents (and ``metadata.course.reveals_source``).
-The reveal texts a student sees after a prediction live in ``helpers/reveal_text.md``
-(:data:`REVEAL_FILE`, written by ``notebooks/make_notebooks.py``, shown by
+The reveal texts a student sees after a prediction live in ``helpers/reveal_text.b64``
+(:data:`REVEAL_FILE`, obfuscated: zlib then base64, see
+:mod:`helpers.notebook.reveal_store`; written by ``notebooks/make_notebooks.py``, shown by
 ``helpers.notebook.predict.reveal``); they are rendered and checked the same way, every
 section carries a ``source_note`` span that says SYNTHETIC DATA unless the facts
 come from the Hub, and the file records its source in a ``reveals_source`` line.
@@ -32,6 +33,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..notebook.reveal_store import REVEAL_FILE as STORED_REVEALS
+from ..notebook.reveal_store import read_reveal_text, write_reveal_text
 from .reveal_claims import CLAIMS, Claim, ClaimError, check_claims
 from .reveal_facts import Facts, compute_facts
 
@@ -44,7 +47,7 @@ __all__ = ["compute_facts", "render", "render_text_file", "check_claims", "claim
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Reveal texts (shown by ``helpers.notebook.predict.reveal`` after a prediction); rendered with the notebooks.
-REVEAL_FILE = Path(__file__).resolve().parents[1] / "reveal_text.md"
+REVEAL_FILE = STORED_REVEALS
 NOTEBOOKS = (ROOT / "notebooks" / "week6_lab" / "week6_lab.ipynb",
              ROOT / "notebooks" / "week6_homework" / "week6_homework.ipynb")
 
@@ -94,21 +97,21 @@ def _write_text(nb):
 def claims_in(nb: nbformat.NotebookNode | str | Path) -> list[str]:
     """Claims a notebook (its markdown cells) or the reveal file (a path or its text) makes."""
     if isinstance(nb, (str, Path)):
-        text = Path(nb).read_text(encoding="utf-8") if isinstance(nb, Path) else nb
+        text = read_reveal_text(nb) if isinstance(nb, Path) else nb
         return sorted({m.group("name") for m in CLAIM.finditer(text)})
     return sorted({m.group("name") for c in nb.cells if c.cell_type == "markdown"
                    for m in CLAIM.finditer(c.source)})
 
 
 def render_text_file(path: str | Path, facts: Facts, write: bool = True) -> list[tuple]:
-    """Re-render the spans of the reveal file (``helpers/reveal_text.md``) from ``facts``.
+    """Re-render the spans of the reveal file (``helpers/reveal_text.b64``, decoded) from ``facts``.
 
     Same contract as :func:`render`: claims first (nothing written on a contradiction), then
     the spans and the ``reveals_source`` line.  Each section must carry a ``source_note`` span.
     """
     from ..notebook.predict import SECTION, SOURCE_LINE
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
+    text = read_reveal_text(path)
     check_claims(claims_in(text), facts)
     problems = [f"{path.name} reveal {m.group('name')!r}: add a source_note span (synthetic data must say so)"
                 for m in SECTION.finditer(text) if "<!-- reveal:source_note -->" not in m.group("body")]
@@ -124,7 +127,7 @@ def render_text_file(path: str | Path, facts: Facts, write: bool = True) -> list
         line = f"<!-- reveals_source: {facts.source} -->"
         new = SOURCE_LINE.sub(line, new, count=1) if m else line + "\n" + new
     if write and changes:
-        path.write_text(new, encoding="utf-8")
+        write_reveal_text(path, new)  # in the format it was read in
     return changes
 
 
@@ -173,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="write nothing; exit 1 and list the stale spans if any")
     parser.add_argument("--text-file", type=Path, default=None,
                         help="the reveal texts the notebooks show after a prediction "
-                             "(default helpers/reveal_text.md; always rendered with the notebooks)")
+                             "(default helpers/reveal_text.b64, obfuscated; a plain markdown copy works too; "
+                             "always rendered with the notebooks)")
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks (default: the lab and the homework)")
     args = parser.parse_args(argv)
     paths = args.notebooks or list(NOTEBOOKS)

@@ -1,0 +1,102 @@
+"""Feedback that says which points are still pending manual grading.
+
+nbgrader's feedback counts a written answer nobody has graded yet as 0: handed out
+right after ``grade``, it reads "Score: 12 / 139" with every reconciliation and
+memo at 0, and no word that a person has yet to read them.  Here:
+
+* :class:`PendingGrades` (a preprocessor run by ``generate_feedback`` right after
+  nbgrader's ``GetGrades``) reads the gradebook and marks every graded cell that
+  has neither an automatic nor a manual score as pending
+  (``cell.metadata.nbgrader["pending"] = True``), and leaves in
+  ``resources["nbgrader"]`` the points pending and the points graded so far;
+* the ``feedback_pending`` template (``autograder/templates``, extending
+  nbgrader's ``feedback``) shows those cells as "pending manual grading (N points)"
+  and the total as "12 / 35 graded so far; 104 points pending manual grading".
+
+Once a grader has scored a cell in formgrader it has a manual score, so the
+feedback ``finalize`` regenerates shows the real score; with nothing pending the
+page reads exactly like nbgrader's.  :func:`configure` is the one wiring call
+(``nbgrader_config.apply``), so the worker, ``finalize`` and nbgrader's own
+``generate_feedback`` all use it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nbformat import NotebookNode
+from nbgrader import utils
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+__all__ = ["PendingGrades", "TEMPLATE_NAME", "TEMPLATE_FILE", "TEMPLATE_DIR", "configure", "pending_summary"]
+
+#: The course's feedback template (a folder under :data:`TEMPLATE_DIR`) and its page, which extends
+#: nbgrader's ``feedback/index.html.j2`` (found next in the template chain: the folder has no index).
+TEMPLATE_NAME = "feedback_pending"
+TEMPLATE_FILE = "pending.html.j2"
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+
+
+def pending_summary(score: float, max_score: float, pending_points: float) -> str:
+    """The total as the feedback's heading states it.
+
+    Examples
+    --------
+    >>> pending_summary(12, 139, 104)
+    '12 / 35 graded so far; 104 points pending manual grading'
+    >>> pending_summary(120, 139, 0)
+    '120 / 139'
+    """
+    def num(x: float) -> str:
+        return f"{x:g}"
+    if pending_points <= 0:
+        return f"{num(score)} / {num(max_score)}"
+    return (f"{num(score)} / {num(max_score - pending_points)} graded so far; {num(pending_points)} points "
+            "pending manual grading")
+
+
+class PendingGrades(NbGraderPreprocessor):
+    """Mark the graded cells that nobody has scored yet, and total the points they hold."""
+
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
+        """Flag pending cells (``metadata.nbgrader.pending``) and set ``resources["nbgrader"]``'s
+        ``pending_points`` and ``summary`` (the heading's total)."""
+        info = resources["nbgrader"]
+        pending = 0.0
+        with Gradebook(info["db_url"]) as gb:
+            for cell in nb.cells:
+                if not (utils.is_grade(cell) or utils.is_task(cell)):
+                    continue
+                grade = gb.find_grade(cell.metadata["nbgrader"]["grade_id"], info["notebook"], info["assignment"],
+                                      info["student"])
+                # No automatic score (a written answer) and no manual one yet: a person has still to read it.
+                is_pending = grade.auto_score is None and grade.manual_score is None
+                cell.metadata["nbgrader"]["pending"] = is_pending
+                if is_pending:
+                    pending += float(grade.max_score or 0)
+        info["pending_points"] = pending
+        info["summary"] = pending_summary(float(info.get("score", 0)), float(info.get("max_score", 0)), pending)
+        return nb, resources
+
+
+def configure(c: Any) -> Any:
+    """Use :class:`PendingGrades` and the ``feedback_pending`` template in ``generate_feedback``.
+
+    ``c.GenerateFeedback.preprocessors`` must already be set (``nbgrader_config.apply``);
+    :class:`PendingGrades` goes right after nbgrader's ``GetGrades``, whose scores it reads.
+    """
+    import nbgrader
+    from nbgrader.preprocessors import GetGrades
+
+    steps = list(c.GenerateFeedback.preprocessors)
+    if PendingGrades not in steps:
+        at = steps.index(GetGrades) + 1 if GetGrades in steps else 0
+        steps.insert(at, PendingGrades)
+    c.GenerateFeedback.preprocessors = steps
+    # nbgrader sets its own template folder only when none is configured, so name both.
+    nbgrader_templates = Path(nbgrader.__file__).resolve().parent / "server_extensions" / "formgrader" / "templates"
+    c.HTMLExporter.template_name = TEMPLATE_NAME
+    c.HTMLExporter.template_file = TEMPLATE_FILE
+    c.HTMLExporter.extra_template_basedirs = [str(TEMPLATE_DIR), str(nbgrader_templates)]
+    return c
