@@ -1,4 +1,6 @@
-"""Week 6 lab, opening: the title page, the set-up cell, the instructor's time budget and the imports.
+"""Week 6 lab, opening: the title page, the set-up cell and the imports.
+
+The instructor's time budget lives in docs/INSTRUCTOR_NOTES.md, outside the release.
 
 Notebook source in the percent format (see nbsource.py); build with ``python notebooks/make_notebooks.py``.
 """
@@ -27,30 +29,6 @@ Notebook source in the percent format (see nbsource.py); build with ``python not
 # story holds, the numbers are not the course's, and every table and figure says so.
 
 # %% role="setup"
-
-# %% [markdown] grade_id="lab_instructor_notes"
-# > **Instructor notes (for the instructor and TAs; students can skip this cell).** Time budget for the
-# > 80-minute session, tested on the solution path:
-# >
-# > | part | minutes |
-# > | --- | ---: |
-# > | Act 1: set-up and tier support | 3 |
-# > | Act 1: prediction 1, `per_tier_f1`, reconcile | 8 |
-# > | Act 1: teacher's distribution, prediction 2 | 5 |
-# > | Act 1: teacher calibration (read only) | 4 |
-# > | Act 2: `kd_loss_fn` | 10 |
-# > | Act 2: bug hunt (statements, fix in place, three explanations) | 10 |
-# > | Act 2: one batch, CE vs KD (read only) | 2 |
-# > | Act 2: students, prediction 3, the given bootstrap used and read | 5 |
-# > | Act 2: prediction 4, `per_tier_ece`, mechanism | 3 |
-# > | Act 3: 3a data confound, 3b calibration (read only) | 8 |
-# > | Act 3: 3c `coverage_table` | 7 |
-# > | Act 3: 3d deployment artifact and its reasoning | 10 |
-# > | Act 3: memo prompts M1, M2 | 5 |
-# > | **total** | **80** |
-# >
-# > The paired bootstrap is given (`helpers.bootstrap.paired_bootstrap`); writing one is homework. If the
-# > class runs late, M1 and M2 move to the homework; the autograded cells stay.
 
 # %%
 import numpy as np

@@ -189,3 +189,10 @@ one_batch = pd.DataFrame(rows).T
 one_batch["CE alone"] = ce.item()
 one_batch["CE grad share off the label"] = grad_off_label_share(ce)
 show(one_batch, "One batch (64 rows): CE vs KD vs the KL term")
+
+# %% [markdown]
+# **Why CE's share is exactly 0.5, on every batch.** The gradient of CE on logit $j$ is $p_j - [j = y]$.
+# The true class gets $p_y - 1$, of size $1 - p_y$; the other classes get $p_j \ge 0$, which sum to
+# $1 - p_y$ as well. So half of CE's gradient mass always lands off the label, by identity, whatever the
+# model: CE *does* push on every wrong logit (down, in proportion to its probability). The KD columns differ
+# in *where* that push goes: toward the teacher's probability for each class instead of toward zero.
