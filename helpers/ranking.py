@@ -49,6 +49,26 @@ def metric_value(arm: Iterable, labels: Iterable, metric: str, tiers: Iterable |
     Per-tier macro F1 is taken over the label set present in the tier's rows,
     exactly like :func:`helpers.bootstrap.paired_bootstrap`.
 
+    Parameters
+    ----------
+    arm : array-like
+        Probabilities ``(n_rows, n_classes)``; class ids ``(n_rows,)`` also work for F1 and accuracy.
+    labels : array-like of int
+        True class ids, shape ``(n_rows,)``.
+    metric : {"macro_f1", "accuracy", "ece", "nll"}
+        The metric.
+    tiers : array-like of str, optional
+        Each row's tier; needed when ``tier`` is not ``"all"``.
+    tier : str, default "all"
+        The rows scored.
+    n_bins : int, default 15
+        ECE bins.
+
+    Returns
+    -------
+    float
+        The metric's value.
+
     Examples
     --------
     >>> metric_value(np.array([0, 1, 1]), np.array([0, 1, 0]), "accuracy")
@@ -135,6 +155,16 @@ def rank_against_leader(arms: Mapping[str, Iterable], labels: Iterable, metric: 
 
 def leader_or_tie(table: pd.DataFrame) -> str:
     """The leader of a :func:`rank_against_leader` table if it beats every other arm outside the noise, else ``"tie"``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A :func:`rank_against_leader` result (best first, a ``separated`` column), at least two rows.
+
+    Returns
+    -------
+    str
+        The leader's name, or :data:`TIE`.
 
     Examples
     --------

@@ -128,8 +128,9 @@ for T_d, alpha in [(1.0, 0.7), (4.0, 0.7), (8.0, 0.9)]:
 # %% role="hidden_test" check="lab_fixed_kd_loss" skill="the colleague's code with its bugs fixed, each bug on inputs that isolate it"
 
 # %% [markdown]
-# **Explain the bugs you found**, one cell each, in two or three sentences: which line, what the code
-# computes instead, and what that does to the student during training.
+# **Explain the bugs you found** (after the session, due with the lab: the in-class time goes to finding and
+# fixing them), one cell each, in one or two sentences: which line, what the code computes instead, and what that
+# does to the student during training.
 #
 # *Explain a bug you found (#1).*
 

@@ -61,15 +61,23 @@ def _executed_facts(facts, nb_lab, nb_hw):
     f["grid_f1_in_noise"] = observed["grid_f1_in_noise"]
     f["js_least_reduced_tier"] = observed["js_least_reduced_tier"]
     final = final_state(nb_hw)
+    f["ece_gap_real"] = observed["t_ece_gap_real"]
+    f["boot_ece_distilled_vs_vt_ci_low"] = final["test_b_ece_ci_low"]
     f["repro_fraction"] = final["frac"]
     arms = final["arms"]
     for name, key in (("vanilla", "vanilla"), ("vanilla+T", "vanilla_t"), ("distilled", "distilled"),
-                      (final["GRID_PICK"], final["GRID_PICK"])):
+                      ("distilled+T", "distilled_t"), (final["GRID_PICK"], final["GRID_PICK"])):
         f[f"eval_{key}_ece"], f[f"eval_{key}_nll"] = arms[name]["ece"], arms[name]["nll"]
-    f["grid_pick_b"], f["winner_b"] = final["GRID_PICK"], final["best"]
-    key = {"vanilla+T": "vanilla_t"}.get(final["best"], final["best"])
+    f["grid_pick_b"], f["winner_b"], f["verdict_b"] = final["GRID_PICK"], final["best"], final["verdict"]
+    noise = final["noise"]
+    for tag, col in (("f1", "macro_f1"), ("f1_tail", "f1_tail"), ("ece", "ece"), ("nll", "nll")):
+        f[f"boot_grid_{tag}_ci_low"], f[f"boot_grid_{tag}_ci_high"] = noise[col]["ci_low"], noise[col]["ci_high"]
+        f[f"verdict_grid_{tag}"] = str(noise[col]["leader"])
+    key = {"vanilla+T": "vanilla_t", "distilled+T": "distilled_t"}.get(final["best"], final["best"])
     f["winner_b_ece"], f["winner_b_nll"] = f[f"eval_{key}_ece"], f[f"eval_{key}_nll"]
     f["winner_b_family"] = "grid" if final["best"].startswith("grid_") else final["best"]
+    # The CI-based verdict and the observed prediction agree with each other.
+    assert observed["prior_best_recipe"] == ("grid" if final["verdict"].startswith("grid_") else final["verdict"])
     return f, final
 
 
@@ -92,7 +100,7 @@ def test_the_homework_ships_what_meets_its_scenario_and_the_answers_name_it(exec
     # ... and agree with the facts the model answers are rendered from.
     assert final["best"] == facts["winner_b"] == span_body(HOMEWORK, "winner_b")
     assert final["GRID_PICK"] == facts["grid_pick_b"]
-    for arm, key in (("vanilla+T", "vanilla_t"), ("distilled", "distilled")):
+    for arm, key in (("vanilla+T", "vanilla_t"), ("distilled", "distilled"), ("distilled+T", "distilled_t")):
         assert arms[arm]["ece"] == pytest.approx(facts[f"eval_{key}_ece"], abs=1e-4)
         assert arms[arm]["nll"] == pytest.approx(facts[f"eval_{key}_nll"], abs=1e-4)
     assert (arms["distilled"]["ece"] > facts["ece_cap_b"]) == reveals.CLAIMS["distilled_misses_ece_cap"].holds(facts)

@@ -41,19 +41,21 @@ STUDENT_NAMES = {
                "coverage_table", "SCENARIO"],
 }
 PREDICTIONS = {LAB: {"teacher_tail_f1", "most_peaked_tier", "f1_lift_lands", "ece_follows_f1"},
-               HOMEWORK: {"prior_best_recipe", "grid_f1_in_noise", "js_least_reduced_tier", "t_share_of_kd_ece_gain"}}
+               HOMEWORK: {"prior_best_recipe", "grid_f1_in_noise", "js_least_reduced_tier", "t_ece_gap_real"}}
 #: reveal name -> the prediction it answers (the prior's answer is the student's own reconciliation).
 REVEALS = {LAB: {"teacher_tail": "teacher_tail_f1", "teacher_shape": "most_peaked_tier", "f1_lift": "f1_lift_lands",
                  "ece_vs_f1": "ece_follows_f1"},
            HOMEWORK: {"grid_noise": "grid_f1_in_noise", "test_a": "js_least_reduced_tier",
-                      "test_b": "t_share_of_kd_ece_gain"}}
+                      "test_b": "t_ece_gap_real"}}
 #: Printed after the notebook: the kernel's final answers, for the model-answer checks.
 FINAL_STATE = {
     LAB: 'import json; print("@@FINAL@@", json.dumps({"deployment": {k: (v if isinstance(v, (str, int, float)) '
          'else str(v)) for k, v in deployment.items()}}))',
-    HOMEWORK: 'import json; print("@@FINAL@@", json.dumps({"SCENARIO": SCENARIO, "best": best, "GRID_PICK": GRID_PICK, '
+    HOMEWORK: 'import json; print("@@FINAL@@", json.dumps({"SCENARIO": SCENARIO, "best": best, "verdict": verdict, '
+              '"GRID_PICK": GRID_PICK, '
               '"DEPLOY_MODEL": DEPLOY_MODEL, "carry_over": carry_over, "arms": arms_df.to_dict(orient="index"), '
-              '"frac": frac, "js_least": js_df["reduction"].idxmin()}, default=float))',
+              '"frac": frac, "js_least": js_df["reduction"].idxmin(), "noise": noise_df.to_dict(orient="index"), '
+              '"test_b_ece_ci_low": test_b.loc["ECE: distilled - vanilla+T", "ci_low"]}, default=float))',
 }
 HIDDEN = re.compile(r"\A# Autograder check: [^\n]+\. Your function runs on fixed inputs; the\n"
                     r"# comparison with the expected values happens outside this notebook\.\n"

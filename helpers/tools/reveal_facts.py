@@ -149,6 +149,7 @@ def compute_facts(source: str = "synthetic", loader: Callable | None = None) -> 
             f[f"eval_{g}_{k.replace('macro_', '')}"] = ev_rows[g][k]
     f["ece_cap_b"] = ECE_CAP_B
     f["grid_pick_b"] = _best_for_b({g: (ev_rows[g]["ece"], ev_rows[g]["nll"]) for g in GRID})
+    f["winner_b_grid_ece"] = ev_rows[f["grid_pick_b"]]["ece"]
     hw_arms = {"vanilla": "vanilla", "vanilla+T": "vanilla_t", "distilled": "distilled",
                "distilled+T": "distilled_t", f["grid_pick_b"]: f["grid_pick_b"]}
     f["winner_b"] = _best_for_b({name: (f[f"eval_{key}_ece"], f[f"eval_{key}_nll"]) for name, key in hw_arms.items()})
