@@ -11,8 +11,8 @@ import pytest
 
 # Modules whose examples must run (the student-facing library and its shared checks).
 DOCTEST_MODULES = ["helpers.kd", "helpers.metrics", "helpers.metrics_f1", "helpers.metrics_calibration",
-                   "helpers.calibration", "helpers.bootstrap", "helpers.ranking", "helpers.plots", "helpers.plots_tiers",
-                   "helpers.deploy", "helpers.latency", "helpers.inputs"]
+                   "helpers.calibration", "helpers.bootstrap", "helpers.ranking", "helpers.plots",
+                   "helpers.plots_tiers", "helpers.deploy", "helpers.latency", "helpers.inputs"]
 
 # The functions students call (the notebooks, the lab text, help()), by the module they import.
 STUDENT_FUNCTIONS = {
