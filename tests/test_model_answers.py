@@ -73,6 +73,12 @@ def _executed_facts(facts, nb_lab, nb_hw):
     for tag, col in (("f1", "macro_f1"), ("f1_tail", "f1_tail"), ("ece", "ece"), ("nll", "nll")):
         f[f"boot_grid_{tag}_ci_low"], f[f"boot_grid_{tag}_ci_high"] = noise[col]["ci_low"], noise[col]["ci_high"]
         f[f"verdict_grid_{tag}"] = str(noise[col]["leader"])
+    for tag, col in (("f1", "macro_f1"), ("ece", "ece")):
+        f[f"boot_rerun_{tag}_ci_low"], f[f"boot_rerun_{tag}_ci_high"] = (final["rerun"][col]["ci_low"],
+                                                                         final["rerun"][col]["ci_high"])
+    for key_, (low, high) in final_state(nb_lab)["cal_ci"].items():
+        metric, tier = key_.split("_")
+        f[f"boot_{metric}_{tier}_ci_low"], f[f"boot_{metric}_{tier}_ci_high"] = low, high
     key = {"vanilla+T": "vanilla_t", "distilled+T": "distilled_t"}.get(final["best"], final["best"])
     f["winner_b_ece"], f["winner_b_nll"] = f[f"eval_{key}_ece"], f[f"eval_{key}_nll"]
     f["winner_b_family"] = "grid" if final["best"].startswith("grid_") else final["best"]
@@ -115,3 +121,29 @@ def test_the_homework_ships_what_meets_its_scenario_and_the_answers_name_it(exec
     for gid, text in model_answers(HOMEWORK).items():
         for named in re.findall(r"[Ss]cenario ([ABC])\b", text.split("**For graders")[0]):
             assert named == final["SCENARIO"], f"{gid} names scenario {named}; the solution chose {final['SCENARIO']}"
+
+
+def test_the_noise_floors_the_students_see_are_the_ones_the_claims_read(executed, facts):  # noqa: F811 (fixture)
+    """Each metric's floor in the executed notebooks equals the fact its claims and reveals are rendered from."""
+    hw = final_state(executed[HOMEWORK][0])
+    for tag, col in (("f1", "macro_f1"), ("f1_tail", "f1_tail"), ("ece", "ece"), ("nll", "nll")):
+        row = hw["noise"][col]
+        assert (row["max"], row["min"]) == (facts[f"grid_{tag}_max"], facts[f"grid_{tag}_min"]), col
+        assert row["ci_low"] == pytest.approx(facts[f"boot_grid_{tag}_ci_low"], abs=1e-12), col
+        assert row["ci_high"] == pytest.approx(facts[f"boot_grid_{tag}_ci_high"], abs=1e-12), col
+        assert row["leader"] == facts[f"verdict_grid_{tag}"], col
+        assert bool(row["outside the noise"]) == (facts[f"grid_{tag}_spread_real"] == "outside the noise"), col
+    # ECE is judged against ECE's interval, never F1's: the two floors differ on the same rows.
+    assert hw["noise"]["ece"]["ci_low"] != pytest.approx(hw["noise"]["macro_f1"]["ci_low"])
+    # Scenario B's verdict is CI-based and is what the model answers name.
+    assert hw["verdict"] == facts["verdict_b"]
+    assert hw["best"] == facts["leader_b"] == facts["winner_b"]
+    assert hw["test_b_ece_ci_low"] == pytest.approx(facts["boot_ece_distilled_vs_vt_ci_low"], abs=1e-12)
+    for col, tag in (("macro_f1", "f1"), ("ece", "ece")):
+        assert hw["rerun"][col]["ci_low"] == pytest.approx(facts[f"boot_rerun_{tag}_ci_low"], abs=1e-12)
+    lab = final_state(executed[LAB][0])
+    for t in ("head", "mid", "tail"):
+        for metric in ("ece", "nll"):
+            low, high = lab["cal_ci"][f"{metric}_{t}"]
+            assert (low, high) == (pytest.approx(facts[f"boot_{metric}_{t}_ci_low"], abs=1e-12),
+                                   pytest.approx(facts[f"boot_{metric}_{t}_ci_high"], abs=1e-12))

@@ -50,12 +50,14 @@ REVEALS = {LAB: {"teacher_tail": "teacher_tail_f1", "teacher_shape": "most_peake
 #: Printed after the notebook: the kernel's final answers, for the model-answer checks.
 FINAL_STATE = {
     LAB: 'import json; print("@@FINAL@@", json.dumps({"deployment": {k: (v if isinstance(v, (str, int, float)) '
-         'else str(v)) for k, v in deployment.items()}}))',
+         'else str(v)) for k, v in deployment.items()}, "cal_ci": {f"{m}_{t}": [r["ci_low"], r["ci_high"]] '
+         'for (m, t), r in cal_ci.iterrows()}}, default=float))',
     HOMEWORK: 'import json; print("@@FINAL@@", json.dumps({"SCENARIO": SCENARIO, "best": best, "verdict": verdict, '
               '"GRID_PICK": GRID_PICK, '
               '"DEPLOY_MODEL": DEPLOY_MODEL, "carry_over": carry_over, "arms": arms_df.to_dict(orient="index"), '
               '"frac": frac, "js_least": js_df["reduction"].idxmin(), "noise": noise_df.to_dict(orient="index"), '
-              '"test_b_ece_ci_low": test_b.loc["ECE: distilled - vanilla+T", "ci_low"]}, default=float))',
+              '"test_b_ece_ci_low": test_b.loc["ECE: distilled - vanilla+T", "ci_low"], '
+              '"rerun": rerun}, default=float))',
 }
 HIDDEN = re.compile(r"\A# Autograder check: [^\n]+\. Your function runs on fixed inputs; the\n"
                     r"# comparison with the expected values happens outside this notebook\.\n"
