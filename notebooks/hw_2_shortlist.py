@@ -74,7 +74,8 @@ show(noise_df, "Each metric's grid spread against its own paired bootstrap (max 
 # {R("boot_grid_f1_tail_ci_high", "+.4f")}] ({R("grid_f1_tail_spread_real")}); ECE by {R("grid_ece_spread", ".4f")}, CI
 # [{R("boot_grid_ece_ci_low", "+.4f")}, {R("boot_grid_ece_ci_high", "+.4f")}] ({R("grid_ece_spread_real")}); NLL by
 # {R("grid_nll_spread", ".4f")}, CI [{R("boot_grid_nll_ci_low", "+.4f")}, {R("boot_grid_nll_ci_high", "+.4f")}]
-# ({R("grid_nll_spread_real")}). {C("grid_f1_no_leader")}{C("grid_ece_spread_real")}Even where a spread clears zero, no
+# ({R("grid_nll_spread_real")}); a bound exactly at zero does not exclude zero.
+# {C("grid_f1_no_leader")}{C("grid_ece_spread_real")}{C("grid_nll_spread_real")}Even where a spread clears zero, no
 # single config beats every other one on macro F1 outside the noise, so there is no F1 ranking to defend; ECE and
 # NLL move by more than their own floors, so $T_d$ and $\alpha$ decide calibration more clearly than capacity here.
 # Pick the grid config for *your* metric, and report the tie where there is one.
@@ -151,6 +152,8 @@ assert 2.7 < T_toy < 3.3
 # * `GRID_PICK`: the name (a string such as `"grid_Td4_a70"`) of the grid config that best serves your scenario's
 #   rule in `grid_df`: A, the highest `macro_f1`; B, the lowest `nll` among configs with `ece <= 0.05` (the lowest
 #   `ece` if none qualifies); C, the highest `f1_tail`. `deploy.best_arm(grid_df, SCENARIO)` applies that rule.
+#   This is the grid's point leader on your metric; `noise_df` above says whether it is a leader outside the noise
+#   (often it is not: then any tied config serves as well, and your memo says so).
 # * `wildcard`: a `dict` with exactly these keys:
 #   `"recipe"` (str: a recipe you do not run, for example $T_d$ = 16, $\alpha$ = 0.5, a grid config + T, or
 #   vanilla with label smoothing), `"predicted_macro_f1"` and `"predicted_ece"` (floats in [0, 1], on the eval half) and

@@ -115,6 +115,7 @@ show(tier_ci, "Paired bootstrap per tier: distilled - vanilla (full validation s
 # **For graders: misconceptions to flag.**
 #
 # * shipping the lab's distilled student for B although its eval-half ECE is above 0.05
+# * calling the point leader "the best" when its CI-based verdict is a tie (a tie, reported as one, is correct)
 # * comparing ECE on the full validation set with a T fitted on part of it (the T must come from the cal half)
 # * a threshold for scenario C: it is an aggregate dashboard, nothing is routed per complaint
 # * a latency claim for A that was not measured on the serving GPU

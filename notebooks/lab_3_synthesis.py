@@ -221,7 +221,9 @@ deployment_check
 # deployment that only thresholds on top-1 confidence does not need KD. Wrong on NLL: KD's NLL stays lower
 # ({R("eval_distilled_nll")} against {R("eval_vanilla_t_nll")}), because temperature scaling rescales every row the
 # same way and cannot move probability between wrong classes per example, which KD learned from the teacher.
-# Both students cost the same to serve, so KD's price is the training run, not inference.
+# Both students cost the same to serve, so KD's price is the training run, not inference; and the "free"
+# temperature is not free either: it needs a held-out labelled fold ({R("n_cal")} rows here) and a refit whenever
+# the model changes.
 
 # %% [markdown]
 # **Before you leave:** check that the deployment self-check passes, then save the notebook. The homework
