@@ -367,6 +367,8 @@ def lift_pattern(ci_by_tier: Mapping) -> str:
     'uniform'
     >>> lift_pattern({"head": {"ci_low": -0.01}, "mid": {"ci_low": -0.02}, "tail": {"ci_low": -0.03}})
     'none'
+    >>> lift_pattern({"head": {"ci_low": -0.01}, "mid": {"ci_low": 0.02}, "tail": {"ci_low": 0.01}})
+    'mid+tail'
     """
     def get(tier, key):
         row = ci_by_tier[tier]
