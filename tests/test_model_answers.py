@@ -95,6 +95,17 @@ def test_model_answer_claims_hold_on_what_the_solutions_computed(executed, facts
             reveals.check_claims(names, f)   # raises, naming the claim, when a model answer is wrong
 
 
+def test_every_claim_students_read_holds_on_what_the_solutions_computed(executed, facts):  # noqa: F811 (fixture)
+    """Not only the model answers: the reveal texts and every markdown cell (the grid's, Test B's, the rerun's)."""
+    f, _ = _executed_facts(facts, executed[LAB][0], executed[HOMEWORK][0])
+    names = set(reveals.claims_in(reveals.REVEAL_FILE))
+    for path in (LAB, HOMEWORK):
+        names |= set(reveals.claims_in(read(path)))
+    assert {"grid_f1_no_leader", "grid_ece_spread_real", "grid_nll_spread_real", "b_leader_tied",
+            "ece_improves_every_tier_real", "rerun_gap_in_noise", "kd_t_best_ece"} <= names
+    reveals.check_claims(sorted(names), f)
+
+
 def test_the_homework_ships_what_meets_its_scenario_and_the_answers_name_it(executed, facts):  # noqa: F811
     final = final_state(executed[HOMEWORK][0])
     arms = final["arms"]
