@@ -357,8 +357,9 @@ def lift_pattern(ci_by_tier: Mapping) -> str:
     -------
     str
         ``"uniform"`` (all three tiers), ``"head"`` (the head, with or without
-        one other tier), ``"tail"`` (tail and mid, not head), ``"tail-not-mid"``
-        (tail alone), ``"mid"`` (mid alone) or ``"none"`` (no tier).
+        one other tier), ``"mid+tail"`` (mid and tail, not head), ``"tail"``
+        (the tail alone), ``"mid"`` (mid alone) or ``"none"`` (no tier).  Each
+        name says exactly which non-head tiers it covers.
 
     Examples
     --------
@@ -366,6 +367,8 @@ def lift_pattern(ci_by_tier: Mapping) -> str:
     'uniform'
     >>> lift_pattern({"head": {"ci_low": -0.01}, "mid": {"ci_low": -0.02}, "tail": {"ci_low": -0.03}})
     'none'
+    >>> lift_pattern({"head": {"ci_low": -0.01}, "mid": {"ci_low": 0.02}, "tail": {"ci_low": 0.01}})
+    'mid+tail'
     """
     def get(tier, key):
         row = ci_by_tier[tier]
@@ -376,5 +379,5 @@ def lift_pattern(ci_by_tier: Mapping) -> str:
     if "head" in real:
         return "head"
     if "tail" in real:
-        return "tail" if "mid" in real else "tail-not-mid"
+        return "mid+tail" if "mid" in real else "tail"
     return "none" if "mid" not in real else "mid"

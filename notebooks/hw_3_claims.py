@@ -65,7 +65,9 @@ show(js_df, "Test A: JS divergence to the teacher (full validation set)")
 # give a mechanism for why that tier. Then the hard-label question: Busbridge et al. (2025, sec. E.8) trained the
 # same student on the same data with the teacher's full distribution (student ECE 0.1-0.6%) or only its top-1
 # label (student ECE 22-39%). Which of the two did this week's distilled student get, and what does your JS table
-# say a hard-label student would have lost?
+# say a hard-label student would have lost? There is no hard-label *distilled* arm here: use **vanilla** as the
+# proxy (trained on one-hot gold labels only, so it saw no teacher shape at all), and say in one sentence how it
+# differs from Busbridge's top-1 KD (the teacher's argmax as the label, wrong wherever the teacher is wrong).
 
 # %% [markdown] role="manual" grade_id="hw_test_a" points=4
 # {R("source_note")}{C("js_distilled_closer_every_tier")}{C("js_gap_least_closed_on_tail")}Supported: KD moves the
@@ -73,9 +75,10 @@ show(js_df, "Test A: JS divergence to the teacher (full validation set)")
 # {R("js_reduction_mid", ".0%")} mid, {R("js_reduction_tail", ".0%")} tail), yet the remaining divergence is far from
 # zero, and the student stays furthest from its teacher on the {R("js_least_reduced_tier")}, where the teacher's
 # targets are flattest and the student has the fewest examples to fit them. This week's student got the full
-# distribution (Hinton-style KD over all 113 classes). A top-1 (hard-label) student sees only the argmax, so it
-# would have learned none of the shape that the JS reduction measures; Busbridge's 0.1-0.6% versus 22-39% ECE is
-# that loss at scale.
+# distribution (Hinton-style KD over all 113 classes). With vanilla as the hard-label proxy, the JS reduction is
+# exactly what a hard-label student would have lost: the shape it never saw. The proxy is generous to top-1 KD in
+# one way (gold labels are never wrong, the teacher's argmax sometimes is) and otherwise the same one-hot target;
+# Busbridge's 0.1-0.6% versus 22-39% ECE is that loss at scale.
 
 # %% [markdown] role="reveal" name="test_a" after="js_least_reduced_tier"
 # **Reveal: Test A.** {R("source_note")}{C("js_distilled_closer_every_tier")}The distilled student is closer to the
@@ -90,7 +93,6 @@ show(js_df, "Test A: JS divergence to the teacher (full validation set)")
 # Write `reproducible_fraction(ece_vanilla, ece_vanilla_t, ece_distilled)`: the share of KD's ECE gain
 # that temperature scaling reproduces. **Return** the float
 # `(ece_vanilla - ece_vanilla_t) / (ece_vanilla - ece_distilled)` (above 1 means T-scaling did better than KD).
-# You recorded your prediction of this share before the four arms were scored.
 
 # %% role="solution" grade_id="hw_reproducible_fraction_answer"
 def reproducible_fraction(ece_vanilla, ece_vanilla_t, ece_distilled):
@@ -105,11 +107,9 @@ assert abs(reproducible_fraction(0.13, 0.03, 0.05) - 1.25) < 1e-12   # sanity ch
 # %% role="hidden_test" check="hw_reproducible_fraction" skill="the share of KD's ECE gain that temperature scaling reproduces"
 
 # %%
-require("t_share_of_kd_ece_gain")
 frac = reproducible_fraction(arms_df.loc["vanilla", "ece"], arms_df.loc["vanilla+T", "ece"], arms_df.loc["distilled", "ece"])
-observe("t_share_of_kd_ece_gain", frac)
 print(f"T-scaling reproduces {frac:.0%} of KD's ECE gain on the eval half.")
-show(arms_df.loc[["vanilla", "vanilla+T", "distilled"], ["ece", "nll"]], "Test B: three arms on the eval half")
+show(arms_df.loc[["vanilla", "vanilla+T", "distilled", "distilled+T"], ["ece", "nll"]], "Test B: the arms on the eval half")
 
 # %% [markdown]
 # Is the NLL gap between distilled and vanilla + T real? Write the **paired bootstrap** yourself this time (the
@@ -118,6 +118,12 @@ show(arms_df.loc[["vanilla", "vanilla+T", "distilled"], ["ece", "nll"]], "Test B
 # `np.random.RandomState(seed)`; per resample `idx = rng.randint(0, n, size=n)`, the same `idx` for both arms;
 # delta = `score_fn(arm_b[idx], labels[idx]) - score_fn(arm_a[idx], labels[idx])`. **Return** a `dict` with
 # float `median`, `ci_low` (2.5%), `ci_high` (97.5%) and bool `excludes_zero`.
+#
+# Conventions the check relies on: the three numbers are `np.quantile(deltas, [0.025, 0.5, 0.975])` with NumPy's
+# default method (`"linear"`, interpolating between order statistics); `excludes_zero` is **strict**,
+# `ci_low > 0 or ci_high < 0`, so an interval with a bound exactly at 0 does *not* exclude zero (with few rows,
+# such as the tail's, a bound of exactly 0.0 happens). The deltas are in the metric's own units (NLL in nats,
+# ECE and F1 as fractions, not percent).
 
 # %% role="solution" grade_id="hw_bootstrap_ci_answer"
 def paired_bootstrap_ci(score_fn, arm_a, arm_b, labels, n_resamples=1000, seed=42):
@@ -158,6 +164,8 @@ test_b = pd.DataFrame({
     "NLL: distilled - vanilla+T": paired_bootstrap_ci(nll_score, p_true["vanilla+T"], p_true["distilled"], y_ev),
     "ECE: distilled - vanilla+T": paired_bootstrap_ci(ece_score, conf_correct["vanilla+T"], conf_correct["distilled"], y_ev),
 }).T
+require("t_ece_gap_real")
+observe("t_ece_gap_real", "yes" if test_b.loc["ECE: distilled - vanilla+T", "excludes_zero"] else "no")
 show(test_b, "Test B: paired bootstrap on the eval half")
 
 # %% [markdown]
@@ -182,9 +190,14 @@ show(test_b, "Test B: paired bootstrap on the eval half")
 # from the teacher. So KD keeps the lower NLL ({R("eval_distilled_nll")} against {R("eval_vanilla_t_nll")}, delta CI
 # [{R("boot_nll_distilled_vs_vt_ci_low", "+.3f")}, {R("boot_nll_distilled_vs_vt_ci_high", "+.3f")}]).
 
-# %% [markdown] role="reveal" name="test_b" after="t_share_of_kd_ece_gain"
-# **Reveal: Test B.** {R("source_note")}{C("repro_fraction_above_one")}{C("kd_wins_nll")}On the eval half T-scaling cuts
-# ECE by {R("ece_gain_t", ".4f")} and KD by {R("ece_gain_kd", ".4f")}: a reproducible fraction of
-# {R("repro_fraction", ".0%")}, more than all of KD's gain. NLL goes the other way: distilled {R("eval_distilled_nll")}
+# %% [markdown] role="reveal" name="test_b" after="t_ece_gap_real"
+# **Reveal: Test B.** {R("source_note")}{C("distilled_ece_gap_real")}{C("repro_fraction_above_one")}{C("kd_wins_nll")}Is the
+# ECE gap outside the noise? {R("ece_gap_real")}: distilled minus vanilla + T ECE has CI
+# [{R("boot_ece_distilled_vs_vt_ci_low", "+.3f")}, {R("boot_ece_distilled_vs_vt_ci_high", "+.3f")}] on the eval half,
+# its own floor, not F1's. T-scaling cuts ECE by {R("ece_gain_t", ".4f")} and KD by {R("ece_gain_kd", ".4f")}: a
+# reproducible fraction of {R("repro_fraction", ".0%")}, more than all of KD's gain. NLL goes the other way: distilled {R("eval_distilled_nll")}
 # against vanilla + T {R("eval_vanilla_t_nll")}. Han Guo's claim holds for top-1 calibration and fails for the full
 # distribution; their "about 111%" measures inheritance from a calibrated teacher, not this direct comparison.
+# {C("kd_t_best_ece")}{C("kd_t_beats_kd_nll")}The two are not rivals: a temperature on top of the distilled student
+# (distilled + T) has the lowest ECE of the arms, {R("eval_distilled_t_ece")}, and keeps KD's NLL advantage
+# ({R("eval_distilled_t_nll")}), at the price of the held-out fold.

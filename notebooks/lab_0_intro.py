@@ -1,4 +1,6 @@
-"""Week 6 lab, opening: the title page, the set-up cell, the instructor's time budget and the imports.
+"""Week 6 lab, opening: the title page, the set-up cell and the imports.
+
+The instructor's time budget lives in docs/INSTRUCTOR_NOTES.md, outside the release.
 
 Notebook source in the percent format (see nbsource.py); build with ``python notebooks/make_notebooks.py``.
 """
@@ -11,9 +13,10 @@ Notebook source in the percent format (see nbsource.py); build with ``python not
 # (KD with $T_d = 4$, $\alpha = 0.7$). Only the loss differs. You will measure, per frequency tier, what
 # the distilled student took from the teacher and what it did not.
 #
-# **Three acts, about 80 minutes.** Act 1 (about 20 min): the teacher. Act 2 (about 30 min): the KD loss, a
-# bug hunt, and the per-tier comparison. Act 3 (about 30 min): synthesis tables, thresholds, and one
-# deployment decision.
+# **Three acts, about 80 minutes.** Act 1 (about 20 min): the teacher. Act 2 (about 35 min): the KD loss, a
+# bug hunt, and the per-tier comparison. Act 3 (about 25 min): synthesis tables, thresholds, and one
+# deployment decision. Three short writing tasks (the bug explanations and memo prompts M1, M2) can be finished
+# after the session; they are due with the lab.
 #
 # **Predict, then observe.** Four times you will record a prediction *in code* before the number is
 # computed. The observing cell refuses to show anything until your prediction exists. Then write a short
@@ -27,30 +30,6 @@ Notebook source in the percent format (see nbsource.py); build with ``python not
 # story holds, the numbers are not the course's, and every table and figure says so.
 
 # %% role="setup"
-
-# %% [markdown] grade_id="lab_instructor_notes"
-# > **Instructor notes (for the instructor and TAs; students can skip this cell).** Time budget for the
-# > 80-minute session, tested on the solution path:
-# >
-# > | part | minutes |
-# > | --- | ---: |
-# > | Act 1: set-up and tier support | 3 |
-# > | Act 1: prediction 1, `per_tier_f1`, reconcile | 8 |
-# > | Act 1: teacher's distribution, prediction 2 | 5 |
-# > | Act 1: teacher calibration (read only) | 4 |
-# > | Act 2: `kd_loss_fn` | 10 |
-# > | Act 2: bug hunt (statements, fix in place, three explanations) | 10 |
-# > | Act 2: one batch, CE vs KD (read only) | 2 |
-# > | Act 2: students, prediction 3, the given bootstrap used and read | 5 |
-# > | Act 2: prediction 4, `per_tier_ece`, mechanism | 3 |
-# > | Act 3: 3a data confound, 3b calibration (read only) | 8 |
-# > | Act 3: 3c `coverage_table` | 7 |
-# > | Act 3: 3d deployment artifact and its reasoning | 10 |
-# > | Act 3: memo prompts M1, M2 | 5 |
-# > | **total** | **80** |
-# >
-# > The paired bootstrap is given (`helpers.bootstrap.paired_bootstrap`); writing one is homework. If the
-# > class runs late, M1 and M2 move to the homework; the autograded cells stay.
 
 # %% [markdown]
 # ### How your functions are graded

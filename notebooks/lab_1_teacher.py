@@ -115,8 +115,8 @@ observe("teacher_tail_f1", teacher_f1["tail"])
 show(pd.DataFrame([teacher_f1], index=["teacher"]), "Teacher macro F1 per tier")
 
 # %% [markdown]
-# **Reconcile (before you open the reveal).** How far off was your prediction, and in which direction?
-# Name one specific reason in the data (not in the model) that explains the gap.
+# **Reconcile (before you open the reveal; one or two sentences).** How far off was your prediction, and in
+# which direction? Name one specific reason in the data (not in the model) that explains the gap.
 
 # %% [markdown] role="manual" grade_id="lab_reconcile_teacher_tail_f1" points=1
 # {R("source_note")}I predicted 0.35 and the teacher reached {R("teacher_f1_tail")} on the tail, against
@@ -173,8 +173,8 @@ observe("most_peaked_tier", shape["mean entropy (nats)"].idxmin())
 show(shape, "How peaked the teacher is, per tier")
 
 # %% [markdown]
-# **Reconcile.** Was the most peaked tier the one you expected? What does that imply about *how much*
-# information the soft targets carry for head examples compared with tail examples?
+# **Reconcile (one or two sentences).** Was the most peaked tier the one you expected? What does that imply
+# about *how much* information the soft targets carry for head examples compared with tail examples?
 
 # %% [markdown] role="manual" grade_id="lab_reconcile_most_peaked_tier" points=1
 # {R("source_note")}Yes: the {R("most_peaked_tier")} is the most peaked ({R("teacher_entropy_head", ".2f")} nats

@@ -128,8 +128,9 @@ for T_d, alpha in [(1.0, 0.7), (4.0, 0.7), (8.0, 0.9)]:
 # %% role="hidden_test" check="lab_fixed_kd_loss" skill="the colleague's code with its bugs fixed, each bug on inputs that isolate it"
 
 # %% [markdown]
-# **Explain the bugs you found**, one cell each, in two or three sentences: which line, what the code
-# computes instead, and what that does to the student during training.
+# **Explain the bugs you found** (after the session, due with the lab: the in-class time goes to finding and
+# fixing them), one cell each, in one or two sentences: which line, what the code computes instead, and what that
+# does to the student during training.
 #
 # *Explain a bug you found (#1).*
 
@@ -189,3 +190,10 @@ one_batch = pd.DataFrame(rows).T
 one_batch["CE alone"] = ce.item()
 one_batch["CE grad share off the label"] = grad_off_label_share(ce)
 show(one_batch, "One batch (64 rows): CE vs KD vs the KL term")
+
+# %% [markdown]
+# **Why CE's share is exactly 0.5, on every batch.** The gradient of CE on logit $j$ is $p_j - [j = y]$.
+# The true class gets $p_y - 1$, of size $1 - p_y$; the other classes get $p_j \ge 0$, which sum to
+# $1 - p_y$ as well. So half of CE's gradient mass always lands off the label, by identity, whatever the
+# model: CE *does* push on every wrong logit (down, in proportion to its probability). The KD columns differ
+# in *where* that push goes: toward the teacher's probability for each class instead of toward zero.

@@ -31,13 +31,13 @@ show(headline[["macro_f1", "accuracy", "ece", "nll"]], "Headline metrics (full v
 # | `"uniform"` | all three |
 # | `"head"` | the head (alone, or with one other tier) |
 # | `"mid"` | the mid tier alone |
-# | `"tail"` | the tail and the mid tier, not the head |
-# | `"tail-not-mid"` | the tail alone |
+# | `"mid+tail"` | the mid tier and the tail, not the head |
+# | `"tail"` | the tail alone |
 # | `"none"` | no tier: every interval includes zero |
 
 # %% role="predict" key="f1_lift_lands"
 # PREDICT before you run the cells below. Replace the stub with one call:
-#   predict("f1_lift_lands", "uniform" | "head" | "mid" | "tail" | "tail-not-mid" | "none", "<one-line reason>")
+#   predict("f1_lift_lands", "uniform" | "head" | "mid" | "mid+tail" | "tail" | "none", "<one-line reason>")
 ### BEGIN SOLUTION
 predict("f1_lift_lands", "tail", "the soft targets carry the most information on rare classes")
 ### END SOLUTION
@@ -59,7 +59,9 @@ show(f1_table, "Macro F1 per tier")
 # metric="macro_f1", n_resamples=1000, seed=42)` resamples the rows of each tier with replacement (1,000
 # times, one seeded `RandomState` per tier), scores **both arms on the same resampled rows** (that pairing
 # cancels the difficulty the two arms share), and returns one row per tier: the median of
-# `score(arm_b) - score(arm_a)`, the 2.5% and 97.5% quantiles (`ci_low`, `ci_high`) and `excludes_zero`.
+# `score(arm_b) - score(arm_a)`, the 2.5% and 97.5% quantiles (`ci_low`, `ci_high`; `np.quantile`'s default
+# linear interpolation) and `excludes_zero` (strict: `ci_low > 0` or `ci_high < 0`; a bound exactly at 0
+# does not exclude it).
 # Per-tier macro F1 is taken over the tier's own label set, as in your `per_tier_f1`. (The homework asks
 # you to write a bootstrap yourself.)
 #
@@ -103,8 +105,8 @@ show(f1_ci_table, "Paired bootstrap: distilled - vanilla macro F1 per tier")
 showfig(plots.tier_delta_bars(f1_ci, metric_name="macro F1", comparison="distilled - vanilla", source=SOURCE))
 
 # %% [markdown]
-# **Reconcile.** Where did the lift land, and what does the CI let you say about the tiers where it
-# includes zero? (Careful: "includes zero" is not "zero".)
+# **Reconcile (one or two sentences).** Where did the lift land, and what does the CI let you say about the
+# tiers where it includes zero? (Careful: "includes zero" is not "zero".)
 
 # %% [markdown] role="manual" grade_id="lab_reconcile_f1_lift_lands" points=1
 # {R("source_note")}I predicted the tail; the lift lands on the {R("lift_lands")} ({C("lift_lands_on_head")}head
@@ -130,8 +132,10 @@ showfig(plots.tier_delta_bars(f1_ci, metric_name="macro F1", comparison="distill
 # ### Prediction 4 of 4: does ECE follow F1?
 #
 # F1 measures the argmax. ECE measures whether the top-1 confidence matches accuracy. Does KD improve ECE
-# only on the tiers where F1 improved? Choose `"yes"` (ECE improves where F1 did and not elsewhere) or
-# `"no"` (the two patterns differ).
+# only on the tiers where F1 improved? Both are judged the same way: an improvement counts only where its
+# own paired-bootstrap CI excludes zero (F1's above zero; ECE's below zero, since lower ECE is better).
+# Choose `"yes"` (ECE improves, outside the noise, exactly on the tiers where F1 did) or `"no"` (the two
+# patterns differ).
 
 # %% role="predict" key="ece_follows_f1"
 # PREDICT before you run the cells below. Replace the stub with one call:
@@ -150,7 +154,8 @@ predict("ece_follows_f1", "yes", "a better classifier should also be a better ca
 # * Per tier: confidence = the row's top probability, correct = argmax equals the label. Use `n_bins`
 #   equal-width bins on [0, 1]; a confidence `c` falls in bin `i` when `edges[i] < c <= edges[i + 1]`
 #   (`edges = np.linspace(0, 1, n_bins + 1)`). ECE = sum over non-empty bins of
-#   `(rows in bin / rows in tier) * |accuracy in bin - mean confidence in bin|`.
+#   `(rows in bin / rows in tier) * |accuracy in bin - mean confidence in bin|`. One way to pick a bin's rows:
+#   `for lo, hi in zip(edges[:-1], edges[1:]): in_bin = (conf > lo) & (conf <= hi)`.
 # * **Return** a `dict` mapping each tier present to a Python `float`.
 
 # %% role="solution" grade_id="lab_per_tier_ece_answer"
@@ -192,21 +197,26 @@ ece_table = pd.DataFrame({name: per_tier_ece(ps.probs, labels, tiers)
                           for name, ps in [("teacher", teacher), ("vanilla", vanilla), ("distilled", distilled)]}).T
 nll_table = pd.DataFrame({name: metrics.per_tier_nll(ps.probs, labels, tiers)
                           for name, ps in [("teacher", teacher), ("vanilla", vanilla), ("distilled", distilled)]}).T
-ece_better = {t for t in TIERS if ece_table.loc["distilled", t] < ece_table.loc["vanilla", t]}
+# Each metric against its own noise: paired bootstraps of distilled - vanilla ECE and NLL, per tier.
+cal_ci = pd.concat({metric: bootstrap.paired_bootstrap(vanilla.probs, distilled.probs, labels, tiers, metric=metric)
+                    for metric in ("ece", "nll")})
+ece_better = {t for t in TIERS if cal_ci.loc[("ece", t), "ci_high"] < 0}
 f1_real = {t for t in TIERS if f1_ci[t]["ci_low"] > 0}
 observe("ece_follows_f1", "yes" if ece_better == f1_real else "no")
 show(pd.concat({"ECE": ece_table, "NLL": nll_table}, axis=1), "ECE and NLL per tier (full validation set)")
+show(cal_ci, "Paired bootstrap: distilled - vanilla ECE and NLL per tier (below zero = KD better)")
 showfig(plots.reliability_diagram({"teacher": teacher.probs, "vanilla": vanilla.probs,
                                    "distilled": distilled.probs}, labels, tiers, source=SOURCE))
 
 # %% [markdown]
-# **Reconcile, then explain the mechanism.** Did ECE follow F1? Explain in three or four sentences *why* KD
-# can improve calibration on a tier where it did not improve F1. Use the words *target shape* and say what
-# each loss's gradient does to the logits that are not the true class.
+# **Reconcile, then explain the mechanism.** Did ECE follow F1, tier by tier (cite each metric's CI)? In
+# two or three sentences, explain what you observed. Use the words *target shape* and say what each loss's
+# gradient does to the logits that are not the true class.
 
 # %% [markdown] role="manual" grade_id="lab_ece_mechanism" points=2
-# {R("source_note")}{C("ece_improves_every_tier")}No: ECE improves on every tier, including the tail where F1 did
-# not move (tail ECE {R("vanilla_ece_tail")} to {R("distilled_ece_tail")}). Both losses produce gradients on
+# {R("source_note")}{C("ece_improves_every_tier_real")}No: ECE improves on every tier outside its own noise,
+# including the tail where the F1 CI holds zero (tail ECE {R("vanilla_ece_tail")} to {R("distilled_ece_tail")},
+# delta CI [{R("boot_ece_tail_ci_low", "+.3f")}, {R("boot_ece_tail_ci_high", "+.3f")}]). Both losses produce gradients on
 # every logit; the difference is the target. With a one-hot target, CE keeps pushing the true class toward
 # probability 1 and every other class toward 0, so a student trained long enough becomes overconfident
 # everywhere. KD's target is the teacher's distribution, which is calibrated and keeps mass on plausible
@@ -214,10 +224,13 @@ showfig(plots.reliability_diagram({"teacher": teacher.probs, "vanilla": vanilla.
 # to change the argmax.
 
 # %% [markdown] role="reveal" name="ece_vs_f1" after="ece_follows_f1"
-# **Reveal 4.** {R("source_note")}{C("ece_improves_every_tier")}{C("ece_does_not_follow_f1")}KD lowers ECE on every tier: head
-# {R("vanilla_ece_head")} to {R("distilled_ece_head")}, mid {R("vanilla_ece_mid")} to {R("distilled_ece_mid")},
-# tail {R("vanilla_ece_tail")} to {R("distilled_ece_tail")}, including the tail, where the F1 interval includes
-# zero. {C("nll_improves_every_tier")}NLL falls on every tier too. Over the whole validation set, ECE drops
+# **Reveal 4.** {R("source_note")}{C("ece_improves_every_tier_real")}{C("ece_does_not_follow_f1")}KD lowers ECE on every
+# tier, each outside its own paired-bootstrap noise: head {R("vanilla_ece_head")} to {R("distilled_ece_head")} (delta CI
+# [{R("boot_ece_head_ci_low", "+.3f")}, {R("boot_ece_head_ci_high", "+.3f")}]), mid {R("vanilla_ece_mid")} to
+# {R("distilled_ece_mid")} ([{R("boot_ece_mid_ci_low", "+.3f")}, {R("boot_ece_mid_ci_high", "+.3f")}]), tail
+# {R("vanilla_ece_tail")} to {R("distilled_ece_tail")} ([{R("boot_ece_tail_ci_low", "+.3f")},
+# {R("boot_ece_tail_ci_high", "+.3f")}]), including the tail, where the F1 interval includes zero.
+# {C("nll_improves_every_tier_real")}NLL falls on every tier too, also outside its noise. Over the whole validation set, ECE drops
 # by a factor of {R("ece_ratio_full", ".1f")} and NLL by {R("nll_cut_full", ".0%")}. Two things transferred at
 # different rates: the argmax (capacity, bounded by the data) and the probability shape (calibration,
 # which the dense target carries to every tier).

@@ -11,8 +11,8 @@ import pytest
 
 # Modules whose examples must run (the student-facing library and its shared checks).
 DOCTEST_MODULES = ["helpers.kd", "helpers.metrics", "helpers.metrics_f1", "helpers.metrics_calibration",
-                   "helpers.calibration", "helpers.bootstrap", "helpers.plots", "helpers.plots_tiers",
-                   "helpers.deploy", "helpers.latency", "helpers.inputs"]
+                   "helpers.calibration", "helpers.bootstrap", "helpers.ranking", "helpers.plots",
+                   "helpers.plots_tiers", "helpers.deploy", "helpers.latency", "helpers.inputs"]
 
 # The functions students call (the notebooks, the lab text, help()), by the module they import.
 STUDENT_FUNCTIONS = {
@@ -23,6 +23,7 @@ STUDENT_FUNCTIONS = {
                         "ece_bin_index"],
     "helpers.calibration": ["fit_temperature", "cal_eval_split", "apply_temperature", "temperature_nll"],
     "helpers.bootstrap": ["paired_bootstrap", "paired_bootstrap_loop", "lift_pattern"],
+    "helpers.ranking": ["rank_against_leader", "leader_or_tie", "metric_value"],
     "helpers.plots": ["reliability_diagram", "ece_nll_scatter", "tier_delta_bars", "coverage_curves",
                       "per_class_f1_plot", "save"],
     "helpers.deploy": ["check_deployment", "best_arm"],

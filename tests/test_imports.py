@@ -5,7 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-ANALYSIS = ["helpers.metrics", "helpers.calibration", "helpers.bootstrap", "helpers.kd", "helpers.artifacts",
+ANALYSIS = ["helpers.metrics", "helpers.calibration", "helpers.bootstrap", "helpers.ranking", "helpers.kd",
+            "helpers.artifacts",
             "helpers.data", "helpers.data.manifest", "helpers.synthetic", "helpers.plots", "helpers.notebook.predict",
             "helpers.tools.reveals", "helpers.deploy", "helpers.notebook.setup_env", "helpers.notebook.display",
             "helpers.notebook.answers", "helpers.tools.demo"]

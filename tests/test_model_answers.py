@@ -61,15 +61,29 @@ def _executed_facts(facts, nb_lab, nb_hw):
     f["grid_f1_in_noise"] = observed["grid_f1_in_noise"]
     f["js_least_reduced_tier"] = observed["js_least_reduced_tier"]
     final = final_state(nb_hw)
+    f["ece_gap_real"] = observed["t_ece_gap_real"]
+    f["boot_ece_distilled_vs_vt_ci_low"] = final["test_b_ece_ci_low"]
     f["repro_fraction"] = final["frac"]
     arms = final["arms"]
     for name, key in (("vanilla", "vanilla"), ("vanilla+T", "vanilla_t"), ("distilled", "distilled"),
-                      (final["GRID_PICK"], final["GRID_PICK"])):
+                      ("distilled+T", "distilled_t"), (final["GRID_PICK"], final["GRID_PICK"])):
         f[f"eval_{key}_ece"], f[f"eval_{key}_nll"] = arms[name]["ece"], arms[name]["nll"]
-    f["grid_pick_b"], f["winner_b"] = final["GRID_PICK"], final["best"]
-    key = {"vanilla+T": "vanilla_t"}.get(final["best"], final["best"])
+    f["grid_pick_b"], f["winner_b"], f["verdict_b"] = final["GRID_PICK"], final["best"], final["verdict"]
+    noise = final["noise"]
+    for tag, col in (("f1", "macro_f1"), ("f1_tail", "f1_tail"), ("ece", "ece"), ("nll", "nll")):
+        f[f"boot_grid_{tag}_ci_low"], f[f"boot_grid_{tag}_ci_high"] = noise[col]["ci_low"], noise[col]["ci_high"]
+        f[f"verdict_grid_{tag}"] = str(noise[col]["leader"])
+    for tag, col in (("f1", "macro_f1"), ("ece", "ece")):
+        f[f"boot_rerun_{tag}_ci_low"], f[f"boot_rerun_{tag}_ci_high"] = (final["rerun"][col]["ci_low"],
+                                                                         final["rerun"][col]["ci_high"])
+    for key_, (low, high) in final_state(nb_lab)["cal_ci"].items():
+        metric, tier = key_.split("_")
+        f[f"boot_{metric}_{tier}_ci_low"], f[f"boot_{metric}_{tier}_ci_high"] = low, high
+    key = {"vanilla+T": "vanilla_t", "distilled+T": "distilled_t"}.get(final["best"], final["best"])
     f["winner_b_ece"], f["winner_b_nll"] = f[f"eval_{key}_ece"], f[f"eval_{key}_nll"]
     f["winner_b_family"] = "grid" if final["best"].startswith("grid_") else final["best"]
+    # The CI-based verdict and the observed prediction agree with each other.
+    assert observed["prior_best_recipe"] == ("grid" if final["verdict"].startswith("grid_") else final["verdict"])
     return f, final
 
 
@@ -79,6 +93,17 @@ def test_model_answer_claims_hold_on_what_the_solutions_computed(executed, facts
         for text in model_answers(path).values():
             names = sorted({m.group("name") for m in reveals.CLAIM.finditer(text)})
             reveals.check_claims(names, f)   # raises, naming the claim, when a model answer is wrong
+
+
+def test_every_claim_students_read_holds_on_what_the_solutions_computed(executed, facts):  # noqa: F811 (fixture)
+    """Not only the model answers: the reveal texts and every markdown cell (the grid's, Test B's, the rerun's)."""
+    f, _ = _executed_facts(facts, executed[LAB][0], executed[HOMEWORK][0])
+    names = set(reveals.claims_in(reveals.REVEAL_FILE))
+    for path in (LAB, HOMEWORK):
+        names |= set(reveals.claims_in(read(path)))
+    assert {"grid_f1_no_leader", "grid_ece_spread_real", "grid_nll_spread_real", "b_leader_tied",
+            "ece_improves_every_tier_real", "rerun_gap_in_noise", "kd_t_best_ece"} <= names
+    reveals.check_claims(sorted(names), f)
 
 
 def test_the_homework_ships_what_meets_its_scenario_and_the_answers_name_it(executed, facts):  # noqa: F811
@@ -92,7 +117,7 @@ def test_the_homework_ships_what_meets_its_scenario_and_the_answers_name_it(exec
     # ... and agree with the facts the model answers are rendered from.
     assert final["best"] == facts["winner_b"] == span_body(HOMEWORK, "winner_b")
     assert final["GRID_PICK"] == facts["grid_pick_b"]
-    for arm, key in (("vanilla+T", "vanilla_t"), ("distilled", "distilled")):
+    for arm, key in (("vanilla+T", "vanilla_t"), ("distilled", "distilled"), ("distilled+T", "distilled_t")):
         assert arms[arm]["ece"] == pytest.approx(facts[f"eval_{key}_ece"], abs=1e-4)
         assert arms[arm]["nll"] == pytest.approx(facts[f"eval_{key}_nll"], abs=1e-4)
     assert (arms["distilled"]["ece"] > facts["ece_cap_b"]) == reveals.CLAIMS["distilled_misses_ece_cap"].holds(facts)
@@ -107,3 +132,29 @@ def test_the_homework_ships_what_meets_its_scenario_and_the_answers_name_it(exec
     for gid, text in model_answers(HOMEWORK).items():
         for named in re.findall(r"[Ss]cenario ([ABC])\b", text.split("**For graders")[0]):
             assert named == final["SCENARIO"], f"{gid} names scenario {named}; the solution chose {final['SCENARIO']}"
+
+
+def test_the_noise_floors_the_students_see_are_the_ones_the_claims_read(executed, facts):  # noqa: F811 (fixture)
+    """Each metric's floor in the executed notebooks equals the fact its claims and reveals are rendered from."""
+    hw = final_state(executed[HOMEWORK][0])
+    for tag, col in (("f1", "macro_f1"), ("f1_tail", "f1_tail"), ("ece", "ece"), ("nll", "nll")):
+        row = hw["noise"][col]
+        assert (row["max"], row["min"]) == (facts[f"grid_{tag}_max"], facts[f"grid_{tag}_min"]), col
+        assert row["ci_low"] == pytest.approx(facts[f"boot_grid_{tag}_ci_low"], abs=1e-12), col
+        assert row["ci_high"] == pytest.approx(facts[f"boot_grid_{tag}_ci_high"], abs=1e-12), col
+        assert row["leader"] == facts[f"verdict_grid_{tag}"], col
+        assert bool(row["outside the noise"]) == (facts[f"grid_{tag}_spread_real"] == "outside the noise"), col
+    # ECE is judged against ECE's interval, never F1's: the two floors differ on the same rows.
+    assert hw["noise"]["ece"]["ci_low"] != pytest.approx(hw["noise"]["macro_f1"]["ci_low"])
+    # Scenario B's verdict is CI-based and is what the model answers name.
+    assert hw["verdict"] == facts["verdict_b"]
+    assert hw["best"] == facts["leader_b"] == facts["winner_b"]
+    assert hw["test_b_ece_ci_low"] == pytest.approx(facts["boot_ece_distilled_vs_vt_ci_low"], abs=1e-12)
+    for col, tag in (("macro_f1", "f1"), ("ece", "ece")):
+        assert hw["rerun"][col]["ci_low"] == pytest.approx(facts[f"boot_rerun_{tag}_ci_low"], abs=1e-12)
+    lab = final_state(executed[LAB][0])
+    for t in ("head", "mid", "tail"):
+        for metric in ("ece", "nll"):
+            low, high = lab["cal_ci"][f"{metric}_{t}"]
+            assert (low, high) == (pytest.approx(facts[f"boot_{metric}_{t}_ci_low"], abs=1e-12),
+                                   pytest.approx(facts[f"boot_{metric}_{t}_ci_high"], abs=1e-12))

@@ -41,19 +41,23 @@ STUDENT_NAMES = {
                "coverage_table", "SCENARIO"],
 }
 PREDICTIONS = {LAB: {"teacher_tail_f1", "most_peaked_tier", "f1_lift_lands", "ece_follows_f1"},
-               HOMEWORK: {"prior_best_recipe", "grid_f1_in_noise", "js_least_reduced_tier", "t_share_of_kd_ece_gain"}}
+               HOMEWORK: {"prior_best_recipe", "grid_f1_in_noise", "js_least_reduced_tier", "t_ece_gap_real"}}
 #: reveal name -> the prediction it answers (the prior's answer is the student's own reconciliation).
 REVEALS = {LAB: {"teacher_tail": "teacher_tail_f1", "teacher_shape": "most_peaked_tier", "f1_lift": "f1_lift_lands",
                  "ece_vs_f1": "ece_follows_f1"},
            HOMEWORK: {"grid_noise": "grid_f1_in_noise", "test_a": "js_least_reduced_tier",
-                      "test_b": "t_share_of_kd_ece_gain"}}
+                      "test_b": "t_ece_gap_real"}}
 #: Printed after the notebook: the kernel's final answers, for the model-answer checks.
 FINAL_STATE = {
     LAB: 'import json; print("@@FINAL@@", json.dumps({"deployment": {k: (v if isinstance(v, (str, int, float)) '
-         'else str(v)) for k, v in deployment.items()}}))',
-    HOMEWORK: 'import json; print("@@FINAL@@", json.dumps({"SCENARIO": SCENARIO, "best": best, "GRID_PICK": GRID_PICK, '
+         'else str(v)) for k, v in deployment.items()}, "cal_ci": {f"{m}_{t}": [r["ci_low"], r["ci_high"]] '
+         'for (m, t), r in cal_ci.iterrows()}}, default=float))',
+    HOMEWORK: 'import json; print("@@FINAL@@", json.dumps({"SCENARIO": SCENARIO, "best": best, "verdict": verdict, '
+              '"GRID_PICK": GRID_PICK, '
               '"DEPLOY_MODEL": DEPLOY_MODEL, "carry_over": carry_over, "arms": arms_df.to_dict(orient="index"), '
-              '"frac": frac, "js_least": js_df["reduction"].idxmin()}, default=float))',
+              '"frac": frac, "js_least": js_df["reduction"].idxmin(), "noise": noise_df.to_dict(orient="index"), '
+              '"test_b_ece_ci_low": test_b.loc["ECE: distilled - vanilla+T", "ci_low"], '
+              '"rerun": rerun}, default=float))',
 }
 # A function check's cell runs nothing (the autograder calls the function in the function host);
 # a value check's cell reports the named answers through the kernel's reporter.

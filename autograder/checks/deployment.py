@@ -43,7 +43,7 @@ DEPLOY_PARTS = {
                            "threshold, on the eval half, as fractions to four decimals.",
     "scenario_rule": "Expected a model that meets your scenario's rule on the eval half (A: a student at least "
                      "as good as raw vanilla on macro F1; B: ECE <= 0.05 and NLL at most raw vanilla's; C: tail "
-                     "F1 within 0.02 of raw vanilla's or above).",
+                     "F1 not significantly below raw vanilla's, by the paired-bootstrap CI of the difference).",
     "justification_cites_model": "Expected the justification to quote the model you ship from your eval-half "
                                  "tables (three decimals, e.g. 0.026, or a percentage with one, e.g. 2.6%), and "
                                  "every such number to be an eval-half table value.",

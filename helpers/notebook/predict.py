@@ -49,20 +49,21 @@ CYCLES = {
     "most_peaked_tier": {"kind": "choice", "choices": ("head", "mid", "tail"),
                          "question": "the tier where the teacher's distribution is most peaked"},
     # The choices are exactly what helpers.bootstrap.lift_pattern can return.
-    "f1_lift_lands": {"kind": "choice", "choices": ("uniform", "head", "mid", "tail", "tail-not-mid", "none"),
+    "f1_lift_lands": {"kind": "choice", "choices": ("uniform", "head", "mid", "mid+tail", "tail", "none"),
                       "question": "where KD's macro F1 lift lands (tiers whose CI excludes zero)"},
     "ece_follows_f1": {"kind": "choice", "choices": ("yes", "no"),
                        "question": "whether per-tier ECE improves only where F1 improved"},
     "prior_best_recipe": {"kind": "choice",
-                          "choices": ("vanilla", "vanilla+T", "distilled", "grid", "none"),
+                          "choices": ("vanilla", "vanilla+T", "distilled", "distilled+T", "grid", "tie", "none"),
                           "question": "the recipe that best serves your scenario's primary metric"},
     "grid_f1_in_noise": {"kind": "choice", "choices": ("yes", "no"),
-                         "question": "whether the grid's macro F1 spread stays inside the bootstrap noise floor"},
+                         "question": "whether the grid's macro F1 spread stays inside its noise: the paired-bootstrap "
+                                     "CI of best minus worst config's macro F1 includes zero"},
     "js_least_reduced_tier": {"kind": "choice", "choices": ("head", "mid", "tail"),
                               "question": "the tier where KD closes the least of the JS gap to the teacher"},
-    "t_share_of_kd_ece_gain": {"kind": "number", "range": (0.0, 5.0),
-                               "question": "the share of KD's ECE gain that temperature scaling reproduces "
-                                           "(1.0 = all of it)"},
+    "t_ece_gap_real": {"kind": "choice", "choices": ("yes", "no"),
+                       "question": "whether the ECE gap between distilled and vanilla + T (eval half) is outside "
+                                   "the noise: its paired-bootstrap 95% CI excludes zero"},
 }
 
 
