@@ -36,7 +36,8 @@ class Check:
     """One hidden-test cell's skill: where it is, what it is worth, how it is probed, built and judged.
 
     id: the cell's nbgrader grade_id (``probe("<id>", globals())`` in the notebook).
-    notebook, position: its assignment and its rank among that assignment's hidden tests.
+    notebook: its assignment.  Its rank there is not declared: the registry follows the order
+        in which the notebook sources place the hidden tests (``placement``).
     points: its worth (the notebook builder writes it into the cell's metadata).
     reads: the names of the student's namespace the probe reads.
     probe: kernel side, (namespace, Runner) -> plain data; never judges.
@@ -55,7 +56,6 @@ class Check:
 
     id: str
     notebook: str
-    position: int
     points: int
     reads: tuple[str, ...]
     probe: Probe
