@@ -85,3 +85,93 @@ def test_a_locked_cell_name_comes_from_its_first_line_or_its_marker(tmp_path):
         nbsource.locked_name(cells[4])
     with pytest.raises(ValueError, match="name= must be lower-case words"):
         nbsource.locked_name(cells[5])
+
+
+# --------------------------------------------------------------------------- release refuses a reassigned id
+def record_release(work: Path, source: Path, assignment: str) -> None:
+    """The gradebook as nbgrader's generate_assignment leaves it: every nbgrader cell of the notebook."""
+    import nbformat
+
+    from autograder.gradebook import open_gradebook
+    from autograder.nbgrader_config import GRADEBOOK_NAME, ensure_tools_on_path
+    ensure_tools_on_path()
+    nb = nbformat.read(source / assignment / f"{assignment}.ipynb", as_version=4)
+    with open_gradebook(work / GRADEBOOK_NAME) as gb:
+        gb.add_assignment(assignment)
+        gb.add_notebook(assignment, assignment)
+        for cell in nb.cells:
+            meta = cell.metadata["nbgrader"]
+            if meta.get("grade"):
+                gb.add_grade_cell(meta["grade_id"], assignment, assignment, max_score=meta["points"],
+                                  cell_type=cell.cell_type)
+            if meta.get("solution"):
+                gb.add_solution_cell(meta["grade_id"], assignment, assignment)
+            gb.add_source_cell(meta["grade_id"], assignment, assignment, cell_type=cell.cell_type,
+                               locked=bool(meta.get("locked")), source=cell.source, checksum=None)
+
+
+@pytest.fixture()
+def released(tmp_path):
+    """(work folder with a gradebook of the lab as released, a copy of the source notebooks folder)."""
+    import shutil
+    source = tmp_path / "source"
+    shutil.copytree(ROOT / "notebooks" / "week6_lab", source / "week6_lab")
+    work = tmp_path / "work"
+    work.mkdir()
+    record_release(work, source, "week6_lab")
+    return work, source
+
+
+def edit_cell(source: Path, gid: str, change) -> None:
+    import nbformat
+    path = source / "week6_lab" / "week6_lab.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    (i,) = [i for i, c in enumerate(nb.cells) if c.metadata["nbgrader"]["grade_id"] == gid]
+    nb.cells[i] = change(nb.cells[i])
+    nbformat.write(nb, path)
+
+
+def test_release_refuses_an_id_the_gradebook_holds_for_another_cell(released):
+    from autograder.release import ReleaseRefused, grade_id_check
+    work, source = released
+    grade_id_check(work, source, ["week6_lab"])  # the same notebook again: nothing to refuse
+    edit_cell(source, "lab_md_act_1_the_teacher", lambda c: (c.update(source=c.source + " (fixed a typo)"), c)[1])
+    grade_id_check(work, source, ["week6_lab"])  # a small edit keeps the cell's meaning
+
+    import nbformat.v4 as v4
+
+    def replace_text(cell):
+        cell.source = "# A different cell entirely\nprint('the layout changed and this id moved here')"
+        return cell
+
+    def to_code(cell):
+        new = v4.new_code_cell(cell.source, metadata=cell.metadata)
+        new["id"] = cell["id"]
+        return new
+    edit_cell(source, "lab_py_import_numpy_as_np", replace_text)
+    edit_cell(source, "lab_md_per_tier_macro_f1", to_code)
+    with pytest.raises(ReleaseRefused) as err:
+        grade_id_check(work, source, ["week6_lab"])
+    msg = str(err.value)
+    assert "week6_lab: lab_md_per_tier_macro_f1: was a locked markdown cell, now a locked code cell" in msg
+    assert "week6_lab: lab_py_import_numpy_as_np: its text is" in msg
+    assert "lab_md_act_1_the_teacher" not in msg
+    assert 'name="..."' in msg and "--allow-changed-ids" in msg
+
+
+def test_release_command_stops_before_nbgrader_and_the_flag_lets_it_through(released, capsys, monkeypatch):
+    from autograder import release
+    work, source = released
+    edit_cell(source, "lab_setup", lambda c: (c.update(source="x = 1"), c)[1])
+    called = []
+    monkeypatch.setattr(release, "generate", lambda w, s, a: called.append(a) or {x: w for x in a})
+    args = ["--work", str(work), "--source", str(source), "--assignment", "week6_lab",
+            "--allow-synthetic-reveals", "--allow-private-install", "--skip-reveals-check"]
+    assert release.main(args) == 1 and called == []
+    assert "release refused:" in capsys.readouterr().err
+    assert release.main([*args, "--allow-changed-ids"]) == 0 and called == [("week6_lab",)]
+
+
+def test_no_gradebook_yet_means_nothing_to_compare(tmp_path):
+    from autograder.release import grade_id_check
+    grade_id_check(tmp_path, ROOT / "notebooks", ["week6_lab", "week6_homework"])
