@@ -1,9 +1,10 @@
 """The check registry: every autograded skill, declared once in its check module, in one ordered list.
 
 Adding a check = one module here (its ``CHECKS``: id, notebook, points, the names it
-reads, probe and fixed inputs, references, judge; see ``base.Check``), listed in
-``MODULES``, plus its hidden-test cell in a notebook source (whose points the notebook
-builder reads from ``POINTS``).  Nobody numbers checks: ``REGISTRY`` follows the
+reads, probe and fixed inputs, references, judge; see ``base.Check``; every module of
+this package that defines ``CHECKS`` is found, none is listed by hand), plus its
+hidden-test cell in a notebook source (whose points the notebook builder reads from
+``POINTS``).  Nobody numbers checks: ``REGISTRY`` follows the
 order in which the notebook sources place the hidden tests (``placement``).  The
 kernel's probe, ``build-expected``, the driver's static flags, the judge and
 docs/CONTRACTS.md's check table all iterate over ``REGISTRY``.
@@ -14,9 +15,10 @@ are never copied.
 """
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from dataclasses import replace
 
-from . import bootstrap, bugs, coverage, deployment, homework, kd, tier_metrics
 from .base import NOTEBOOKS, Check
 from .kd_judge import KD_ATOL, KD_FP16_RTOL, KD_RTOL
 from .placement import in_source_order
@@ -24,7 +26,11 @@ from .store import EXPECTED_FILE, load_answer_key, load_expected
 from .tier_metrics import TIERS
 from .verdict import METRIC_ATOL, Part, Verdict, zero
 
-MODULES = (kd, bugs, tier_metrics, bootstrap, coverage, deployment, homework)
+# Every module of this package that declares CHECKS, in name order (the order of the registry comes
+# from the notebook sources, not from here).  The grading kernel's copy holds the same files.
+MODULES = tuple(module for module in (importlib.import_module(f"{__name__}.{info.name}")
+                                      for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name))
+                if hasattr(module, "CHECKS"))
 
 # Lab first, then the order the notebook sources place the hidden tests: the order of grades.csv's columns.
 REGISTRY: tuple[Check, ...] = in_source_order(c for m in MODULES for c in m.CHECKS)
