@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE ?= 1
 export MPLBACKEND ?= Agg
 
-.PHONY: venv demo test test-fast lint test-lowest test-kaggle bench reveals reveals-check release grade formgrader final-grades report collect roster lock student-wheel clean
+.PHONY: venv demo test test-fast checks lint test-lowest test-kaggle bench reveals reveals-check release grade formgrader final-grades report collect roster lock student-wheel clean
 
 venv: $(STAMP)
 
@@ -87,9 +87,15 @@ demo: venv
 test: venv
 	$(PY) -m pytest -q
 
-# The unit tests without the end-to-end ones (nbgrader, sandbox, training subprocesses): ~2 min.
+# The tests without the end-to-end ones (nbgrader, sandbox, training subprocesses): 9.5-13 min on two busy cores.
 test-fast: venv
 	$(PY) -m pytest -q -m "not slow"
+
+# After adding or changing a check or a notebook source: rebuild both notebooks (hidden-test points,
+# locked-cell ids, reveal texts) and then the expected values the judges compare with.
+checks: venv
+	$(PY) notebooks/make_notebooks.py
+	$(PY) -m autograder build-expected
 
 lint: venv
 	$(PY) -m ruff check .

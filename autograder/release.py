@@ -7,7 +7,9 @@ notebooks' first cell would install the helpers from a placeholder or from the
 instructor's private repository (``INSTALL_SPEC``), unless
 ``--allow-private-install`` is given (demos and tests).  ``--install-route`` names how students
 install the helpers (``url``, ``index``, ``kaggle-dataset`` or ``auto``) and checks the setting
-against it; ``kaggle-dataset`` needs only the wheel ``make student-wheel`` built.
+against it; ``kaggle-dataset`` needs only the wheel ``make student-wheel`` built.  It also refuses
+when a rebuilt notebook would give a grade id the course gradebook already holds to a
+different cell (``autograder.grade_ids``), unless ``--allow-changed-ids`` is given.
 """
 from __future__ import annotations
 
@@ -118,6 +120,26 @@ def install_source_check(source: Path | str, assignments: Sequence[str], route: 
     return f"install route: {route}; students install from INSTALL_SPEC (or an attached course wheel)"
 
 
+def grade_id_check(work: Path | str, source: Path | str, assignments: Sequence[str]) -> None:
+    """Raise ReleaseRefused naming every grade id the gradebook holds that the notebooks now give another cell."""
+    from .grade_ids import SAME_TEXT, reassigned, records_of_gradebook, records_of_notebook
+    from .nbgrader_config import GRADEBOOK_NAME
+
+    problems = []
+    for a in assignments:
+        old = records_of_gradebook(Path(work) / GRADEBOOK_NAME, a)
+        new = records_of_notebook(nbformat.read(_notebook(source, a), as_version=4))
+        problems += [f"  {a}: {line}" for line in reassigned(old, new)]
+    if problems:
+        raise ReleaseRefused(
+            "these grade ids already in the course gradebook would now name a different cell (another type or "
+            f"role, or under {SAME_TEXT:.0%} of the same text), so collected submissions, grades and comments "
+            "would attach to the wrong cell:\n" + "\n".join(problems) + "\nTo proceed: if the old cell is gone "
+            "and this is a new one, give it its own name (name=\"...\" on its marker in notebooks/lab_*.py or "
+            "hw_*.py), rebuild with `python notebooks/make_notebooks.py` and release again; if it is the same cell, "
+            "rewritten on purpose, pass --allow-changed-ids.")
+
+
 def generate(work: Path | str, source: Path | str, assignments: Sequence[str]) -> dict[str, Path]:
     """Run nbgrader generate_assignment for each assignment into work/release (and the gradebook)."""
     from nbgrader.converters import GenerateAssignment
@@ -148,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
                          "(a requirement on PyPI or your index), kaggle-dataset (only the wheel from "
                          "`make student-wheel`, attached as a Kaggle dataset), auto (any published spec)")
     ap.add_argument("--skip-reveals-check", action="store_true", help="do not run helpers reveals --check")
+    ap.add_argument("--allow-changed-ids", action="store_true",
+                    help="release even where a grade id in the gradebook would name a rewritten cell")
     args = ap.parse_args(argv)
     work = (args.work or default_work()).resolve()
     assignments = tuple(args.assignment or ASSIGNMENTS)
@@ -155,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         sources = preflight(args.source, assignments, args.allow_synthetic_reveals, not args.skip_reveals_check)
         route_note = ("" if args.allow_private_install else
                       install_source_check(args.source, assignments, args.install_route))
+        if not args.allow_changed_ids:
+            grade_id_check(work, args.source, assignments)
     except ReleaseRefused as exc:
         print(f"release refused: {exc}", file=sys.stderr)
         return 1

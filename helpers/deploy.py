@@ -232,7 +232,7 @@ def evaluate_deployment(artifact: object, source: str = "auto") -> DeploymentRep
 
     # 3. the justification's citations: eval-half numbers of the lab's arms, one of them the model's own
     alt = canonical_model(artifact.get("alternative"))
-    others = [ECE_CAP, TAIL_NOISE] + ([] if threshold is None else [threshold])
+    others = [ECE_CAP] + ([] if threshold is None else [threshold])
     for arm in dict.fromkeys([*COMPARISON_ARMS, *([alt] if alt else [])]):
         f = arm_facts(arm, threshold, source)
         others += [f[k] for k in FACT_KEYS] + [f["temperature"]]

@@ -45,7 +45,7 @@ Notebook source in the percent format (see nbsource.py); build with ``python not
 # (`chosen_bugs`, `f1_ci_table`, `real_lift_tiers`, `tail_reading`, `deployment`) are read as the values you set.
 
 # %%
-import math
+import math  # noqa: F401 (one of the imports a graded function may use)
 
 import numpy as np
 import pandas as pd

@@ -2,11 +2,12 @@
 
     python notebooks/make_notebooks.py [--source auto|hub|synthetic] [--check] [--lint] [--only lab|homework]
 
-Sources: ``lab_*.py`` and ``hw_*.py``, one file per act or part (listed in
-:data:`TARGETS`), in the percent format: real Python that ruff lints;
+Sources: ``lab_*.py`` and ``hw_*.py``, one file per act or part (joined in name
+order), in the percent format: real Python that ruff lints;
 ``nbsource.py`` reads them and gives the cell roles.  The notebooks are written clean
 (no outputs, no execution counts), every instructor cell locked with a
-grade_id, and then their reveal spans are rendered from the artifacts
+grade_id named after the cell (``nbsource.locked_name``), never its position,
+and then their reveal spans are rendered from the artifacts
 (``helpers.tools.reveals``) so a rebuild never leaves placeholders behind.
 The reveal texts (what a student sees after a prediction) are written to
 ``helpers/reveal_text.b64`` (obfuscated) from the sources' reveal cells and rendered the
@@ -24,7 +25,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -35,46 +36,81 @@ sys.path.insert(0, str(ROOT))
 import nbformat  # noqa: E402
 import nbformat.v4 as v4  # noqa: E402
 from nbformat import NotebookNode  # noqa: E402
-from nbsource import SourceCell, code, read_cells, to_cell  # noqa: E402
+from nbsource import SourceCell, code, locked_name, read_cells, to_cell  # noqa: E402
+
+from autograder.checks.placement import source_parts  # noqa: E402
 
 
 @dataclass(frozen=True)
 class Target:
-    """One notebook: its source files in order, where it is written, its nbgrader assignment, its grade_id prefix."""
+    """One notebook: where it is written, its nbgrader assignment, its grade_id prefix, where its sources are.
 
-    parts: tuple[str, ...]
+    Its source files are the folder's ``lab_*.py`` (or ``hw_*.py``) in name order
+    (``autograder.checks.placement``, which orders the checks by the same files).
+    """
+
     path: Path
     assignment: str
     prefix: str
+    folder: Path = HERE
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return tuple(p.name for p in source_parts(self.assignment, self.folder))
 
     def source_cells(self) -> list[SourceCell]:
-        return [cell for part in self.parts for cell in read_cells(HERE / part)]
+        return [cell for part in self.parts for cell in read_cells(self.folder / part)]
 
 
 TARGETS = {
-    "lab": Target(("lab_0_intro.py", "lab_1_teacher.py", "lab_2a_kd_loss.py", "lab_2b_students.py",
-                   "lab_3_synthesis.py"), HERE / "week6_lab" / "week6_lab.ipynb", "week6_lab", "lab"),
-    "homework": Target(("hw_0_scenario.py", "hw_1_diagnose.py", "hw_2_shortlist.py", "hw_3_claims.py",
-                        "hw_4_coverage_memo.py"), HERE / "week6_homework" / "week6_homework.ipynb",
-                       "week6_homework", "hw"),
+    "lab": Target(HERE / "week6_lab" / "week6_lab.ipynb", "week6_lab", "lab"),
+    "homework": Target(HERE / "week6_homework" / "week6_homework.ipynb", "week6_homework", "hw"),
 }
 
 
-def model_solutions() -> dict[str, str]:
+def targets(folder: Path = HERE) -> dict[str, Target]:
+    """``TARGETS`` reading their sources from ``folder`` (a copy of notebooks/ in tests; written nowhere)."""
+    return {kind: replace(t, folder=Path(folder)) for kind, t in TARGETS.items()}
+
+
+def model_solutions(folder: Path = HERE) -> dict[str, str]:
     """grade_id -> source of every written-out solution cell, for the cells that say ``same_as``."""
-    return {cell.meta["grade_id"]: cell.body for target in TARGETS.values() for cell in target.source_cells()
+    return {cell.meta["grade_id"]: cell.body for target in targets(folder).values() for cell in target.source_cells()
             if cell.meta.get("role") == "solution" and "same_as" not in cell.meta}
 
 
-def cells_of(kind: str, reveals: dict | None = None) -> list[NotebookNode]:
-    """The notebook's cells in order (the set-up cell built here); its reveal texts go into ``reveals``."""
-    target = TARGETS[kind]
-    solutions = model_solutions()
+def cells_of(kind: str, reveals: dict | None = None, folder: Path = HERE) -> list[NotebookNode]:
+    """The notebook's cells in order, each with its grade_id; its reveal texts go into ``reveals``.
+
+    The set-up cell is built here; every other cell without an nbgrader role is an instructor
+    cell, locked (nbgrader restores it if a submission edits it) under the grade_id
+    ``<prefix>_<nbsource.locked_name(cell)>``: a name taken from the cell, never its position,
+    so a cell inserted mid-term renames no other cell in the gradebook.
+    """
+    from autograder.checks import NOTEBOOK_OF
+
+    target = targets(folder)[kind]
+    solutions = model_solutions(folder)
     reveals = {} if reveals is None else reveals
-    cells = []
+    cells, where = [], {}
     for source in target.source_cells():
         cell = to_cell(source, reveals, solutions)
-        cells.append(setup_cell(target.prefix) if cell is None else cell)
+        if cell is None:
+            cell = setup_cell(target.prefix)
+        elif "nbgrader" not in cell.metadata:
+            gid = f"{target.prefix}_{locked_name(source)}"
+            cell.metadata["nbgrader"] = {"grade": False, "grade_id": gid, "locked": True,
+                                         "schema_version": 3, "solution": False}
+        gid = cell.metadata["nbgrader"]["grade_id"]
+        if source.meta.get("role") == "hidden_test" and NOTEBOOK_OF[gid] != target.assignment:
+            raise ValueError(f"{source.where()}: check {gid!r} is declared for {NOTEBOOK_OF[gid]} (its Check's "
+                             f"notebook= in autograder/checks/) but its hidden test is in a {target.assignment} "
+                             "source; move the cell or fix notebook=")
+        if gid in where:
+            raise ValueError(f"{kind}: the cells at {where[gid]} and {source.where()} both get grade_id {gid!r}; "
+                             'give one of them its own name="..." on its marker (lower-case words joined by _)')
+        where[gid] = source.where()
+        cells.append(cell)
     return cells
 
 
@@ -111,24 +147,13 @@ ENV = setup(source="auto")
 ''', grade_id=f"{prefix}_setup")
 
 
-def build(kind: str) -> tuple[NotebookNode, Path]:
+def build(kind: str, folder: Path = HERE) -> tuple[NotebookNode, Path]:
     """The notebook ``kind`` (lab or homework), every cell given a stable grade_id, and where it is written."""
     target = TARGETS[kind]
-    path, assignment, prefix = target.path, target.assignment, target.prefix
-    cells = cells_of(kind)
-    seen = set()
-    for i, cell in enumerate(cells):
-        nbg = cell.metadata.get("nbgrader")
-        if nbg is None:
-            # Instructor cells are locked: nbgrader restores them if a submission edits them.
-            gid = f"{prefix}_{cell.cell_type[:2]}{i:03d}"
-            cell.metadata["nbgrader"] = {"grade": False, "grade_id": gid, "locked": True,
-                                         "schema_version": 3, "solution": False}
-        gid = cell.metadata["nbgrader"]["grade_id"]
-        if gid in seen:
-            raise ValueError(f"{kind}: duplicate grade_id {gid!r}")
-        seen.add(gid)
-        cell["id"] = gid  # stable cell ids (nbformat 4.5) so rebuilds do not churn the diff
+    path, assignment = target.path, target.assignment
+    cells = cells_of(kind, folder=folder)
+    for cell in cells:
+        cell["id"] = cell.metadata["nbgrader"]["grade_id"]  # nbformat 4.5 cell ids: rebuilds do not churn the diff
     nb = v4.new_notebook(cells=cells)
     nb.metadata = {
         "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},

@@ -9,7 +9,12 @@ above a file's first ``# %%`` (its docstring) is not part of the notebook.
 The rest of a cell's marker line is ``key="value"`` metadata (values are JSON) that
 gives the cell its nbgrader role:
 
-* no ``role``: an instructor cell, locked (read-only); ``grade_id="..."`` names it;
+* no ``role``: an instructor cell, locked (read-only).  Its grade_id is
+  ``<prefix>_<name>``, the name derived from the cell itself (:func:`locked_name`: ``md_``
+  or ``py_`` and the first words of its first line), never from where it sits, so
+  inserting or moving a cell changes no other id; ``name="..."`` on the marker sets the
+  name instead (for two cells that begin alike, or to keep an id through a reworded first
+  line), and ``grade_id="..."`` the whole id;
 * ``role="setup"`` (no body): the first code cell, built by ``make_notebooks.setup_cell``;
 * ``role="solution" grade_id="..."``: an autograded answer (``### BEGIN SOLUTION`` ...
   ``### END SOLUTION``); ``same_as="<grade_id>"`` and no body reuses another cell's
@@ -22,7 +27,8 @@ gives the cell its nbgrader role:
 * ``role="predict" key="..."``: a prediction cell (an answer without points,
   grade_id ``predict_<key>``), the body exactly what the student sees;
 * ``[markdown] role="reveal" name="..." after="key[,key]"``: a locked ``reveal(name)``
-  cell; the markdown body is the reveal's text, written to ``helpers/reveal_text.b64`` (obfuscated).
+  cell (grade_id ``<prefix>_reveal_<name>``); the markdown body is the reveal's text,
+  written to ``helpers/reveal_text.b64`` (obfuscated).
   A reveal (the answer to a prediction) never sits in a notebook cell, where a student
   could read it before predicting; ``helpers.notebook.predict.reveal`` shows it only after the
   prediction is recorded and observed.
@@ -166,6 +172,39 @@ reveal("{name}")
 """)
 
 
+#: How many words of a locked cell's first line make its name: enough to tell cells apart, short
+#: enough that rewording the rest of the line keeps the id.
+LABEL_WORDS = 6
+NAME_CHARS = 48  # with the notebook prefix and md_/py_, well inside nbformat's 64-character cell ids
+NAME = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
+
+
+def locked_name(cell: SourceCell) -> str:
+    """The stable name of a locked (instructor) cell: the grade_id without its notebook prefix.
+
+    ``name="..."`` on the marker when given; a reveal cell's is ``reveal_<its reveal name>``;
+    otherwise ``md_`` or ``py_`` and the first ``LABEL_WORDS`` words of the cell's first line
+    (its heading or leading comment), lower-cased.  It depends on nothing but the cell, so
+    inserting, deleting or moving other cells never renames it.
+    """
+    if cell.meta.get("role") == "reveal":
+        return f"reveal_{cell.meta['name']}"
+    if "name" in cell.meta:
+        name = cell.meta["name"]
+        if not isinstance(name, str) or not NAME.fullmatch(name):
+            raise ValueError(f"{cell.where()}: name= must be lower-case words joined by _ (e.g. "
+                             f'name="tier_table_intro"), got {name!r}')
+        return name
+    line = next((ln for ln in cell.body.splitlines() if ln.strip()), "")
+    words = re.findall(r"[a-z0-9]+", SPAN.sub(" ", line).lower())[:LABEL_WORDS]
+    if not words:
+        raise ValueError(f"{cell.where()}: a locked cell is named after the words of its first line, and this one "
+                         'has none; add name="..." to its marker (lower-case words joined by _)')
+    while len(words) > 1 and len("_".join(words)) > NAME_CHARS:  # nbformat caps cell ids at 64 characters
+        words.pop()
+    return ("md_" if cell.markdown else "py_") + "_".join(words)[:NAME_CHARS]
+
+
 @dataclass
 class SourceCell:
     """One cell as written in a source file: its role's metadata and its body (markdown uncommented)."""
@@ -207,6 +246,8 @@ def to_cell(cell: SourceCell, reveals: dict, solutions: dict[str, str]) -> Noteb
     """The nbformat cell for ``cell`` (None for the set-up placeholder); reveal texts go into ``reveals``."""
     meta, body = dict(cell.meta), cell.body
     role = meta.pop("role", "markdown" if cell.markdown else "code")
+    if role in ("markdown", "code"):
+        meta.pop("name", None)  # a locked cell's name becomes its grade_id in make_notebooks
     try:
         if role == "markdown":
             return md(spans(body), **meta)

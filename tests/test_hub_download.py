@@ -199,6 +199,10 @@ def test_persistent_5xx_gives_up_with_advice(online, sleeps):
     msg = str(info.value)
     assert "kept failing" in msg and f"after {data.RETRIES + 1} attempt(s)" in msg and "HTTP 503" in msg
     assert "source='synthetic'" in msg
+    # typed: the class says what to do, the parts are there for a caller to reuse
+    assert isinstance(info.value, data.HubTransient) and info.value.retry
+    assert "HTTP 503" in info.value.problem and "python -m helpers data fetch vanilla" in info.value.fix
+    assert info.value.original is not None
     assert len(sleeps) == data.RETRIES
 
 
@@ -208,6 +212,8 @@ def test_404_is_not_retried(online, sleeps):
         load("teacher_val", source="hub")
     msg = str(info.value)
     assert "missing.npz" in msg and "not retried" in msg and "data_manifest.yaml" in msg
+    assert isinstance(info.value, data.HubMissing) and not info.value.retry
+    assert "entry 'teacher_val' in data_manifest.yaml" in info.value.fix
     assert sleeps == []
     assert online.hub.count("HEAD", "missing.npz") == 1
 
@@ -241,6 +247,7 @@ def test_offline_mode_not_cached(online, monkeypatch):
         load("vanilla", source="hub")
     msg = str(info.value)
     assert "offline mode is on (HF_HUB_OFFLINE=1)" in msg and "source='synthetic'" in msg
+    assert isinstance(info.value, data.HubOffline) and "unset HF_HUB_OFFLINE" in info.value.fix
     assert online.hub.requests == []
 
 
@@ -342,7 +349,7 @@ def test_errors_are_classified_by_huggingface_hubs_types():
     from huggingface_hub.errors import OfflineModeIsEnabled
     from huggingface_hub.utils import LocalEntryNotFoundError
 
-    from helpers.data.errors import classify, is_connect
+    from helpers.data.errors import HubFailed, HubMissing, HubOffline, HubTransient, classify, is_connect
 
     def wrapped(inner: BaseException, outer: BaseException) -> BaseException:
         try:
@@ -353,13 +360,13 @@ def test_errors_are_classified_by_huggingface_hubs_types():
         except BaseException as e:
             return e
 
-    assert classify(OfflineModeIsEnabled("offline")) == "offline"
-    assert classify(wrapped(OfflineModeIsEnabled("offline"), RuntimeError("wrapped"))) == "offline"
-    assert classify(LocalEntryNotFoundError("not in the cache")) == "missing"
-    assert classify(TimeoutError("slow")) == "transient"
+    assert classify(OfflineModeIsEnabled("offline")) is HubOffline
+    assert classify(wrapped(OfflineModeIsEnabled("offline"), RuntimeError("wrapped"))) is HubOffline
+    assert classify(LocalEntryNotFoundError("not in the cache")) is HubMissing
+    assert classify(TimeoutError("slow")) is HubTransient
     refused = wrapped(ConnectionRefusedError("refused"), RuntimeError("the client's wrapper"))
-    assert classify(refused) == "transient" and is_connect(refused)
-    assert classify(ValueError("a bug")) == "other" and not is_connect(ValueError("a bug"))
-    assert classify(OSError("Consistency check failed: file should be of size 10 but has size 3")) == "transient"
+    assert classify(refused) is HubTransient and is_connect(refused)
+    assert classify(ValueError("a bug")) is HubFailed and not is_connect(ValueError("a bug"))
+    assert classify(OSError("Consistency check failed: file should be of size 10 but has size 3")) is HubTransient
     # a class merely *named* like a transient error is not one: the types decide, not the names
-    assert classify(type("ConnectError", (Exception,), {})("lookalike")) == "other"
+    assert classify(type("ConnectError", (Exception,), {})("lookalike")) is HubFailed

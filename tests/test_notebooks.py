@@ -19,6 +19,7 @@ sys.path.insert(0, str(ROOT / "notebooks"))
 
 import make_notebooks  # noqa: E402  (notebooks/make_notebooks.py)
 
+from autograder import checks  # noqa: E402
 from helpers.notebook import predict as P  # noqa: E402
 from helpers.notebook.reveal_store import read_reveal_text  # noqa: E402
 from helpers.notebook.setup_env import INSTALL_SPEC  # noqa: E402
@@ -27,26 +28,30 @@ from helpers.tools import reveals  # noqa: E402
 LAB = ROOT / "notebooks" / "week6_lab" / "week6_lab.ipynb"
 HOMEWORK = ROOT / "notebooks" / "week6_homework" / "week6_homework.ipynb"
 
-# docs/CONTRACTS.md: check id -> points.
-CHECKS = {
-    LAB: {"lab_kd_loss": 6, "lab_bug_choices": 3, "lab_fixed_kd_loss": 3, "lab_per_tier_f1": 2,
-          "lab_per_tier_ece": 2, "lab_bootstrap_ci": 3, "lab_coverage_table": 2, "lab_deployment": 4},
-    HOMEWORK: {"hw_per_class_f1": 2, "hw_per_tier_js": 2, "hw_fit_temperature": 2,
-               "hw_reproducible_fraction": 1, "hw_bootstrap_ci": 3, "hw_coverage_table": 2},
-}
-STUDENT_NAMES = {
-    LAB: ["kd_loss_fn", "fixed_kd_loss", "chosen_bugs", "per_tier_f1", "per_tier_ece", "f1_ci_table",
-          "real_lift_tiers", "tail_reading", "coverage_table", "deployment"],
-    HOMEWORK: ["per_class_f1", "per_tier_js", "fit_temperature", "reproducible_fraction", "paired_bootstrap_ci",
-               "coverage_table", "SCENARIO"],
-}
-PREDICTIONS = {LAB: {"teacher_tail_f1", "most_peaked_tier", "f1_lift_lands", "ece_follows_f1"},
-               HOMEWORK: {"prior_best_recipe", "grid_f1_in_noise", "js_least_reduced_tier", "t_ece_gap_real"}}
-#: reveal name -> the prediction it answers (the prior's answer is the student's own reconciliation).
-REVEALS = {LAB: {"teacher_tail": "teacher_tail_f1", "teacher_shape": "most_peaked_tier", "f1_lift": "f1_lift_lands",
-                 "ece_vs_f1": "ece_follows_f1"},
-           HOMEWORK: {"grid_noise": "grid_f1_in_noise", "test_a": "js_least_reduced_tier",
-                      "test_b": "t_ece_gap_real"}}
+ASSIGNMENT = {LAB: "week6_lab", HOMEWORK: "week6_homework"}
+KIND = {LAB: "lab", HOMEWORK: "homework"}
+
+
+def registry_checks(path) -> dict[str, int]:
+    """check id -> points of the notebook's checks, in registry order (autograder.checks, nothing by hand)."""
+    return {c.id: c.points for c in checks.REGISTRY if c.notebook == ASSIGNMENT[path]}
+
+
+def source_cells(path, role):
+    """The notebook's source cells of one role (notebooks/lab_*.py or hw_*.py), in order."""
+    return [c for c in make_notebooks.TARGETS[KIND[path]].source_cells() if c.meta.get("role") == role]
+
+
+def predictions(path) -> set[str]:
+    """The prediction keys the sources declare (``role="predict" key=...``)."""
+    return {c.meta["key"] for c in source_cells(path, "predict")}
+
+
+def reveals_of(path) -> dict[str, tuple[str, ...]]:
+    """reveal name -> the predictions it answers (``role="reveal" name=... after=...``)."""
+    return {c.meta["name"]: tuple(c.meta["after"].split(",")) for c in source_cells(path, "reveal")}
+
+
 #: Printed after the notebook: the kernel's final answers, for the model-answer checks.
 FINAL_STATE = {
     LAB: 'import json; print("@@FINAL@@", json.dumps({"deployment": {k: (v if isinstance(v, (str, int, float)) '
@@ -116,6 +121,7 @@ def test_valid_clean_and_nbgrader_metadata_consistent(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
 def test_hidden_tests_have_the_contract_shape_ids_and_points(path):
+    """Every registered check has its cell, worth its points, where the registry ranks it (grades.csv's order)."""
     found = {}
     for cell in read(path).cells:
         m = HIDDEN.match(cell.source)
@@ -126,14 +132,32 @@ def test_hidden_tests_have_the_contract_shape_ids_and_points(path):
             gid = m.group("id") or m.group("vid")
             assert meta["grade_id"] == gid and (gid in VALUE_CHECKS) == bool(m.group("vid"))
             found[gid] = meta["points"]
-    assert found == CHECKS[path]
+    assert list(found.items()) == list(registry_checks(path).items())
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_every_name_a_check_reads_is_defined_by_the_notebook(path):
+    """The probe reads each check's ``reads`` from the student's namespace: the notebook must define them."""
+    import ast
+    defined = set()
+    for cell in read(path).cells:
+        if cell.cell_type != "code" or cell.source.startswith("%"):
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                defined.add(node.name)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                defined.add(node.id)
+    for check in checks.REGISTRY:
+        if check.notebook == ASSIGNMENT[path]:
+            assert set(check.reads) <= defined, (check.id, sorted(set(check.reads) - defined))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
 def test_prediction_cells_and_manual_answers(path):
     nb = read(path)
     keys = {nbg(c)["grade_id"][len("predict_"):] for c in nb.cells if nbg(c)["grade_id"].startswith("predict_")}
-    assert keys == PREDICTIONS[path]
+    assert keys == predictions(path) and keys
     for c in nb.cells:
         if nbg(c)["grade_id"].startswith("predict_"):
             assert nbg(c)["solution"] and not nbg(c)["grade"] and "predict(" in c.source
@@ -151,19 +175,19 @@ def test_prediction_cells_and_manual_answers(path):
     assert not any("<details>" in c.source for c in nb.cells), "reveals live in helpers/reveal_text.b64"
     order = [nbg(c)["grade_id"] for c in nb.cells]
     calls = {m.group(1): i for i, c in enumerate(nb.cells) for m in re.finditer(r'reveal\("(\w+)"\)', c.source)}
-    assert set(calls) == set(REVEALS[path])
+    assert set(calls) == set(reveals_of(path)) and calls
     _, sections = P.read_reveal_file()
-    for name, key in REVEALS[path].items():
-        assert sections[name][0] == (key,)
-        assert order.index(f"predict_{key}") < calls[name]
-        observing = [i for i, c in enumerate(nb.cells) if f'observe("{key}"' in c.source]
-        assert observing and observing[0] < calls[name], f"{name}: the reveal must come after observe({key!r})"
+    for name, after in reveals_of(path).items():
+        assert sections[name][0] == after
+        for key in after:
+            assert order.index(f"predict_{key}") < calls[name]
+            observing = [i for i, c in enumerate(nb.cells) if f'observe("{key}"' in c.source]
+            assert observing and observing[0] < calls[name], f"{name}: the reveal must come after observe({key!r})"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
 def test_committed_notebook_is_what_the_sources_build(path):
-    kind = "lab" if path == LAB else "homework"
-    built, target = make_notebooks.build(kind)
+    built, target = make_notebooks.build(KIND[path])
     assert target == path
     blank = lambda text: reveals.SPAN.sub(lambda m: f"<!-- reveal:{m.group('key')} -->", text)  # noqa: E731
     committed = read(path)
@@ -224,7 +248,8 @@ def test_release_hides_solutions_and_hidden_tests_and_stubs_raise(path, tmp_path
             with pytest.raises(NotImplementedError, match="not implemented yet"):
                 ns[fn.group(1)](*([None] * n_required))
         stubs += 1
-    assert stubs == (12 if path == LAB else 13)
+    # every solution code cell of the source became a stub that raises (none lost, none left answered)
+    assert stubs == sum(nbg(c)["solution"] and c.cell_type == "code" for c in source.cells) > 0
 
 
 @pytest.mark.slow
@@ -300,9 +325,9 @@ def test_notebook_runs_top_to_bottom_with_solutions(executed, path):
     assert "Traceback" not in text
     probed = {json.loads(line.split(" ", 1)[1])["check"] for line in text.splitlines()
               if line.startswith("@@AUTOGRADER-RESULT@@")}
-    assert probed == set(CHECKS[path]) & VALUE_CHECKS  # function checks print nothing in the kernel
+    assert probed == set(registry_checks(path)) & VALUE_CHECKS  # function checks print nothing in the kernel
     observed = {o["key"]: o for o in P.parse_observations(nb)}
-    assert set(observed) == PREDICTIONS[path]
+    assert set(observed) == predictions(path)
     # Every table says where its numbers came from.
     captions = [h for h in html if "<caption>" in h]
     assert captions and all("SYNTHETIC" in h for h in captions)
@@ -332,7 +357,7 @@ def test_homework_numbers_match_the_rendered_reveals(executed):
 def test_reveals_show_in_the_observing_run_and_say_synthetic(executed, path):
     nb, _ = executed[path]
     _, sections = P.read_reveal_file()
-    for name in REVEALS[path]:
+    for name in reveals_of(path):
         (cell,) = [c for c in nb.cells if f'reveal("{name}")' in c.source]
         shown = "".join(o.data.get("text/markdown", "") for o in cell.outputs if "data" in o)
         assert shown.startswith("**Reveal") and "SYNTHETIC DATA" in shown, (name, shown[:200])

@@ -23,12 +23,13 @@ pq = pytest.importorskip("pyarrow.parquet")
 
 from fakehub import FakeHub, npz_bytes, point_hub_clients_at, reset_hub_session, set_offline  # noqa: E402
 
+from helpers.data import HubMissing, HubOffline  # noqa: E402
 from helpers.data.manifest import ManifestError, load_manifest  # noqa: E402
 from helpers.training import cli  # noqa: E402
 from helpers.training.config import TrainConfig  # noqa: E402
 from helpers.training.course_data import course_config  # noqa: E402
 from helpers.training.data import load_training_data  # noqa: E402
-from helpers.training.prepare import PrepareError  # noqa: E402
+from helpers.training.prepare import PrepareError, prepare  # noqa: E402
 
 REPO = "course/complaints"
 TEXT, LABEL = "Consumer Complaint", "Issue"
@@ -208,6 +209,8 @@ def test_offline_without_a_cache_says_how_to_fix(course, monkeypatch, capsys):
     rc, err = run(course, capsys=capsys)
     assert rc == 1
     assert "offline mode is on (HF_HUB_OFFLINE=1)" in err and REPO in err and "unset HF_HUB_OFFLINE" in err
+    with pytest.raises(HubOffline, match=r"offline mode is on .* run the command again"):
+        prepare(course.split, course.out, log=lambda line: None)
 
 
 def test_teacher_with_the_right_rows_is_recorded(course, capsys):
@@ -300,7 +303,12 @@ def test_an_unknown_revision_is_not_retried(course, capsys):
                                                                                 "revision: v9\n    files"))
     rc, err = run(course, capsys=capsys)
     assert rc == 1 and "revision 'v9'" in err and "datasets.course_dataset in data_manifest.yaml" in err
+    assert course.hub.url in err  # the endpoint in use (helpers.data.settings.endpoint()), not a hard-coded one
     assert course.hub.count("GET", "/api/") == 1
+    # the data layer's typed error, not a second message switch: the same class as an artifact's 404
+    with pytest.raises(HubMissing) as info:
+        prepare(course.split, course.out, log=lambda line: None)
+    assert "datasets.course_dataset" in info.value.fix and not info.value.retry
 
 
 # --------------------------------------------------------------------------- the manifest section

@@ -39,7 +39,8 @@ class Check:
     id: the cell's nbgrader grade_id (its hidden-test cell).
     kind: "function" (the probe calls the student's functions in the function host) or
         "value" (the student's own answers, printed by the kernel's reporter in the test cell).
-    notebook, position: its assignment and its rank among that assignment's hidden tests.
+    notebook: its assignment.  Its rank there is not declared: the registry follows the order
+        in which the notebook sources place the hidden tests (``placement``).
     points: its worth (the notebook builder writes it into the cell's metadata).
     reads: the names of the student's namespace the probe reads.
     probe: driver side, (namespace, Runner) -> plain data; never judges; inputs from ``Runner.seed``.
@@ -59,7 +60,6 @@ class Check:
 
     id: str
     notebook: str
-    position: int
     points: int
     reads: tuple[str, ...]
     probe: Probe

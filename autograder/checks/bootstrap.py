@@ -338,10 +338,10 @@ def expected_lab(check: Check, answer_key: dict, seed: int) -> dict:
 
 
 CHECKS = (
-    Check(id="lab_bootstrap_ci", notebook="week6_lab", position=5, points=3,
+    Check(id="lab_bootstrap_ci", notebook="week6_lab", points=3,
           reads=("f1_ci_table", "real_lift_tiers", "tail_reading"), probe=probe_lab, judge=judge_bootstrap_use,
           expected=expected_lab, kind="value"),
-    Check(id="hw_bootstrap_ci", notebook="week6_homework", position=4, points=3, reads=("paired_bootstrap_ci",),
+    Check(id="hw_bootstrap_ci", notebook="week6_homework", points=3, reads=("paired_bootstrap_ci",),
           probe=probe_hw, judge=judge_bootstrap, references={"paired_bootstrap_ci": reference_bootstrap},
           forbidden=(hb.paired_bootstrap, hb.paired_bootstrap_loop, hb.resample_indices), skill="bootstrap",
           expected=expected_hw, tolerance=bootstrap_tolerance, sanity=sanity_hw),

@@ -273,9 +273,9 @@ def expected_choices(check: Check, answer_key: dict, seed: int) -> dict:
 
 
 CHECKS = (
-    Check(id="lab_bug_choices", notebook="week6_lab", position=1, points=3, reads=("chosen_bugs",),
+    Check(id="lab_bug_choices", notebook="week6_lab", points=3, reads=("chosen_bugs",),
           probe=probe_choices, judge=judge_bugs, expected=expected_choices, kind="value"),
-    Check(id="lab_fixed_kd_loss", notebook="week6_lab", position=2, points=3, reads=("fixed_kd_loss",),
+    Check(id="lab_fixed_kd_loss", notebook="week6_lab", points=3, reads=("fixed_kd_loss",),
           probe=probe_fixed, judge=judge_fixed, forbidden=(hk.kd_loss, hk.kd_loss_terms), skill="kd",
           expected=expected_fixed, tolerance=kd_tolerance, sanity=sanity_fixed),
 )

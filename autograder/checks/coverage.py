@@ -164,15 +164,15 @@ def sanity_coverage(base: int, entry: dict, seed: int) -> None:
     assert n_cov[-1] == 0 and n_cov[-2] > 0, "the last threshold must cover nothing, the first something"
 
 
-def _coverage_check(check_id: str, notebook: str, position: int, seed: int) -> Check:
-    """The two notebooks' coverage checks differ only in where they sit and their inputs' seed."""
-    return Check(id=check_id, notebook=notebook, position=position, points=2, reads=("coverage_table",),
+def _coverage_check(check_id: str, notebook: str, seed: int) -> Check:
+    """The two notebooks' coverage checks differ only in their notebook and their inputs' seed."""
+    return Check(id=check_id, notebook=notebook, points=2, reads=("coverage_table",),
                  probe=partial(probe_coverage, seed=seed), judge=judge_coverage,
                  references={"coverage_table": hm.coverage_table}, forbidden=(hm.coverage_table,), skill="coverage",
                  expected=expected_coverage, tolerance=coverage_tolerance, sanity=partial(sanity_coverage, seed))
 
 
 CHECKS = (
-    _coverage_check("lab_coverage_table", "week6_lab", 6, seed=21),
-    _coverage_check("hw_coverage_table", "week6_homework", 5, seed=22),
+    _coverage_check("lab_coverage_table", "week6_lab", seed=21),
+    _coverage_check("hw_coverage_table", "week6_homework", seed=22),
 )

@@ -81,6 +81,6 @@ def expected_deployment(check: Check, answer_key: dict, seed: int) -> dict:
 
 
 CHECKS = (
-    Check(id="lab_deployment", notebook="week6_lab", position=7, points=4, reads=("deployment",),
+    Check(id="lab_deployment", notebook="week6_lab", points=4, reads=("deployment",),
           probe=probe_deployment, judge=judge_deployment, expected=expected_deployment, kind="value"),
 )

@@ -147,13 +147,13 @@ def expected_fraction(check: Check, answer_key: dict, seed: int) -> dict:
 
 
 CHECKS = (
-    Check(id="hw_per_class_f1", notebook="week6_homework", position=0, points=2, reads=("per_class_f1",),
+    Check(id="hw_per_class_f1", notebook="week6_homework", points=2, reads=("per_class_f1",),
           probe=probe_per_class, judge=judge_per_class, references={"per_class_f1": _reference_per_class},
           forbidden=(hm.per_class_f1,), skill="per_class_f1", tolerance=lambda path, entry: (0.0, 1e-9)),
-    Check(id="hw_fit_temperature", notebook="week6_homework", position=2, points=2, reads=("fit_temperature",),
+    Check(id="hw_fit_temperature", notebook="week6_homework", points=2, reads=("fit_temperature",),
           probe=probe_temperature, judge=judge_temperature, references={"fit_temperature": hc.fit_temperature},
           forbidden=(hc.fit_temperature,), skill="fit_temperature", tolerance=lambda path, entry: (1e-3, 0.0)),
-    Check(id="hw_reproducible_fraction", notebook="week6_homework", position=3, points=1,
+    Check(id="hw_reproducible_fraction", notebook="week6_homework", points=1,
           reads=("reproducible_fraction",), probe=probe_fraction, judge=judge_fraction,
           references={"reproducible_fraction": _reference_fraction}, expected=expected_fraction,
           tolerance=lambda path, entry: (1e-6, 1e-12)),

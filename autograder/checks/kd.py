@@ -200,7 +200,7 @@ def sanity_kd(entry: dict, seed: int) -> None:
 
 
 CHECKS = (
-    Check(id="lab_kd_loss", notebook="week6_lab", position=0, points=6, reads=("kd_loss_fn",),
+    Check(id="lab_kd_loss", notebook="week6_lab", points=6, reads=("kd_loss_fn",),
           probe=probe_kd, judge=judge_kd, references={"kd_loss_fn": hk.kd_loss},
           forbidden=(hk.kd_loss, hk.kd_loss_terms), skill="kd", expected=expected_kd, tolerance=kd_tolerance,
           sanity=sanity_kd),

@@ -206,16 +206,16 @@ def _reference_ece(probs, labels, tiers, n_bins=15):
 
 
 CHECKS = (
-    Check(id="lab_per_tier_f1", notebook="week6_lab", position=3, points=2, reads=("per_tier_f1",),
+    Check(id="lab_per_tier_f1", notebook="week6_lab", points=2, reads=("per_tier_f1",),
           probe=probe_f1, references={"per_tier_f1": hm.per_tier_f1}, forbidden=(hm.per_tier_f1,),
           skill="per_tier_f1",
           judge=partial(judge_tier_metric, what="macro F1",
                         rule="macro F1 over each tier's rows, averaged over that tier's label set",
                         hint="Use labels=tier_labels and zero_division=0.", extra_hint=_f1_hint)),
-    Check(id="lab_per_tier_ece", notebook="week6_lab", position=4, points=2, reads=("per_tier_ece",),
+    Check(id="lab_per_tier_ece", notebook="week6_lab", points=2, reads=("per_tier_ece",),
           probe=probe_ece, judge=judge_ece, references={"per_tier_ece": _reference_ece},
           forbidden=(hm.per_tier_ece, hm.ece, hm.reliability_bins), skill="per_tier_ece", sanity=sanity_ece),
-    Check(id="hw_per_tier_js", notebook="week6_homework", position=1, points=2, reads=("per_tier_js",),
+    Check(id="hw_per_tier_js", notebook="week6_homework", points=2, reads=("per_tier_js",),
           probe=probe_js, references={"per_tier_js": hm.per_tier_js},
           forbidden=(hm.per_tier_js, hm.js_divergence), skill="per_tier_js",
           judge=partial(judge_tier_metric, what="JS divergence",

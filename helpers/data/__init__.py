@@ -7,7 +7,8 @@ is what it stands on, grouped one job per module:
 ``schema``      its records (``Entry``, ``ArrayField``, ``DatasetFiles``), validated field by field
 ``settings``    cache locations, the Hub endpoint and offline mode, read at call time
 ``hub``         downloads from the Hugging Face Hub: the ``HEAD`` probe, retries with backoff
-``errors``      a Hub failure sorted by huggingface_hub's typed errors into a message with the fix
+``errors``      a Hub failure sorted by huggingface_hub's typed errors into a typed ``HubError``
+                (``HubOffline``, ``HubMissing``, ``HubTransient``, ``HubFailed``) carrying its message and fix
 ``integrity``   size and sha256 against the manifest; quarantine for a file that fails
 ``validation``  an artifact's npz read and checked against the manifest's array schema
 ``cache``       the synthetic copy in the course cache: atomic files under a lock, regenerated when stale
@@ -19,7 +20,17 @@ Other modules import the names below, never a ``_private`` one.
 from __future__ import annotations
 
 from helpers.data.cache import cache_lock, synthetic_dir, synthetic_path
-from helpers.data.errors import classify, summary
+from helpers.data.errors import (
+    HubError,
+    HubFailed,
+    HubMissing,
+    HubOffline,
+    HubSubject,
+    HubTransient,
+    classify,
+    hub_error,
+    summary,
+)
 from helpers.data.hub import (
     BACKOFF_MAX_S,
     BACKOFF_S,
@@ -47,6 +58,7 @@ from helpers.data.validation import read_arrays, validate_arrays
 __all__ = [
     "ArtifactError", "ManifestError", "Manifest", "Entry", "ArrayField", "DatasetFiles", "load_manifest",
     "manifest_path", "fetch", "cached_hub_path", "retrying", "with_retries", "classify", "summary",
+    "hub_error", "HubError", "HubOffline", "HubMissing", "HubTransient", "HubFailed", "HubSubject",
     "sha256_of", "verify_file", "quarantine", "read_arrays", "validate_arrays",
     "synthetic_path", "synthetic_dir", "cache_lock",
     "cache_dir", "endpoint", "hf_cache", "offline", "is_commit",

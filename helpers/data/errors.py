@@ -1,34 +1,37 @@
-"""What went wrong talking to the Hub, in words a student can act on.
+"""What went wrong talking to the Hub, as typed errors that carry their message and fix.
 
-``classify`` sorts an exception into one of four kinds by huggingface_hub's
-typed errors (and the HTTP client's connection errors), looking through its
-``__cause__``/``__context__`` chain, since the Hub client wraps what the
+``classify`` sorts an exception into one of four ``HubError`` classes by
+huggingface_hub's typed errors (and the HTTP client's connection errors), looking
+through its ``__cause__``/``__context__`` chain, since the Hub client wraps what the
 network raised:
 
-``offline``    offline mode is on (``OfflineModeIsEnabled``)
-``missing``    wrong repo, revision or file, or no access (``RepositoryNotFoundError``,
-               ``RevisionNotFoundError``, ``EntryNotFoundError`` and its local and remote
-               kinds, ``GatedRepoError``, HTTP 401/403/404): waiting cannot fix it
-``transient``  connection errors, timeouts, HTTP 408/429/5xx, a short read: worth a retry
-``other``      anything else
+``HubOffline``    offline mode is on (``OfflineModeIsEnabled``)
+``HubMissing``    wrong repo, revision or file, or no access (``RepositoryNotFoundError``,
+                  ``RevisionNotFoundError``, ``EntryNotFoundError`` and its local and remote
+                  kinds, ``GatedRepoError``, HTTP 401/403/404): waiting cannot fix it
+``HubTransient``  connection errors, timeouts, HTTP 408/429/5xx, a short read: worth a retry
+``HubFailed``     anything else
 
-``hub_error`` turns a kind into the ``ArtifactError`` whose message says what to
-run next.  Both the 0.x line of huggingface_hub (requests; HTTP errors in
-``huggingface_hub.utils``) and the >= 1.0 line (httpx; all in
-``huggingface_hub.errors``) are recognised.
+Each class writes its own message from a ``HubSubject`` (what the call was about:
+an artifact of the manifest, or the course dataset ``train prepare`` reads), so
+every caller gets the same explanation and fix without a switch of its own:
+``hub_error(err, subject, ...)`` is ``classify(err).explain(err, subject, ...)``.
+Each is an ``ArtifactError`` (so existing handlers keep working) with ``problem``,
+``fix`` and the underlying ``original``.  Both the 0.x line of huggingface_hub
+(requests; HTTP errors in ``huggingface_hub.utils``) and the >= 1.0 line (httpx;
+all in ``huggingface_hub.errors``) are recognised.
 """
 from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from helpers.data.manifest import ArtifactError, Entry
+from helpers.data.manifest import ArtifactError, DatasetFiles, Entry
 from helpers.data.settings import DEFAULT_ENDPOINT, endpoint, hf_cache
 
-__all__ = ["classify", "summary", "status_of", "is_connect", "where", "offline_message", "hub_error",
-           "SYNTHETIC_HINT", "KINDS"]
-
-KINDS = ("offline", "missing", "transient", "other")
+__all__ = ["classify", "summary", "status_of", "is_connect", "where", "hub_error", "HubSubject", "HubError",
+           "HubOffline", "HubMissing", "HubTransient", "HubFailed", "SYNTHETIC_HINT"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -98,23 +101,23 @@ def status_of(err: BaseException) -> int | None:
     return status if isinstance(status, int) else None
 
 
-def classify(err: BaseException) -> str:
-    """One of ``KINDS``: what a caller should do about ``err`` (see the module docstring)."""
+def classify(err: BaseException) -> type[HubError]:
+    """The ``HubError`` class of ``err``: what a caller should do about it (see the module docstring)."""
     types = _types()
     chain = list(_chain(err))
     if any(isinstance(e, types["offline"]) for e in chain):
-        return "offline"
+        return HubOffline
     for e in chain:
         status = status_of(e)
         if isinstance(e, types["missing"]) or status in (401, 403, 404):
-            return "missing"
+            return HubMissing
         if status is not None and (status in (408, 429) or status >= 500):
-            return "transient"
+            return HubTransient
         if isinstance(e, types["transient"]):
-            return "transient"
+            return HubTransient
         if isinstance(e, OSError) and "Consistency check failed" in str(e):
-            return "transient"  # short read: the connection dropped mid-file
-    return "other"
+            return HubTransient  # short read: the connection dropped mid-file
+    return HubFailed
 
 
 def is_connect(err: BaseException) -> bool:
@@ -141,37 +144,111 @@ SYNTHETIC_HINT = ("To work without the Hub, use the embedded course data: "
                   "(and says so).")
 
 
-def offline_message(entry: Entry, force: bool = False) -> str:
-    """Why an entry cannot be loaded in offline mode, and the two ways forward."""
-    verb = "re-download (--force)" if force else "load"
-    return (f"Cannot {verb} {entry.name!r} from the Hub: offline mode is on (HF_HUB_OFFLINE=1) and "
-            f"{where(entry)} is not in the Hub cache ({hf_cache() or 'the default Hub cache'}). "
-            + SYNTHETIC_HINT.format(name=entry.name)
-            + f" For the real data, go online (unset HF_HUB_OFFLINE) and run "
-              f"`python -m helpers data fetch {entry.name}`.")
+@dataclass(frozen=True)
+class HubSubject:
+    """What a Hub call was about, in the words its error messages use.
+
+    label: how messages name it (``'vanilla'``, ``datasets.course_dataset``).
+    where: repo type, repo, file and revision.
+    check: what to check in data_manifest.yaml when the Hub has no such thing.
+    rerun: what to run once the Hub is reachable (a sentence fragment after "run").
+    force: what to run after an unexplained failure.
+    fallback: a sentence on how to work without the Hub ("" when there is no way).
+    """
+
+    label: str
+    where: str
+    check: str
+    rerun: str
+    force: str
+    fallback: str = ""
+
+    @classmethod
+    def of_entry(cls, entry: Entry) -> HubSubject:
+        """An artifact of the manifest: the embedded course data stands in for it."""
+        fetch = f"`python -m helpers data fetch {entry.name}`"
+        return cls(label=repr(entry.name), where=where(entry),
+                   check=f"repo_id, repo_type, revision and filename of entry {entry.name!r}", rerun=fetch,
+                   force=f"`python -m helpers data fetch {entry.name} --force`",
+                   fallback=SYNTHETIC_HINT.format(name=entry.name))
 
 
-def hub_error(kind: str, err: BaseException, entry: Entry, *, attempts: int, what: str) -> ArtifactError:
-    """The ``ArtifactError`` for a failure of ``kind`` on ``entry`` after ``attempts`` tries."""
-    hub = endpoint() or DEFAULT_ENDPOINT
-    if kind == "offline":
-        out = ArtifactError(offline_message(entry))
-    elif kind == "transient":
-        problem = (f"No network: cannot connect to the Hugging Face Hub at {hub}" if is_connect(err)
+    @classmethod
+    def of_dataset(cls, ds: DatasetFiles) -> HubSubject:
+        """A dataset of the manifest's ``datasets`` section (``train prepare`` reads it); no stand-in."""
+        again = "the command again (files already downloaded are kept)"
+        return cls(label=f"datasets.{ds.name}", where=f"{ds.repo_type} {ds.repo_id} at revision {ds.revision!r}",
+                   check=f"repo_id, repo_type and revision of datasets.{ds.name}", rerun=again, force=again)
+
+
+class HubError(ArtifactError):
+    """A Hub call failed; ``problem`` says what happened, ``fix`` what to do, ``original`` what the client raised."""
+
+    #: Whether waiting and calling again can help (``retrying`` retries these only).
+    retry = False
+
+    def __init__(self, problem: str, fix: str, original: BaseException | None = None) -> None:
+        super().__init__(f"{problem} {fix}".strip())
+        self.problem, self.fix, self.original = problem, fix, original
+
+    @classmethod
+    def explain(cls, err: BaseException | None, subject: HubSubject, *, attempts: int = 1,
+                what: str = "download") -> HubError:
+        """The error of this class for ``err`` raised while doing ``what`` to ``subject``, after ``attempts`` tries."""
+        problem = f"The {what} of {subject.label} ({subject.where}) failed" + (f": {summary(err)}." if err else ".")
+        return cls(problem, f"Retry: run {subject.force}.", err)
+
+
+class HubOffline(HubError):
+    """Offline mode is on (HF_HUB_OFFLINE=1) and what was asked for is not in the Hub cache."""
+
+    @classmethod
+    def explain(cls, err: BaseException | None, subject: HubSubject, *, attempts: int = 1,
+                what: str = "download") -> HubError:
+        """Why the subject cannot be had offline, and the ways forward."""
+        problem = (f"Cannot {what} {subject.label} from the Hub: offline mode is on (HF_HUB_OFFLINE=1) and "
+                   f"{subject.where} is not in the Hub cache ({hf_cache() or 'the default Hub cache'}).")
+        fix = (f"{subject.fallback} For the real data, go online (unset HF_HUB_OFFLINE; the Makefile sets it "
+               f"to 1) and run {subject.rerun}.").strip()
+        return cls(problem, fix, err)
+
+
+class HubMissing(HubError):
+    """The Hub answered that the repo, revision or file does not exist, or is not ours to read."""
+
+    @classmethod
+    def explain(cls, err: BaseException | None, subject: HubSubject, *, attempts: int = 1,
+                what: str = "download") -> HubError:
+        """What the Hub lacks and what to check in the manifest; never worth a retry."""
+        problem = (f"The Hub at {endpoint() or DEFAULT_ENDPOINT} has no {subject.where} for {subject.label}"
+                   + (f" ({summary(err)})" if err else "") + "; not retried, since waiting cannot fix it.")
+        fix = (f"Check {subject.check} in data_manifest.yaml; if the repository is private or gated, log in "
+               f"(`hf auth login` or $HF_TOKEN). {subject.fallback}").strip()
+        return cls(problem, fix, err)
+
+
+class HubTransient(HubError):
+    """No connection, a timeout, HTTP 408/429/5xx or a short read: worth another try later."""
+
+    retry = True
+
+    @classmethod
+    def explain(cls, err: BaseException | None, subject: HubSubject, *, attempts: int = 1,
+                what: str = "download") -> HubError:
+        """No network, or a Hub that kept failing, after ``attempts`` tries."""
+        hub = endpoint() or DEFAULT_ENDPOINT
+        problem = (f"No network: cannot connect to the Hugging Face Hub at {hub}" if err is not None and is_connect(err)
                    else f"The Hugging Face Hub at {hub} kept failing")
-        out = ArtifactError(
-            f"{problem} for {entry.name!r} ({where(entry)}) after {attempts} attempt(s); "
-            f"last error: {summary(err)}. "
-            + SYNTHETIC_HINT.format(name=entry.name)
-            + f" When the connection is back, run `python -m helpers data fetch {entry.name}`.")
-    elif kind == "missing":
-        out = ArtifactError(
-            f"The Hub at {hub} has no {where(entry)} for {entry.name!r} ({summary(err)}); not "
-            f"retried, since waiting cannot fix it. Check repo_id, repo_type, revision and filename of "
-            f"entry {entry.name!r} in data_manifest.yaml; if the repository is private or gated, log in "
-            f"(`hf auth login` or $HF_TOKEN). " + SYNTHETIC_HINT.format(name=entry.name))
-    else:
-        out = ArtifactError(f"{what} of {entry.name!r} ({where(entry)}) failed: {summary(err)}. "
-                            f"Retry with `python -m helpers data fetch {entry.name} --force`.")
-    out.original = err  # the underlying exception, for debugging, without its traceback in the way
-    return out
+        problem += (f" for {subject.label} ({subject.where}) after {attempts} attempt(s)"
+                    + (f"; last error: {summary(err)}." if err else "."))
+        fix = f"{subject.fallback} When the connection is back, run {subject.rerun}.".strip()
+        return cls(problem, fix, err)
+
+
+class HubFailed(HubError):
+    """Anything else: not recognised as offline, missing or transient."""
+
+
+def hub_error(err: BaseException, subject: HubSubject, *, attempts: int = 1, what: str = "download") -> HubError:
+    """The typed error for ``err``, raised while doing ``what`` to ``subject``, after ``attempts`` tries."""
+    return classify(err).explain(err, subject, attempts=attempts, what=what)

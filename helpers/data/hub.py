@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from helpers.data.errors import classify, hub_error, offline_message, summary
+from helpers.data.errors import HubOffline, HubSubject, classify, summary
 from helpers.data.integrity import verify_file
 from helpers.data.manifest import ArtifactError, Entry
 from helpers.data.settings import endpoint, hf_cache, is_commit, offline
@@ -57,7 +57,7 @@ def fetch(entry: Entry, *, force: bool = False, cache: str | os.PathLike | None 
         if cached is not None and (is_offline or is_commit(entry.revision)):
             return verify_file(entry, cached, cache=cache)
     if is_offline:
-        raise ArtifactError(offline_message(entry, force))
+        raise HubOffline.explain(None, HubSubject.of_entry(entry), what="re-download (--force)" if force else "load")
 
     from huggingface_hub import hf_hub_download
 
@@ -80,15 +80,15 @@ def head(entry: Entry) -> object:
     return get_hf_file_metadata(url, timeout=PROBE_TIMEOUT_S)
 
 
-def retrying(fn: Callable[[], T], *, subject: str, fail: Callable[[str, BaseException, int], Exception],
-             retries: int | None = None, prefix: str = "[helpers.artifacts]") -> T:
+def retrying(fn: Callable[[], T], *, subject: HubSubject, what: str = "download", retries: int | None = None,
+             prefix: str = "[helpers.artifacts]") -> T:
     """``fn()``, retried with exponential backoff on transient Hub failures only.
 
     Not retried: missing repos, revisions or files, no access, offline mode:
     waiting cannot fix those.  A failure that is not retried (or the last one)
-    becomes ``fail(kind, error, attempts)``, raised without the Hub client's
-    traceback; an ``ArtifactError`` from ``fn`` passes through as it is.
-    ``subject`` names the call in the retry log line (``"download of 'vanilla'"``).
+    is raised as its ``HubError`` class (``helpers.data.errors.classify``), whose
+    message names ``what`` was done to ``subject`` and the fix, without the Hub
+    client's traceback; an ``ArtifactError`` from ``fn`` passes through as it is.
     """
     limit = RETRIES if retries is None else retries
     attempt = 0
@@ -99,16 +99,16 @@ def retrying(fn: Callable[[], T], *, subject: str, fail: Callable[[str, BaseExce
             raise
         except Exception as err:  # classified below; nothing escapes unexplained
             kind = classify(err)
-            if kind == "transient" and attempt < limit:
+            if kind.retry and attempt < limit:
                 wait = min(BACKOFF_MAX_S, BACKOFF_S * 2 ** attempt)
                 attempt += 1
-                print(f"{prefix} {subject}: {summary(err)}; retry {attempt}/{limit} in {wait:g}s", file=sys.stderr)
+                print(f"{prefix} {what} of {subject.label}: {summary(err)}; retry {attempt}/{limit} in {wait:g}s",
+                      file=sys.stderr)
                 sleep(wait)
                 continue
-            raise fail(kind, err, attempt + 1) from None
+            raise kind.explain(err, subject, attempts=attempt + 1, what=what) from None
 
 
 def with_retries(fn: Callable[[], T], entry: Entry, *, what: str = "download") -> T:
-    """``retrying`` for one manifest entry: every failure becomes an ``ArtifactError`` naming the fix."""
-    return retrying(fn, subject=f"{what} of {entry.name!r}",
-                    fail=lambda kind, err, attempts: hub_error(kind, err, entry, attempts=attempts, what=what))
+    """``retrying`` for one manifest entry: every failure becomes a ``HubError`` naming the fix."""
+    return retrying(fn, subject=HubSubject.of_entry(entry), what=what)

@@ -26,21 +26,21 @@ Written into ``--out`` (the card last, so a folder with a card is complete):
 * ``prepare_card.json``: the dataset commit, sha256 of every input and
   output, counts, dropped rows, tier sizes.
 
-The split files are read by ``split_files``; the Hub is reached through
-``helpers.data`` (its retry policy, error kinds and hashing) and
-``snapshot_download``, which also finds the files again offline; the folder
+The split files are read by ``split_files``; the dataset's files come from
+``hub_dataset`` (the data layer's retry policy and typed ``HubError`` messages,
+``snapshot_download``, which also finds the files again offline); the folder
 is read back by ``course_data.course_config``.
 """
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import json
 import os
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -49,124 +49,24 @@ from helpers.course import TIERS
 from helpers.data import (
     ArtifactError,
     DatasetFiles,
+    HubError,
     Manifest,
-    classify,
-    endpoint,
     fetch,
-    hf_cache,
     is_commit,
     load_manifest,
-    offline,
-    retrying,
     sha256_of,
-    summary,
 )
 from helpers.fileio import atomic_write, atomic_write_text
 
 from .course_data import CARD, DEFAULT_OUT, OUTPUT_FILES, TEACHER_ENTRY
 from .data import assign_tiers
 from .errors import DataError, PrepareError
+from .hub_dataset import download_dataset, read_parquet
 from .split_files import COURSE_DATA_URL, GET_SPLIT_FILES, SPLIT_FILES, examples, read_split_files, thousands
 
 __all__ = ["PrepareError", "prepare", "read_split_files", "main", "SPLIT_FILES", "DEFAULT_OUT", "OUTPUT_FILES"]
 
 DATASET = "course_dataset"
-_RETRIES = 2  # after the first attempt: a TA at a terminal would rather rerun than wait a minute
-
-
-# ----------------------------------------------------------------------------- the dataset files
-def _hub_error(ds: DatasetFiles, what: str, err: BaseException) -> PrepareError:
-    kind = classify(err)
-    where = f"{ds.repo_type} {ds.repo_id} at revision {ds.revision!r}"
-    hub = endpoint() or "https://huggingface.co"
-    if kind == "missing":
-        fix = (f"check repo_id, repo_type and revision of datasets.{ds.name} in data_manifest.yaml (a pinned "
-               f"revision must be a commit of that repository); if it is gated, log in (`hf auth login`).")
-    elif kind == "offline":
-        fix = "go online: unset HF_HUB_OFFLINE (the Makefile sets it to 1) and run the command again."
-    else:
-        fix = "check the connection and run the command again; files already downloaded are kept."
-    return PrepareError(f"--source hub: could not {what} {where} from {hub}: {summary(err).rstrip('.')}. "
-                        f"To fix: {fix}")
-
-
-def _retrying(fn, ds: DatasetFiles, what: str):
-    """``fn()`` with the Hub layer's retry policy; failures become a PrepareError naming the fix."""
-    return retrying(fn, subject=what, retries=_RETRIES, prefix="[prepare]",
-                    fail=lambda kind, err, attempts: _hub_error(ds, what, err))
-
-
-def _match(ds, names, commit) -> dict[str, list[str]]:
-    matched = {}
-    for split, pattern in ds.files.items():
-        hits = sorted(n for n in names if fnmatch.fnmatchcase(n, pattern))
-        if not hits:
-            shown = sorted(n for n in names if not n.startswith("."))[:8]
-            raise PrepareError(
-                f"datasets.{ds.name}.files.{split} in data_manifest.yaml: no file of {ds.repo_id} at commit "
-                f"{commit[:12]} matches {pattern!r}; the repository has {examples(shown, 8) or 'no files'}. "
-                f"Fix the pattern (or the revision) in data_manifest.yaml.")
-        matched[split] = hits
-    return matched
-
-
-def _download(ds: DatasetFiles) -> tuple[str, dict[str, list[Path]], dict[str, list[str]]]:
-    """(commit, split -> local paths, split -> repo paths) for the dataset's files at its revision.
-
-    Online: one listing of the repository at the revision (to match the
-    patterns, or to say which files exist when one matches nothing), then
-    ``snapshot_download`` of exactly the matched files, which also records the
-    branch's commit in the Hub cache.  Offline: ``snapshot_download`` with
-    ``local_files_only`` finds that snapshot again.
-    """
-    from huggingface_hub import HfApi, snapshot_download
-
-    repo = {"repo_id": ds.repo_id, "repo_type": ds.repo_type, "cache_dir": hf_cache()}
-    if offline():
-        try:
-            folder = Path(snapshot_download(revision=ds.revision, local_files_only=True,
-                                            allow_patterns=sorted(ds.files.values()), **repo))
-        except Exception as err:  # LocalEntryNotFoundError: no snapshot of that revision in the cache
-            from huggingface_hub import constants
-
-            raise PrepareError(f"--source hub: offline mode is on (HF_HUB_OFFLINE=1) and {ds.repo_id} at revision "
-                               f"{ds.revision!r} is not in the Hub cache ({hf_cache() or constants.HF_HUB_CACHE}; "
-                               f"{summary(err)}). To fix: unset HF_HUB_OFFLINE (the Makefile sets it to 1) and run "
-                               f"the command again online once.") from None
-        names = [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()]
-        matched = _match(ds, names, folder.name)
-        return folder.name, {s: [folder / f for f in fs] for s, fs in matched.items()}, matched
-
-    api = HfApi(endpoint=endpoint())
-    info = _retrying(lambda: api.repo_info(ds.repo_id, repo_type=ds.repo_type, revision=ds.revision),
-                     ds, "list the files of")
-    matched = _match(ds, [s.rfilename for s in (info.siblings or [])], info.sha)
-    wanted = sorted({f for files in matched.values() for f in files})
-    folder = Path(_retrying(lambda: snapshot_download(revision=ds.revision, allow_patterns=wanted,
-                                                      endpoint=endpoint(), **repo), ds, "download"))
-    if folder.name != info.sha:
-        raise PrepareError(f"--source hub: {ds.repo_id} at revision {ds.revision!r} moved from commit "
-                           f"{info.sha[:12]} to {folder.name[:12]} during the download. To fix: run the command "
-                           f"again (or pin datasets.{ds.name}.revision to a commit in data_manifest.yaml).")
-    return info.sha, {s: [folder / f for f in fs] for s, fs in matched.items()}, matched
-
-
-def _read_parquet(paths, ds, split) -> tuple[list, list]:
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:  # pragma: no cover - pyarrow is in the train extra
-        raise PrepareError("reading the dataset needs pyarrow: pip install -e \".[train]\"") from None
-    texts, labels = [], []
-    for path in paths:
-        columns = pq.read_schema(path).names
-        missing = [c for c in (ds.text_column, ds.label_column) if c not in columns]
-        if missing:
-            raise PrepareError(f"datasets.{ds.name} in data_manifest.yaml: the {split} file {Path(path).name} has no "
-                               f"column(s) {missing}; its columns are {columns}. Fix text_column/label_column.")
-        table = pq.read_table(path, columns=[ds.text_column, ds.label_column])
-        texts += table.column(ds.text_column).to_pylist()
-        labels += table.column(ds.label_column).to_pylist()
-    return texts, labels
 
 
 # ----------------------------------------------------------------------------- assembling
@@ -221,13 +121,25 @@ def _write_json(path: Path, obj) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
-def prepare(split_dir: str | os.PathLike, out: str | os.PathLike = DEFAULT_OUT, *, source: str = "hub",
-            manifest: Manifest | str | os.PathLike | None = None, teacher_logits: str | None = None,
-            log: Callable[[str], object] = print) -> dict:
-    """Build the prepared folder; returns the card (also written to ``out/prepare_card.json``)."""
-    t0 = time.perf_counter()
-    if source != "hub":
-        raise PrepareError(f"--source: expected 'hub', got {source!r}.")
+@dataclass
+class Prepared:
+    """The canonical split of one dataset commit: texts and class ids of train+test and validation."""
+
+    texts: list[str]
+    y: np.ndarray
+    val_texts: list[str]
+    val_y: np.ndarray
+    from_train_indices: int
+    from_test_split: int
+    dropped: dict[str, Counter]  # "train_indices" / "test_split" / "val_indices" -> canonical label -> rows
+
+    def all_dropped(self) -> Counter:
+        """Rows dropped over the three selections, by canonical label."""
+        return sum(self.dropped.values(), Counter())
+
+
+def _dataset_section(manifest: Manifest | str | os.PathLike | None) -> tuple[Manifest, DatasetFiles]:
+    """The manifest and its ``datasets.course_dataset``, which must name a train and a test pattern."""
     try:
         m = manifest if manifest is not None and not isinstance(manifest, (str, os.PathLike)) \
             else load_manifest(manifest)
@@ -239,26 +151,18 @@ def prepare(split_dir: str | os.PathLike, out: str | os.PathLike = DEFAULT_OUT, 
         if split not in ds.files:
             raise PrepareError(f"datasets.{DATASET}.files in data_manifest.yaml has no {split!r} pattern "
                                f"(it has {list(ds.files)}); expected train and test.")
-    want = {"n_train_test": m.dims.get("n_train_test"), "n_val": m.dims.get("n_val"),
-            "n_classes": m.dims.get("n_classes")}
+    return m, ds
 
-    split = read_split_files(split_dir)  # before any download: a missing file costs nothing
-    names = split["labels"]
+
+def _check_label_count(names: list[str], want: dict) -> None:
     if want["n_classes"] is not None and len(names) != want["n_classes"]:
         raise PrepareError(f"--split-dir: label_list.json has {thousands(len(names))} labels; expected "
                            f"{thousands(want['n_classes'])} (dims.n_classes in data_manifest.yaml, the teacher's "
                            f"columns). Use the label_list.json of the course repository. " + GET_SPLIT_FILES)
-    teacher = None
-    if teacher_logits is not None:  # read it up front: a wrong file fails before the download
-        teacher = _teacher_rows(teacher_logits, m)
 
-    log(f"[prepare] {ds.repo_id} at {ds.revision}: listing and downloading {dict(ds.files)}")
-    commit, paths, matched = _download(ds)
-    data = {s: _read_parquet(paths[s], ds, s) for s in ("train", "test")}
-    n_train_rows, n_test_rows = len(data["train"][0]), len(data["test"][0])
-    log(f"[prepare] commit {commit}: train split {thousands(n_train_rows)} rows, "
-        f"test split {thousands(n_test_rows)} rows")
 
+def _check_indices(split: dict, n_train_rows: int, commit: str) -> None:
+    """Every index of the split files must point into the dataset's train split at this commit."""
     for key, fname in (("train", "train_indices.json"), ("val", "val_indices.json")):
         bad = split[key][split[key] >= n_train_rows]
         if bad.size:
@@ -270,51 +174,73 @@ def prepare(split_dir: str | os.PathLike, out: str | os.PathLike = DEFAULT_OUT, 
                 f"together: use the four files of the course repository ({COURSE_DATA_URL}) with the dataset "
                 f"revision the course used (datasets.{DATASET}.revision in data_manifest.yaml).")
 
+
+def _assemble(split: dict, data: dict, names: list[str]) -> Prepared:
+    """Train+test (rows at train_indices.json, then the whole test split) and validation, labels merged."""
     index = {label: i for i, label in enumerate(names)}
     merge = split["merge"]
     tr_t, tr_y, tr_drop = _pick(split["train"], *data["train"], merge, index)
-    te_t, te_y, te_drop = _pick(range(n_test_rows), *data["test"], merge, index)
+    te_t, te_y, te_drop = _pick(range(len(data["test"][0])), *data["test"], merge, index)
     va_t, va_y, va_drop = _pick(split["val"], *data["train"], merge, index)
-    texts, y = tr_t + te_t, np.concatenate([tr_y, te_y])
-    dropped = tr_drop + te_drop + va_drop
+    return Prepared(texts=tr_t + te_t, y=np.concatenate([tr_y, te_y]), val_texts=va_t, val_y=va_y,
+                    from_train_indices=len(tr_t), from_test_split=len(te_t),
+                    dropped={"train_indices": tr_drop, "test_split": te_drop, "val_indices": va_drop})
 
+
+def _check_counts(rows: Prepared, want: dict) -> None:
+    """The row counts must be the manifest's dims: the teacher logits are aligned with exactly those rows."""
     problems = []
-    if want["n_train_test"] is not None and len(texts) != want["n_train_test"]:
-        problems.append(f"{thousands(len(texts))} train+test rows ({thousands(len(tr_t))} at train_indices.json + "
-                        f"{thousands(len(te_t))} of the test split), expected {thousands(want['n_train_test'])} "
-                        f"(dims.n_train_test)")
-    if want["n_val"] is not None and len(va_t) != want["n_val"]:
-        problems.append(f"{thousands(len(va_t))} validation rows, expected {thousands(want['n_val'])} (dims.n_val)")
-    if problems:
-        why = ""
-        if dropped:
-            top = ", ".join(f"{k!r} ({thousands(v)} rows)" for k, v in dropped.most_common(5))
-            why = (f" {thousands(sum(dropped.values()))} row(s) were dropped because their label after "
-                   f"label_merge_mapping.json is not in label_list.json (the course drops its rarest classes "
-                   f"this way, so some are expected): {top}" + (", ..." if len(dropped) > 5 else "") + ".")
+    if want["n_train_test"] is not None and len(rows.texts) != want["n_train_test"]:
+        problems.append(f"{thousands(len(rows.texts))} train+test rows ({thousands(rows.from_train_indices)} at "
+                        f"train_indices.json + {thousands(rows.from_test_split)} of the test split), expected "
+                        f"{thousands(want['n_train_test'])} (dims.n_train_test)")
+    if want["n_val"] is not None and len(rows.val_texts) != want["n_val"]:
+        problems.append(f"{thousands(len(rows.val_texts))} validation rows, expected {thousands(want['n_val'])} "
+                        f"(dims.n_val)")
+    if not problems:
+        return
+    dropped, why = rows.all_dropped(), ""
+    if dropped:
+        top = ", ".join(f"{k!r} ({thousands(v)} rows)" for k, v in dropped.most_common(5))
+        why = (f" {thousands(sum(dropped.values()))} row(s) were dropped because their label after "
+               f"label_merge_mapping.json is not in label_list.json (the course drops its rarest classes "
+               f"this way, so some are expected): {top}" + (", ..." if len(dropped) > 5 else "") + ".")
+    raise PrepareError(
+        "--split-dir: the canonical split gives " + "; ".join(problems) + " in data_manifest.yaml." + why
+        + f" The teacher logits are aligned with exactly the course's rows, so this cannot train. To fix: "
+        f"use the four split files from one commit of the course repository ({COURSE_DATA_URL}) and the "
+        f"dataset revision the course used; if the course changed its split on purpose, update dims in "
+        f"data_manifest.yaml together with new teacher logits.")
+
+
+def _check_teacher(teacher: tuple[str, tuple[int, ...], str] | None, n_rows: int, n_classes: int) -> None:
+    if teacher is None:
+        return
+    path, shape, _ = teacher
+    if shape[0] != n_rows or (len(shape) > 1 and shape[1] != n_classes):
         raise PrepareError(
-            "--split-dir: the canonical split gives " + "; ".join(problems) + " in data_manifest.yaml." + why
-            + f" The teacher logits are aligned with exactly the course's rows, so this cannot train. To fix: "
-            f"use the four split files from one commit of the course repository ({COURSE_DATA_URL}) and the "
-            f"dataset revision the course used; if the course changed its split on purpose, update dims in "
-            f"data_manifest.yaml together with new teacher logits.")
-    if teacher is not None and (teacher[1][0] != len(texts) or (len(teacher[1]) > 1 and teacher[1][1] != len(names))):
-        raise PrepareError(
-            f"--teacher-logits: {teacher[0]} holds logits of shape {teacher[1]}; expected ({thousands(len(texts))}, "
-            f"{len(names)}): one row per prepared train+test row, in the same order, one column per label in "
+            f"--teacher-logits: {path} holds logits of shape {shape}; expected ({thousands(n_rows)}, "
+            f"{n_classes}): one row per prepared train+test row, in the same order, one column per label in "
             f"label_list.json. It belongs to another split or dataset: use the course's file "
             f"(`--teacher-logits hub`, i.e. teacher_train_test in data_manifest.yaml) or recompute it on "
             f"train_test.jsonl.")
 
-    tier_of = assign_tiers(y, len(names))
-    counts = np.bincount(y, minlength=len(names))
-    out_dir = Path(out)
+
+def _write_folder(out_dir: Path, rows: Prepared, names: list[str], tier_of: np.ndarray) -> None:
+    """The three data files; any card of an earlier run is removed first (no card while half-written)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / CARD).unlink(missing_ok=True)  # no card while the folder is half-written
-    _write_jsonl(out_dir / "train_test.jsonl", texts, y, names, tier_of)
-    _write_jsonl(out_dir / "val.jsonl", va_t, va_y, names, tier_of)
+    (out_dir / CARD).unlink(missing_ok=True)
+    _write_jsonl(out_dir / "train_test.jsonl", rows.texts, rows.y, names, tier_of)
+    _write_jsonl(out_dir / "val.jsonl", rows.val_texts, rows.val_y, names, tier_of)
     _write_json(out_dir / "label_list.json", names)
 
+
+def _card(ds: DatasetFiles, download: tuple[str, dict, dict], n_rows: dict[str, int], split_dir, split: dict,
+          rows: Prepared, names: list[str], tier_of: np.ndarray, want: dict, teacher, out_dir: Path) -> dict:
+    """prepare_card.json: the inputs (dataset commit and files, split files) by hash, the counts, the outputs."""
+    commit, paths, matched = download
+    dropped = rows.all_dropped()
+    counts = np.bincount(rows.y, minlength=len(names))
     card = {
         "what": "python -m helpers train prepare: the course dataset with the canonical split, ready for "
                 "`python -m helpers train --data course --prepared <this folder>`",
@@ -322,12 +248,11 @@ def prepare(split_dir: str | os.PathLike, out: str | os.PathLike = DEFAULT_OUT, 
                     "commit": commit, "text_column": ds.text_column, "label_column": ds.label_column,
                     "files": {s: [{"path": f, "sha256": sha256_of(p), "size": os.path.getsize(p)}
                                   for f, p in zip(matched[s], paths[s])] for s in ("train", "test")},
-                    "rows": {"train": n_train_rows, "test": n_test_rows}},
+                    "rows": n_rows},
         "split_files": {"dir": str(Path(split_dir).resolve()), "sha256": split["sha256"]},
-        "counts": {"train_test": len(texts), "from_train_indices": len(tr_t), "from_test_split": len(te_t),
-                   "val": len(va_t), "n_classes": len(names),
-                   "dropped": {"train_indices": sum(tr_drop.values()), "test_split": sum(te_drop.values()),
-                               "val_indices": sum(va_drop.values())},
+        "counts": {"train_test": len(rows.texts), "from_train_indices": rows.from_train_indices,
+                   "from_test_split": rows.from_test_split, "val": len(rows.val_texts), "n_classes": len(names),
+                   "dropped": {k: sum(v.values()) for k, v in rows.dropped.items()},
                    "dropped_labels": {str(k): v for k, v in dropped.most_common()}},
         "expected": want,
         "tiers": {t: int((tier_of == t).sum()) for t in TIERS},
@@ -335,14 +260,52 @@ def prepare(split_dir: str | os.PathLike, out: str | os.PathLike = DEFAULT_OUT, 
         "teacher_logits": None if teacher is None else {"path": teacher[0], "shape": list(teacher[1]),
                                                         "sha256": teacher[2]},
         "outputs": {name: {"sha256": sha256_of(out_dir / name)} for name in OUTPUT_FILES},
-        "seconds": round(time.perf_counter() - t0, 2),
     }
-    card["outputs"]["train_test.jsonl"]["rows"] = len(texts)
-    card["outputs"]["val.jsonl"]["rows"] = len(va_t)
+    card["outputs"]["train_test.jsonl"]["rows"] = len(rows.texts)
+    card["outputs"]["val.jsonl"]["rows"] = len(rows.val_texts)
+    return card
+
+
+def prepare(split_dir: str | os.PathLike, out: str | os.PathLike = DEFAULT_OUT, *, source: str = "hub",
+            manifest: Manifest | str | os.PathLike | None = None, teacher_logits: str | None = None,
+            log: Callable[[str], object] = print) -> dict:
+    """Build the prepared folder; returns the card (also written to ``out/prepare_card.json``).
+
+    Every input is checked before the download where it can be (manifest, split files,
+    teacher file), so a mistake costs nothing; then download, select, check the counts,
+    write the data files and, last, the card.
+    """
+    t0 = time.perf_counter()
+    if source != "hub":
+        raise PrepareError(f"--source: expected 'hub', got {source!r}.")
+    m, ds = _dataset_section(manifest)
+    want = {k: m.dims.get(k) for k in ("n_train_test", "n_val", "n_classes")}
+    split = read_split_files(split_dir)
+    names = split["labels"]
+    _check_label_count(names, want)
+    teacher = None if teacher_logits is None else _teacher_rows(teacher_logits, m)
+
+    log(f"[prepare] {ds.repo_id} at {ds.revision}: listing and downloading {dict(ds.files)}")
+    download = download_dataset(ds)
+    commit = download[0]
+    data = {s: read_parquet(download[1][s], ds, s) for s in ("train", "test")}
+    n_rows = {s: len(data[s][0]) for s in ("train", "test")}
+    log(f"[prepare] commit {commit}: train split {thousands(n_rows['train'])} rows, "
+        f"test split {thousands(n_rows['test'])} rows")
+    _check_indices(split, n_rows["train"], commit)
+    rows = _assemble(split, data, names)
+    _check_counts(rows, want)
+    _check_teacher(teacher, len(rows.texts), len(names))
+
+    tier_of = assign_tiers(rows.y, len(names))
+    out_dir = Path(out)
+    _write_folder(out_dir, rows, names, tier_of)
+    card = _card(ds, download, n_rows, split_dir, split, rows, names, tier_of, want, teacher, out_dir)
+    card["seconds"] = round(time.perf_counter() - t0, 2)
     _write_json(out_dir / CARD, card)
-    log(f"[prepare] wrote {out_dir}: {thousands(len(texts))} train+test rows, {thousands(len(va_t))} val rows, "
-        f"{len(names)} classes (tiers {card['tiers']}); dropped {thousands(sum(dropped.values()))} row(s) whose label "
-        f"is not in label_list.json")
+    log(f"[prepare] wrote {out_dir}: {thousands(len(rows.texts))} train+test rows, {thousands(len(rows.val_texts))} "
+        f"val rows, {len(names)} classes (tiers {card['tiers']}); dropped {thousands(sum(rows.all_dropped().values()))}"
+        f" row(s) whose label is not in label_list.json")
     if not is_commit(ds.revision):
         log(f"[prepare] datasets.{DATASET}.revision is {ds.revision!r}; to pin it, set it to {commit} in "
             f"data_manifest.yaml")
@@ -371,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         prepare(args.split_dir, args.out, source=args.source, manifest=args.manifest,
                 teacher_logits=args.teacher_logits)
-    except DataError as err:
+    except (DataError, HubError) as err:  # each names the input or the Hub call, and the fix
         print(f"error: {err}", file=sys.stderr)
         return 1
     return 0
