@@ -148,7 +148,8 @@ def apply(c: Any, *, work: Path | str, root: Path | str | None = None, source: P
 
 
 def autograde_blockers(work: Path | str, assignment: str | None, students: list[str] | None = None) -> list[str]:
-    """Submissions that nbgrader's own ``autograde`` would break on: no ``<assignment>.ipynb`` (with
+    """Submissions that nbgrader's own ``autograde`` would break on or mishandle: links, FIFOs, devices or
+    sockets anywhere in the folder (nbgrader's copy follows and blocks on them), no ``<assignment>.ipynb`` (with
     --force it empties their autograded folder and formgrader answers HTTP 500 for them) or a notebook
     that is not valid JSON (it stops the run).  ``grade`` handles both; one line each, with the fix."""
     import json
@@ -157,6 +158,11 @@ def autograde_blockers(work: Path | str, assignment: str | None, students: list[
     for folder in sorted(root.glob(f"*/{assignment or '*'}")):
         student, a = folder.parent.name, folder.name
         if not folder.is_dir() or (students and student not in students) or a not in ASSIGNMENTS:
+            continue
+        special = _special_entries(folder)
+        if special:  # nbgrader's own copy follows links and blocks on FIFOs: never hand it these
+            out.append(f"{student}/{a}: holds {', '.join(special[:5])}: links, FIFOs, devices and sockets are "
+                       "refused (grade names and skips them)")
             continue
         nb = folder / f"{a}.ipynb"
         if not nb.is_file():
@@ -168,6 +174,25 @@ def autograde_blockers(work: Path | str, assignment: str | None, students: list[
         except (ValueError, UnicodeDecodeError) as exc:
             out.append(f"{student}/{a}: {a}.ipynb is not valid notebook JSON ({type(exc).__name__})")
     return out
+
+
+def _special_entries(folder: Path) -> list[str]:
+    """Entries under ``folder`` (the folder itself included) that are not plain files or folders, found
+    with lstat only (nothing is followed), as paths relative to ``folder``'s parent."""
+    import os
+    import stat
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        here = Path(dirpath)
+        if here == folder and not stat.S_ISDIR(os.lstat(here).st_mode):
+            return [here.name]
+        for name in dirnames + filenames:
+            mode = os.lstat(here / name).st_mode
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                found.append(str((here / name).relative_to(folder.parent)))
+    if folder.is_symlink():
+        found.insert(0, folder.name)
+    return found
 
 
 def guard_nbgrader_autograde(argv: list[str], work: Path | str) -> None:

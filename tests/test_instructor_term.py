@@ -226,6 +226,25 @@ def test_nbgrader_autograde_refuses_wrong_name_and_corrupt_submissions(tmp_path,
     assert "make grade" in capsys.readouterr().err
 
 
+def test_nbgrader_autograde_refuses_links_and_fifos_anywhere_in_a_submission(tmp_path):
+    """nbgrader's own copy of a submitted folder follows links and blocks on FIFOs: refuse those first."""
+    import os
+    secret = tmp_path / "answer_key.json"
+    secret.write_text("{}")
+    for student in ("linked_nb", "link_inside", "fifo", "ok"):
+        folder = tmp_path / "submitted" / student / "week6_lab"
+        folder.mkdir(parents=True)
+        (folder / "week6_lab.ipynb").write_text(nbformat.writes(new_notebook()))
+    (tmp_path / "submitted" / "linked_nb" / "week6_lab" / "week6_lab.ipynb").unlink()
+    (tmp_path / "submitted" / "linked_nb" / "week6_lab" / "week6_lab.ipynb").symlink_to(secret)
+    (tmp_path / "submitted" / "link_inside" / "week6_lab" / "deep").mkdir()
+    (tmp_path / "submitted" / "link_inside" / "week6_lab" / "deep" / "key").symlink_to(secret)
+    os.mkfifo(tmp_path / "submitted" / "fifo" / "week6_lab" / "pipe")
+    blockers = autograde_blockers(tmp_path, "week6_lab")
+    assert sorted(b.split(":")[0] for b in blockers) == ["fifo/week6_lab", "link_inside/week6_lab", "linked_nb/week6_lab"]
+    assert all("refused" in b for b in blockers)
+
+
 # ---------------------------------------------------------------- formgrader view and grader's sheet
 def _graded_notebook() -> nbformat.NotebookNode:
     verdict = new_output("display_data", data={"text/plain": "Autograder: lab_kd_loss: 6 / 6 points\n" + "x" * 300},
