@@ -15,8 +15,8 @@ Notebook source in the percent format (see nbsource.py); build with ``python not
 #
 # **Three acts, about 80 minutes.** Act 1 (about 20 min): the teacher. Act 2 (about 35 min): the KD loss, a
 # bug hunt, and the per-tier comparison. Act 3 (about 25 min): synthesis tables, thresholds, and one
-# deployment decision. Three short writing tasks (the bug explanations and memo prompts M1, M2) can be finished
-# after the session; they are due with the lab.
+# deployment decision. The longer writing (the bug explanations, the ECE mechanism, the deployment reasoning
+# and memo prompts M1, M2) is written after the session; it is due with the lab.
 #
 # **Predict, then observe.** Four times you will record a prediction *in code* before the number is
 # computed. The observing cell refuses to show anything until your prediction exists. Then write a short

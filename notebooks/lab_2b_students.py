@@ -209,8 +209,9 @@ showfig(plots.reliability_diagram({"teacher": teacher.probs, "vanilla": vanilla.
                                    "distilled": distilled.probs}, labels, tiers, source=SOURCE))
 
 # %% [markdown]
-# **Reconcile, then explain the mechanism.** Did ECE follow F1, tier by tier (cite each metric's CI)? In
-# two or three sentences, explain what you observed. Use the words *target shape* and say what each loss's
+# **Reconcile, then explain the mechanism** (the explanation can be written after the session, due with the
+# lab). Did ECE follow F1, tier by tier (cite each metric's CI)? In two or three sentences, explain what you
+# observed. Use the words *target shape* and say what each loss's
 # gradient does to the logits that are not the true class.
 
 # %% [markdown] role="manual" grade_id="lab_ece_mechanism" points=2

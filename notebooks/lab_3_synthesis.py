@@ -189,7 +189,7 @@ deployment_check
 # %% role="hidden_test" check="lab_deployment" skill="the deployment artifact, recomputed from the course data for the model you name"
 
 # %% [markdown]
-# **Your reasoning (read by a person, 3 points).** In four to six sentences: why this model for this
+# **Your reasoning (read by a person, 3 points; write it after the session, due with the lab).** In four to six sentences: why this model for this
 # scenario, what you give up, and when you would switch. The rubric:
 #
 # | points | what earns them |
