@@ -173,10 +173,9 @@ def _outermost(paths: Iterable[str]) -> list[str]:
     return keep
 
 
-def bwrap_args(*, bwrap: str, cwd: Path, run_dir: Path, lib_dir: Path, home_dir: Path,
-               tmp_mb: int = 512, python: str | None = None) -> list[str]:
-    """The bwrap command line (without the command) for a kernel of one submission; ``python`` is the
-    kernel's interpreter (default: the kernelspec's), which decides where ``helpers`` comes from."""
+def system_args(bwrap: str, tmp_mb: int = 512) -> list[str]:
+    """What every sandbox of the grading run shares: new namespaces, no environment, the system folders
+    and the few /etc entries read-only, a fresh /proc and /dev, and a private /tmp of ``tmp_mb`` MiB."""
     args = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
     for d in SYSTEM_DIRS:
         if os.path.islink(d):
@@ -187,6 +186,14 @@ def bwrap_args(*, bwrap: str, cwd: Path, run_dir: Path, lib_dir: Path, home_dir:
         if os.path.lexists(f"/etc/{e}"):
             args += ["--ro-bind", f"/etc/{e}", f"/etc/{e}"]
     args += ["--proc", "/proc", "--dev", "/dev", "--size", str(int(tmp_mb) << 20), "--tmpfs", "/tmp"]
+    return args
+
+
+def bwrap_args(*, bwrap: str, cwd: Path, run_dir: Path, lib_dir: Path, home_dir: Path,
+               tmp_mb: int = 512, python: str | None = None) -> list[str]:
+    """The bwrap command line (without the command) for a kernel of one submission; ``python`` is the
+    kernel's interpreter (default: the kernelspec's), which decides where ``helpers`` comes from."""
+    args = system_args(bwrap, tmp_mb)
     for d in python_dirs() + package_dirs(python=python):
         args += ["--ro-bind", d, d]
     args += ["--bind", str(run_dir), str(run_dir),       # sockets, connection file
@@ -231,16 +238,7 @@ def host_bwrap_args(*, bwrap: str, lib_dir: Path, cwd: Path, tmp_mb: int = 512) 
     """The bwrap command line for the function host (``autograder.host``): the kernel's shape without
     the real ``helpers`` (its installed copies are masked by empty folders; an editable install's checkout
     is never bound) and without any autograder file but the host's ``lib_dir`` copy."""
-    args = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
-    for d in SYSTEM_DIRS:
-        if os.path.islink(d):
-            args += ["--symlink", os.readlink(d), d]
-        elif os.path.isdir(d):
-            args += ["--ro-bind", d, d]
-    for e in ETC_ENTRIES:
-        if os.path.lexists(f"/etc/{e}"):
-            args += ["--ro-bind", f"/etc/{e}", f"/etc/{e}"]
-    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(int(tmp_mb) << 20), "--tmpfs", "/tmp"]
+    args = system_args(bwrap, tmp_mb)
     for d in python_dirs():
         args += ["--ro-bind", d, d]
     for d in masked_helpers():
