@@ -24,18 +24,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from nbconvert.exporters import HTMLExporter
 from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-__all__ = ["PendingGrades", "TEMPLATE_NAME", "TEMPLATE_FILE", "TEMPLATE_DIR", "configure", "pending_summary"]
+__all__ = ["FeedbackExporter", "PendingGrades", "TEMPLATE_NAME", "TEMPLATE_FILE", "TEMPLATE_DIR", "configure",
+           "pending_summary"]
 
 #: The course's feedback template (a folder under :data:`TEMPLATE_DIR`) and its page, which extends
 #: nbgrader's ``feedback/index.html.j2`` (found next in the template chain: the folder has no index).
 TEMPLATE_NAME = "feedback_pending"
 TEMPLATE_FILE = "pending.html.j2"
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+
+
+class FeedbackExporter(HTMLExporter):
+    """The HTML exporter of ``generate_feedback`` alone, so its template settings reach no other page."""
 
 
 def pending_summary(score: float, max_score: float, pending_points: float) -> str:
@@ -96,7 +102,10 @@ def configure(c: Any) -> Any:
     c.GenerateFeedback.preprocessors = steps
     # nbgrader sets its own template folder only when none is configured, so name both.
     nbgrader_templates = Path(nbgrader.__file__).resolve().parent / "server_extensions" / "formgrader" / "templates"
-    c.HTMLExporter.template_name = TEMPLATE_NAME
-    c.HTMLExporter.template_file = TEMPLATE_FILE
-    c.HTMLExporter.extra_template_basedirs = [str(TEMPLATE_DIR), str(nbgrader_templates)]
+    # Only the feedback's exporter gets the template: set on HTMLExporter it would also reach formgrader's
+    # page, which names its own template ('formgrade') and would then look for this file and fail.
+    c.GenerateFeedback.exporter_class = FeedbackExporter
+    c.FeedbackExporter.template_name = TEMPLATE_NAME
+    c.FeedbackExporter.template_file = TEMPLATE_FILE
+    c.FeedbackExporter.extra_template_basedirs = [str(TEMPLATE_DIR), str(nbgrader_templates)]
     return c

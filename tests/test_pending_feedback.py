@@ -44,7 +44,6 @@ def gradebook(tmp_path):
 
 
 def _feedback(db):
-    from nbconvert import HTMLExporter
     c = Config()
     c.GenerateFeedback.preprocessors = [GetGrades]
     pending.configure(c)
@@ -55,7 +54,7 @@ def _feedback(db):
     # nbgrader's GenerateFeedback adds bootstrap's CSS folder the same way.
     css = Path(nbgrader.__file__).parent / "server_extensions/formgrader/static/node_modules/bootstrap/dist/css"
     c.HTMLExporter.extra_template_paths = [str(css)]
-    exporter = HTMLExporter(config=c)
+    exporter = pending.FeedbackExporter(config=c)
     html, _ = exporter.from_notebook_node(nb, resources=resources)
     return re.sub(r"\s+", " ", html)
 
@@ -86,5 +85,7 @@ def test_the_course_configuration_wires_it_into_generate_feedback(tmp_path):
     c = apply(Config(), work=tmp_path, sandbox=False)
     steps = list(c.GenerateFeedback.preprocessors)
     assert steps.index(pending.PendingGrades) == steps.index(NbGetGrades) + 1
-    assert c.HTMLExporter.template_name == pending.TEMPLATE_NAME
+    assert c.GenerateFeedback.exporter_class is pending.FeedbackExporter
+    assert c.FeedbackExporter.template_name == pending.TEMPLATE_NAME
+    assert "template_file" not in c.HTMLExporter  # formgrader's page keeps its own template
     assert (pending.TEMPLATE_DIR / pending.TEMPLATE_NAME / pending.TEMPLATE_FILE).is_file()
