@@ -33,7 +33,7 @@ Notebook source in the percent format (see nbsource.py); build with ``python not
 # implementations in `helpers` (there they raise an error). A line of the cell that fails there, such as a test
 # on the week's data, is skipped and the function still counts.
 
-# %%
+# %% name="imports"
 import math  # noqa: F401 (one of the imports a graded function may use)
 
 import numpy as np

@@ -44,7 +44,7 @@ Notebook source in the percent format (see nbsource.py); build with ``python not
 # on the week's data, is skipped and the function still counts. `fixed_kd_loss` is graded from its own cell alone, so it cannot call your `kd_loss_fn`. Your other answers
 # (`chosen_bugs`, `f1_ci_table`, `real_lift_tiers`, `tail_reading`, `deployment`) are read as the values you set.
 
-# %%
+# %% name="imports"
 import math  # noqa: F401 (one of the imports a graded function may use)
 
 import numpy as np

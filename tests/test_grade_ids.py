@@ -60,12 +60,13 @@ def test_inserting_cells_mid_notebook_renames_no_other_cell(sources):
 
 def test_two_locked_cells_that_begin_alike_must_be_named(sources):
     part = sources / "lab_3_synthesis.py"
-    part.write_text(part.read_text(encoding="utf-8") + "\n# %%\nimport numpy as np\n", encoding="utf-8")
+    twice = "\n# %%\nimport numpy as np\n" * 2  # two locked cells whose first lines agree
+    part.write_text(part.read_text(encoding="utf-8") + twice, encoding="utf-8")
     with pytest.raises(ValueError) as err:
         make_notebooks.cells_of("lab", folder=sources)
     msg = str(err.value)
     assert "lab_py_import_numpy_as_np" in msg and "lab_3_synthesis.py:" in msg and 'name="..."' in msg
-    text = part.read_text(encoding="utf-8").replace("\n# %%\nimport numpy as np\n",
+    text = part.read_text(encoding="utf-8").replace(twice, "\n# %%\nimport numpy as np\n"
                                                     '\n# %% name="numpy_again"\nimport numpy as np\n')
     part.write_text(text, encoding="utf-8")
     assert "lab_numpy_again" in ids_and_sources("lab", sources)
@@ -148,13 +149,13 @@ def test_release_refuses_an_id_the_gradebook_holds_for_another_cell(released):
         new = v4.new_code_cell(cell.source, metadata=cell.metadata)
         new["id"] = cell["id"]
         return new
-    edit_cell(source, "lab_py_import_numpy_as_np", replace_text)
+    edit_cell(source, "lab_imports", replace_text)
     edit_cell(source, "lab_md_per_tier_macro_f1", to_code)
     with pytest.raises(ReleaseRefused) as err:
         grade_id_check(work, source, ["week6_lab"])
     msg = str(err.value)
     assert "week6_lab: lab_md_per_tier_macro_f1: was a locked markdown cell, now a locked code cell" in msg
-    assert "week6_lab: lab_py_import_numpy_as_np: its text is" in msg
+    assert "week6_lab: lab_imports: its text is" in msg
     assert "lab_md_act_1_the_teacher" not in msg
     assert 'name="..."' in msg and "--allow-changed-ids" in msg
 
