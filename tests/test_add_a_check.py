@@ -22,35 +22,44 @@ COPIED = ["autograder", "helpers", "notebooks", "requirements", "Makefile", "pyp
 CHECK_ID = "lab_adaptive_ece"
 
 # Run inside the copy: the student's answer from the rebuilt notebook, and a wrong one (equal-width bins),
-# through the probe (fixed inputs, the kernel's conversions) and the judge against the rebuilt expected values.
+# through the function host (each cell alone), the probe (the default seed's inputs) and the judge against the
+# rebuilt expected values.
 GRADE = r'''
 import json, sys
-import nbformat, numpy as np
-import helpers.metrics as hm
+import nbformat
 from autograder import checks
-from autograder.probe import collect
+from autograder.checks.runner import Remote, collect
+from autograder.host.client import FunctionHost
+from autograder.judge import reference_flags
 
 nb = nbformat.read("notebooks/week6_lab/week6_lab.ipynb", as_version=4)
 answer = next(c.source for c in nb.cells if c.metadata["nbgrader"]["grade_id"] == "lab_adaptive_ece_answer")
-right = {"np": np}
-exec(answer, right)
-
-def equal_width(probs, labels, n_bins=10):
+equal_width = """
+def adaptive_ece(probs, labels, n_bins=10):
     conf, correct = probs.max(axis=1), probs.argmax(axis=1) == labels
     b = np.minimum((conf * n_bins).astype(int), n_bins - 1)
     return float(sum((b == i).mean() * abs(correct[b == i].mean() - conf[b == i].mean())
                      for i in range(n_bins) if (b == i).any()))
-
+"""
+borrowed = """
+import helpers.metrics as hm
+def adaptive_ece(probs, labels, n_bins=10):
+    return hm.adaptive_ece(probs, labels, n_bins)
+"""
 expected = checks.load_expected("week6_lab")
+check = checks.BY_ID[sys.argv[1]]
 out = {"registry": [c.id for c in checks.REGISTRY], "cell_points": [
     c.metadata["nbgrader"].get("points") for c in nb.cells if c.metadata["nbgrader"]["grade_id"] == sys.argv[1]]}
-def borrowed(probs, labels, n_bins=10):
-    return hm.adaptive_ece(probs, labels, n_bins)
-
-for name, fn in (("right", right["adaptive_ece"]), ("wrong", equal_width), ("borrowed", borrowed)):
-    data, flags = collect(sys.argv[1], {"adaptive_ece": fn})
-    verdict = checks.judge(sys.argv[1], {"data": data, "flags": flags}, expected)
-    out[name] = [verdict.points, verdict.max, [p.message for p in verdict.parts], list(verdict.flags)]
+host = FunctionHost(sandbox=False, call_timeout=60)  # the graded cell alone, in the function host
+try:
+    for name, source in (("right", answer), ("wrong", equal_width), ("borrowed", borrowed)):
+        host.add_cell(name, source)
+        data, flags = collect(check, {"adaptive_ece": Remote(host, name, "adaptive_ece", source)})
+        flags += reference_flags(check, data)
+        verdict = checks.judge(sys.argv[1], {"data": data, "flags": flags}, expected)
+        out[name] = [verdict.points, verdict.max, [p.message for p in verdict.parts], list(verdict.flags)]
+finally:
+    host.close()
 print(json.dumps(out))
 '''
 
@@ -69,7 +78,7 @@ def copy_repository(dest: Path) -> Path:
 
 def checkout_state() -> dict[str, str]:
     """What the steps would write if they ran in the checkout by mistake."""
-    files = [ROOT / "helpers" / "reveal_text.md", *sorted((ROOT / "autograder" / "expected").glob("*.json")),
+    files = [ROOT / "helpers" / "reveal_text.b64", *sorted((ROOT / "autograder" / "expected").glob("*.json")),
              *sorted((ROOT / "notebooks").glob("week6_*/*.ipynb"))]
     return {str(f): f.read_text(encoding="utf-8") for f in files}
 

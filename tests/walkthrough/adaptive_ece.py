@@ -3,9 +3,9 @@
 Not part of the course: tests/test_add_a_check.py copies this file into
 ``autograder/checks/`` of a temporary copy of the repository, with the cells of
 ``adaptive_ece_cells.py``, and follows the documented steps from there.  It has the
-shape of every check module: fixed inputs and a probe for the kernel (pristine
-captures only), the course's reference the expected values are built from (and which
-the student must not call), and a judge.
+shape of every check module: inputs drawn from the run's seed and a probe (run in the
+driver; the student's function is called in the function host), the course's reference
+the expected values are built from (stubbed in the host), and a judge.
 """
 from __future__ import annotations
 
@@ -14,15 +14,15 @@ from collections.abc import Mapping
 import helpers.metrics as hm
 
 from ..kernel.pristine import NP
-from ..kernel.runner import Runner, call_converted
 from .base import Check
+from .runner import Runner, call_converted, derive
 from .verdict import METRIC_ATOL, Verdict, close, error_of, fmt, part, verdict
 
 N_BINS = 10
 
 
-# --------------------------------------------------------------------------- fixed inputs and probe (kernel side)
-def adaptive_data(seed: int = 71, n: int = 500, n_classes: int = 10) -> tuple:
+# --------------------------------------------------------------------------- seeded inputs and probe (driver side)
+def adaptive_data(seed: int, n: int = 500, n_classes: int = 10) -> tuple:
     """Probabilities and labels whose confidences are spread unevenly, so equal-mass and equal-width bins differ."""
     rng = NP.RandomState(seed)
     logits = rng.normal(size=(n, n_classes)) * rng.uniform(0.3, 4.0, size=(n, 1))
@@ -33,7 +33,7 @@ def adaptive_data(seed: int = 71, n: int = 500, n_classes: int = 10) -> tuple:
 
 
 def probe_adaptive_ece(ns: Mapping, run: Runner) -> dict:
-    probs, labels = adaptive_data()
+    probs, labels = adaptive_data(derive(run.seed, 71))
     return {"result": call_converted(ns, run, "adaptive_ece", (probs, labels, N_BINS))}
 
 
