@@ -51,8 +51,9 @@ def _feedback(db):
     nb = _notebook()
     for step in c.GenerateFeedback.preprocessors:
         nb, resources = step().preprocess(nb, resources)
-    # nbgrader's GenerateFeedback adds bootstrap's CSS folder the same way.
-    css = Path(nbgrader.__file__).parent / "server_extensions/formgrader/static/node_modules/bootstrap/dist/css"
+    # nbgrader's GenerateFeedback adds bootstrap's CSS folder the same way (where it lies differs by version).
+    static = Path(nbgrader.__file__).parent / "server_extensions/formgrader/static"
+    css = next(static.rglob("bootstrap.min.css")).parent
     c.HTMLExporter.extra_template_paths = [str(css)]
     exporter = pending.FeedbackExporter(config=c)
     html, _ = exporter.from_notebook_node(nb, resources=resources)
