@@ -109,7 +109,7 @@ def solution(src: str, grade_id: str) -> NotebookNode:
     return cell
 
 
-# In grading, ``autograder.probe`` is importable (the grading kernel has it on its
+# In grading, ``autograder.kernel.reporter`` is importable (the grading kernel has it on its
 # path).  Run from the instructor's checkout (Jupyter, ``nbgrader validate``) the
 # kernel starts in the notebook's folder, so the hidden test finds the checkout
 # above it.  The whole block is removed on release: students never see it.

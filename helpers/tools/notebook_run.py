@@ -30,7 +30,7 @@ def execute(path: str | Path, timeout: int = 300, append: Iterable[str] = ()) ->
 
     The kernel inherits this process's environment, so set HF_HUB_OFFLINE,
     COURSE_CACHE and friends before calling.  The solution notebooks' hidden
-    test cells import ``autograder.probe``, which lives in this checkout (it is
+    test cells of value checks import ``autograder.kernel.reporter``, which lives in this checkout (it is
     not installed with helpers), so the checkout goes on the kernel's path.
     """
     import nbformat
