@@ -18,7 +18,7 @@ import pytest
 
 from autograder import build_expected, checks
 from autograder.checks.fix_rules import last_binding
-from autograder.checks.runner import Remote, collect
+from autograder.checks.runner import DEFAULT_SEED, Remote, collect
 from autograder.examples import variants as V
 from autograder.host.client import FunctionHost
 from autograder.judge import judge_notebook as read_results
@@ -67,8 +67,9 @@ def reporter_line(check_id: str, source: str, names: tuple[str, ...]) -> str:
                                   "unreadable": unreadable}) + "\n"
 
 
-def grade(check_id, source):
-    """Grade ``source`` as the cell that defines the check's names (function checks: in the host)."""
+def grade(check_id, source, seed=DEFAULT_SEED, expected=None):
+    """Grade ``source`` as the cell that defines the check's names (function checks: in the host), on
+    inputs drawn from ``seed`` (``expected``: that seed's entries; the stored default-seed ones if None)."""
     check = checks.BY_ID[check_id]
     if check.kind == "value":
         cell = nbformat.v4.new_code_cell("")
@@ -81,9 +82,9 @@ def grade(check_id, source):
         host().add_cell(key, source)
         tree = ast.parse(source or "pass")
         ns = {n: Remote(host(), key, n, source) for n in check.reads if last_binding(tree, n) is not None}
-    data, flags = collect(check, ns)
+    data, flags = collect(check, ns, seed)
     flags += reference_flags(check, data)
-    return checks.judge(check_id, {"data": data, "flags": flags}, EXPECTED)
+    return checks.judge(check_id, {"data": data, "flags": flags}, EXPECTED if expected is None else expected)
 
 
 def parts(result):
@@ -181,6 +182,19 @@ def test_kd_loss_constant_colleague_and_reference():
     assert r.points == 3 and {k for k, v in parts(r).items() if not v} == {"soft_term", "weights", "teacher_detached"}
     r = grade("lab_kd_loss", V.KD_CALLS_REFERENCE)
     assert r.points == 0 and any(f.startswith("reference_call:kd") for f in r.flags), r.flags
+
+
+# Drawn seeds whose fp16 inputs give a loss near 0 (or a mixed loss whose terms cancel), where
+# honest fp16 arithmetic keeps no relative digits: the fp16 part held on none of them before
+# it allowed fp16's absolute rounding (CI drew one and the colleague's loss lost its point).
+@pytest.mark.parametrize("seed", [13, 106, 214, 268])
+def test_fp16_arithmetic_keeps_its_point_on_every_drawn_seed(seed):
+    check = checks.BY_ID["lab_kd_loss"]
+    expected = {"lab_kd_loss": build_expected.expected_entry(check, seed)}
+    for source, points in ((V.KD_COLLEAGUE, 3), (V.KD_ALTERNATIVES["input_dtype"], 6)):
+        r = grade("lab_kd_loss", source, seed=seed, expected=expected)
+        assert parts(r)["fp16_and_large_logits"] == 1 and r.points == points, \
+            [p.message for p in r.parts if not p.passed]
 
 
 # Every way of reaching the course's reference from graded code finds only the grading build's stub.

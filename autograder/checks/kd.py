@@ -16,7 +16,7 @@ import helpers.kd as hk
 
 from ..kernel.pristine import PY, TB, TORCH
 from .base import Check
-from .kd_judge import KD_ATOL, KD_FP16_RTOL, KD_RTOL, judge_kd
+from .kd_judge import KD_ATOL, KD_FP16_ATOL, KD_FP16_RTOL, KD_RTOL, judge_kd
 from .runner import Runner, collect, derive, lookup, missing
 
 
@@ -178,7 +178,7 @@ def expected_kd(check: Check, answer_key: dict, seed: int) -> dict:
 def kd_tolerance(path: str, entry: dict) -> tuple[float, float]:
     """The KD judge's tolerances: fp16 values to ~3 digits, float32 ones to 1e-4 relative."""
     if "fp16" in path:
-        return KD_FP16_RTOL, KD_ATOL
+        return KD_FP16_RTOL, KD_FP16_ATOL
     return KD_RTOL, (1e-7 if "gradient" in path else KD_ATOL)
 
 
