@@ -182,21 +182,42 @@ def kd_tolerance(path: str, entry: dict) -> tuple[float, float]:
     return KD_RTOL, (1e-7 if "gradient" in path else KD_ATOL)
 
 
-def sanity_kd(entry: dict, seed: int) -> None:
-    """The large-logit inputs keep every correct formulation finite, and on every setting a correct float32
-    soft term (kl_div on probabilities) lies well inside the judge's tolerance of the float64 one (a tiny
-    KL loses relative precision in float32: such drawn inputs are redrawn)."""
-    import math
-
+def float32_terms(s: torch.Tensor, t: torch.Tensor, y: torch.Tensor, T: float) -> dict[str, tuple[float, float]]:
+    """{formulation: (soft term, cross-entropy)} of correct float32 formulations a student may write,
+    the course reference's among them."""
     import torch.nn.functional as F
+    from torch.distributions import Categorical, kl_divergence
+    s, t = s.float(), t.float()
+    lps, lpt = F.log_softmax(s / T, dim=-1), F.log_softmax(t / T, dim=-1)
+    lp = F.log_softmax(s, dim=-1)
+    manual_ce = float(-lp[torch.arange(len(y)), y].mean())
+    ce = float(F.cross_entropy(s, y))
+    ref_soft, ref_ce = hk.kd_loss_terms(s, t, y, T)
+    return {
+        "kl_div on probabilities": (float(F.kl_div(lps, lpt.exp(), reduction="batchmean") * T ** 2), ce),
+        "kl_div log_target": (float(F.kl_div(lps, lpt, reduction="batchmean", log_target=True) * T ** 2), ce),
+        "manual sums": (float((lpt.exp() * (lpt - lps)).sum(dim=-1).mean() * T ** 2), manual_ce),
+        "torch.distributions": (float(kl_divergence(Categorical(logits=t / T), Categorical(logits=s / T)).mean()
+                                      * T ** 2), ce),
+        "course reference": (float(ref_soft), float(ref_ce)),
+    }
+
+
+def sanity_kd(entry: dict, seed: int) -> None:
+    """The large-logit inputs keep every correct formulation finite, and on every setting each correct
+    float32 formulation of both terms (the reference's included) lies within half the judge's tolerance
+    of the float64 value: a tiny KL or cross-entropy loses relative precision in float32, and two correct
+    formulations could then disagree by more than the tolerance (such drawn inputs are redrawn)."""
+    import math
     for res in entry["reference"]["large"]:
         assert res["ok"] and math.isfinite(res["value"])
     for i, (b, c, T) in enumerate(kd_settings()):
-        s, t, _ = kd_inputs(i, b, c, seed=seed)
-        f32 = float(F.kl_div(F.log_softmax(s.float() / T, dim=-1), F.softmax(t.float() / T, dim=-1),
-                             reduction="batchmean") * T ** 2)
-        f64 = float(soft_term(s, t, T))
-        assert abs(f32 - f64) <= 0.5 * (KD_ATOL + KD_RTOL * abs(f64)), f"float32 soft term imprecise at setting {i}"
+        s, t, y = kd_inputs(i, b, c, seed=seed)
+        soft64, ce64 = float(soft_term(s, t, T)), float(ce_term(s, t, y, T))
+        for name, (soft32, ce32) in float32_terms(s, t, y, T).items():
+            for term, v, v64 in (("soft term", soft32, soft64), ("cross-entropy", ce32, ce64)):
+                assert abs(v - v64) <= 0.5 * (KD_ATOL + KD_RTOL * abs(v64)), \
+                    f"float32 {term} ({name}) imprecise at setting {i}"
 
 
 CHECKS = (
