@@ -130,8 +130,12 @@ def judge_bootstrap(check: Check, data: dict, exp: dict) -> Verdict:
     tol = BOOT_TOL_SIGMAS * sigma
     width, ref_w, unpaired_w = hi - lo, ref["ci_high"] - ref["ci_low"], exp["unpaired_width"]
     unpaired = width > math.sqrt(ref_w * unpaired_w)
-    # An unpaired interval is charged once, by the pairing part: here only its centre counts.
-    off = [k for k in (("median",) if unpaired else ("median", "ci_low", "ci_high")) if abs(v[k] - ref[k]) > tol]
+    # An unpaired interval is charged once, by the pairing part: here only its centre counts, within
+    # the Monte Carlo noise of an UNPAIRED median (its deltas spread ~5x wider than the paired ones, and
+    # the paired tolerance failed a correct centre on ~1 drawn seed in 6).
+    centre_tol = BOOT_TOL_SIGMAS * unpaired_w / 3.92 if unpaired else tol
+    off = [k for k in (("median",) if unpaired else ("median", "ci_low", "ci_high"))
+           if abs(v[k] - ref[k]) > (centre_tol if k == "median" else tol)]
     flipped = {"median": -ref["median"], "ci_low": -ref["ci_high"], "ci_high": -ref["ci_low"]}
     ci90 = exp.get("ci90", {})
     if all(abs(v[k] - flipped[k]) <= tol for k in flipped):
