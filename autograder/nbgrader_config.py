@@ -85,8 +85,10 @@ def apply(c: Any, *, work: Path | str, root: Path | str | None = None, source: P
     )
 
     from autograder.judge import JudgeHiddenTests
-    from autograder.nbext import GuardedExecute, RestoringOverwriteCells, SanitizeFeedback
     from autograder.pending import configure as configure_pending_feedback
+    from autograder.preprocessors.execute import GuardedExecute
+    from autograder.preprocessors.overwrite_cells import RestoringOverwriteCells
+    from autograder.preprocessors.sanitize_feedback import SanitizeFeedback
     from autograder.sanitize import SanitizeSubmission
     from autograder.sanitize import configure as sanitize_html
 

@@ -25,7 +25,7 @@ from autograder.judge import judge_notebook as read_results
 from autograder.judge import reference_flags, reported_values
 from autograder.kernel.encoding import encode, plain
 from autograder.kernel.wire import MARKER
-from autograder.nbext import SanitizeFeedback
+from autograder.preprocessors.sanitize_feedback import SanitizeFeedback
 from autograder.submissions import hidden_cell_changes, static_flags
 
 ROOT = Path(__file__).resolve().parent.parent

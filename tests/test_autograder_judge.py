@@ -19,8 +19,8 @@ from autograder.gradebook import merge_into_gradebook
 from autograder.judge import JudgeHiddenTests, is_verdict, judge_notebook
 from autograder.kernel.encoding import encode
 from autograder.kernel.wire import MARKER
-from autograder.nbext import SanitizeFeedback
 from autograder.outputs import write_outputs
+from autograder.preprocessors.sanitize_feedback import SanitizeFeedback
 from autograder.results import SavedGrade, SubmissionResult
 
 

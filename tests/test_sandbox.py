@@ -30,7 +30,7 @@ needs_bwrap = pytest.mark.skipif(not HAVE_BWRAP, reason="bubblewrap unusable her
 def run_cells(tmp_path, cells, limits=None, timeout=30):
     """Execute ``cells`` in a sandboxed kernel whose cwd is tmp_path/sub; returns (outputs per cell, nb, work).
     The kernel's own folder (sockets, probe copy, home) is made under tmp_path/run and must be gone after."""
-    from autograder.nbext import GuardedExecute
+    from autograder.preprocessors.execute import GuardedExecute
     work, run = tmp_path / "work", tmp_path / "run"
     work.mkdir(exist_ok=True)
     run.mkdir(exist_ok=True)
