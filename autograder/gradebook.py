@@ -45,8 +45,10 @@ def manual_sources(notebook: Path | str | None) -> dict[str, str] | None:
     """Source text of every manually graded cell of an (autograded) notebook, by grade id; None when
     there is no such notebook (a first grading).  A resubmission's unchanged cells keep their grade."""
     import nbformat
+    from nbgrader.utils import is_grade
 
     from . import checks
+    from .cells import grade_id
     if not notebook or not Path(notebook).is_file():
         return None
     try:
@@ -55,9 +57,9 @@ def manual_sources(notebook: Path | str | None) -> dict[str, str] | None:
         return {}
     out = {}
     for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade") and meta.get("grade_id") and meta["grade_id"] not in checks.POINTS:
-            out[meta["grade_id"]] = cell.source.strip()
+        gid = grade_id(cell)
+        if is_grade(cell) and gid and gid not in checks.POINTS:
+            out[gid] = cell.source.strip()
     return out
 
 

@@ -16,7 +16,7 @@ set by hand:
     nbgrader validate notebooks/week6_lab/week6_lab.ipynb
 
 The autograde pipeline: ``GuardedExecute`` (timeouts, a stopped kernel, a scratch cwd,
-output bounded in bytes) -> ``JudgeHiddenTests`` (``judge.py``: function checks through the
+output bounded in bytes) -> ``JudgeHiddenTests`` (``preprocessors/judge_hidden_tests.py``: function checks through the
 function host, value checks from the reporter's line -> verdict and points, outside the kernel)
 -> ``SanitizeSubmission`` (``sanitize.py``: no script, style, frames or handlers from student
 outputs and markdown, before nbgrader saves the notebook formgrader renders) -> nbgrader's
@@ -84,9 +84,9 @@ def apply(c: Any, *, work: Path | str, root: Path | str | None = None, source: P
         SaveAutoGrades,
     )
 
-    from autograder.judge import JudgeHiddenTests
-    from autograder.pending import configure as configure_pending_feedback
+    from autograder.feedback import configure as configure_pending_feedback
     from autograder.preprocessors.execute import GuardedExecute
+    from autograder.preprocessors.judge_hidden_tests import JudgeHiddenTests
     from autograder.preprocessors.overwrite_cells import RestoringOverwriteCells
     from autograder.preprocessors.sanitize_feedback import SanitizeFeedback
     from autograder.sanitize import SanitizeSubmission

@@ -19,9 +19,10 @@ from typing import Any
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbformat import NotebookNode
+from nbgrader import utils
 from traitlets import Bool
 
-from .judge import is_verdict
+from .cells import grade_id, is_verdict, points
 
 VIEW_CSS = """
 /* autograder.view: verdict lines wrap; pandas tables keep their spacing */
@@ -59,12 +60,11 @@ def manual_cells(nb: NotebookNode) -> list[dict[str, Any]]:
     from . import checks
     out, prompt = [], ""
     for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        gid = meta.get("grade_id")
-        if meta.get("grade") and gid and gid not in checks.POINTS:
-            out.append({"id": gid, "points": meta.get("points", 0), "prompt": prompt,
+        gid = grade_id(cell)
+        if utils.is_grade(cell) and gid and gid not in checks.POINTS:
+            out.append({"id": gid, "points": points(cell), "prompt": prompt,
                         "answer": cell.source.strip(), "kind": cell.cell_type})
-        if cell.cell_type == "markdown" and not meta.get("grade"):
+        if cell.cell_type == "markdown" and not utils.is_grade(cell):
             prompt = cell.source.strip()
     return out
 

@@ -26,9 +26,9 @@ from pathlib import Path
 
 from . import checks
 from . import sandbox as sandbox_mod
+from .checks import checks_of
 from .flags import duplicate_id_issues, notebook_edit_flags, output_flags
 from .gradebook import read_grades
-from .judge import checks_of
 from .nbgrader_config import apply, ensure_tools_on_path, run_nbgrader
 from .outputs import replace_file, write_new_file
 from .preprocessors.execute import output_limit_issues

@@ -20,9 +20,9 @@ from autograder import build_expected, checks
 from autograder.checks.fix_rules import last_binding
 from autograder.checks.runner import DEFAULT_SEED, Remote, collect
 from autograder.examples import variants as V
+from autograder.hidden_tests import judge_notebook as read_results
+from autograder.hidden_tests import reference_flags, reported_values
 from autograder.host.client import FunctionHost
-from autograder.judge import judge_notebook as read_results
-from autograder.judge import reference_flags, reported_values
 from autograder.kernel.encoding import encode, plain
 from autograder.kernel.wire import MARKER
 from autograder.preprocessors.sanitize_feedback import SanitizeFeedback
@@ -84,7 +84,7 @@ def grade(check_id, source, seed=DEFAULT_SEED, expected=None):
         ns = {n: Remote(host(), key, n, source) for n in check.reads if last_binding(tree, n) is not None}
     data, flags = collect(check, ns, seed)
     flags += reference_flags(check, data)
-    return checks.judge(check_id, {"data": data, "flags": flags}, EXPECTED if expected is None else expected)
+    return checks.verdict_of(check_id, {"data": data, "flags": flags}, EXPECTED if expected is None else expected)
 
 
 def parts(result):
@@ -486,7 +486,7 @@ def test_feedback_sanitiser_strips_hidden_tests_and_result_lines():
                                    "points": 6}
     from dataclasses import replace
 
-    from autograder.judge import verdict_outputs
+    from autograder.preprocessors.judge_hidden_tests import verdict_outputs
     r = checks.not_graded("lab_kd_loss", "x")
     line = _report("lab_kd_loss", {"v": 0.123456789})
     hidden.outputs = [nbformat.v4.new_output("stream", name="stdout", text=line),

@@ -14,9 +14,9 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from autograder import bwrap, collect, preflight, release, roster
+from autograder.cells import VERDICT_TAG
 from autograder.gradebook import cells_to_relook, merge_into_gradebook, open_gradebook
 from autograder.grading import grade
-from autograder.judge import VERDICT_TAG
 from autograder.nbgrader_config import REPO, autograde_blockers, guard_nbgrader_autograde
 from autograder.report import normalise_message
 from autograder.results import SavedGrade, SubmissionResult

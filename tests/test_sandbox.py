@@ -81,7 +81,7 @@ def test_kernel_sees_its_folder_the_environment_and_the_reporter_only(tmp_path):
     other.mkdir()
     (other / "week6_lab.ipynb").write_text("another student's work")
     secrets = [REPO / "autograder" / "answer_key.json", REPO / "autograder" / "expected",
-               REPO / "notebooks" / "week6_lab" / "week6_lab.ipynb", REPO / "autograder" / "judge.py",
+               REPO / "notebooks" / "week6_lab" / "week6_lab.ipynb", REPO / "autograder" / "hidden_tests.py",
                other / "week6_lab.ipynb", tmp_path / "work", Path.home() / ".bash_history"]
     allowed = bwrap.python_dirs() + bwrap.package_dirs()
     probe = ["import os, sys, json",

@@ -84,7 +84,7 @@ FIX_MIN_KEPT = 0.8
 
 def colleague_bugs() -> dict:
     """The answer key's description of the colleague's bugs (driver only)."""
-    from .store import load_answer_key
+    from .answer_files import load_answer_key
     return load_answer_key()["colleague_bugs"]
 
 

@@ -35,6 +35,8 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Integer, Type
 
+from ..cells import grade_id
+
 NOT_RUN = "AutograderNotRun"
 STOPPED = "AutograderStopped"
 SAFE_PATH_ENV = "PYTHONSAFEPATH"  # Python 3.11+: no cwd / script folder at the front of sys.path
@@ -67,7 +69,7 @@ def output_limit_issues(nb: NotebookNode | None) -> list[str]:
     for i, cell in enumerate(nb.cells if nb is not None else []):
         for o in cell.get("outputs", []) if cell.cell_type == "code" else []:
             if o.get("output_type") == "stream" and OUTPUT_NOTE in o.get("text", ""):
-                name = cell.metadata.get("nbgrader", {}).get("grade_id", f"#{i}")
+                name = grade_id(cell) or f"#{i}"
                 note = o.text[o.text.index(OUTPUT_NOTE) + len(OUTPUT_NOTE):].strip().splitlines()[0]
                 issues.append(f"output limit in cell {name}: {note}")
                 break

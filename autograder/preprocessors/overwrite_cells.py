@@ -7,6 +7,8 @@ from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import OverwriteCells
 
+from ..cells import grade_id
+
 
 class RestoringOverwriteCells(OverwriteCells):
     """nbgrader's OverwriteCells, with deleted grade cells put back after the nearest preceding
@@ -19,7 +21,7 @@ class RestoringOverwriteCells(OverwriteCells):
         source_ids = [c.name for c in source_nb.source_cells]
         solution_ids = {c.name for c in source_nb.solution_cells}
         for grade_cell in source_nb.grade_cells:
-            present = {c.metadata.get("nbgrader", {}).get("grade_id"): i for i, c in enumerate(nb.cells)
+            present = {grade_id(c): i for i, c in enumerate(nb.cells)
                        if utils.is_grade(c) or utils.is_solution(c) or utils.is_locked(c)}
             if grade_cell.name in present or grade_cell.name not in source_ids:
                 continue

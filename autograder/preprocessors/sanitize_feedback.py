@@ -10,9 +10,10 @@ from typing import Any
 
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
+from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from ..judge import is_verdict
+from ..cells import grade_id, is_verdict
 from ..kernel.wire import MARKER
 
 
@@ -25,10 +26,10 @@ class SanitizeFeedback(NbGraderPreprocessor):
 
     def preprocess_cell(self, cell: NotebookNode, resources: dict[str, Any],
                         index: int) -> tuple[NotebookNode, dict[str, Any]]:
-        meta = cell.metadata.get("nbgrader", {})
         cell.metadata.pop("autograder", None)
-        if cell.cell_type == "code" and meta.get("grade") and meta.get("locked") and not meta.get("solution"):
-            cell.source = f"# Autograder check: {meta.get('grade_id', '')} (hidden test; its result is below)"
+        # Every autograder test cell (graded, not a solution: nbgrader locks it), not only the registry's.
+        if cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell):
+            cell.source = f"# Autograder check: {grade_id(cell) or ''} (hidden test; its result is below)"
             verdicts = [o for o in cell.get("outputs", []) if is_verdict(o)]
             cell.outputs = verdicts or [new_output("stream", name="stdout",
                                                    text="No autograder result for this check.\n")]
