@@ -71,6 +71,45 @@ def apply(c: Any, *, work: Path | str, root: Path | str | None = None, source: P
     ``sandbox``: True (default limits), a dict of ``SandboxKernelManager`` limits (``memory_mb``,
     ``max_processes``, ``wall_s``, ...), or False: autograde kernels run student code under
     bubblewrap (``autograder.sandbox``); breaches are appended to ``work/sandbox_breaches.jsonl``."""
+    ensure_tools_on_path()
+    work = Path(work).resolve()
+    _course_directories(c, work, root, source)
+    _pipelines(c, work, timeout, interrupt_grace)
+    c.GenerateAssignment.create_assignment = True
+    c.ClearSolutions.code_stub = {"python": CODE_STUB}
+    c.Exchange.assignment_dir = str(work)
+    # nbgrader's exchange defaults to /usr/local/share/nbgrader/exchange, which an ordinary user cannot
+    # write (formgrader then shows a banner); this course hands notebooks out through an LMS or Kaggle,
+    # so the exchange is a folder of the work folder's, made when the work folder exists.
+    c.Exchange.root = str(work / "exchange")
+    if work.is_dir():
+        (work / "exchange").mkdir(exist_ok=True)
+    from autograder.seeding import SECRET_NAME
+    c.JudgeHiddenTests.secret_path = str(work / SECRET_NAME)  # one course secret for every way of grading
+    c.JudgeHiddenTests.sandbox = bool(sandbox)  # the function host is sandboxed exactly when the kernel is
+    c.JudgeHiddenTests.call_timeout = float(max(int(timeout), 10))  # a graded call gets a cell's time
+    if sandbox:
+        from autograder.sandbox import REPORT_NAME, configure
+        configure(c, report_path=work / REPORT_NAME, **(sandbox if isinstance(sandbox, dict) else {}))
+    return c
+
+
+def _course_directories(c: Any, work: Path, root: Path | str | None, source: Path | str | None) -> None:
+    """nbgrader's folders and gradebook, all under ``work`` (the sources from the checkout by default)."""
+    c.CourseDirectory.root = str(Path(root or work).resolve())
+    c.CourseDirectory.source_directory = str(Path(source or REPO / "notebooks").resolve())
+    c.CourseDirectory.release_directory = str(work / "release")
+    c.CourseDirectory.submitted_directory = str(work / "submitted")
+    c.CourseDirectory.autograded_directory = str(work / "autograded")
+    c.CourseDirectory.feedback_directory = str(work / "feedback")
+    c.CourseDirectory.db_url = f"sqlite:///{work / GRADEBOOK_NAME}"
+    c.CourseDirectory.course_id = COURSE_ID
+    c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
+
+
+def _pipelines(c: Any, work: Path, timeout: int, interrupt_grace: int) -> None:
+    """The preprocessors of autograde (execution, judge, saving) and of generate_feedback, and the pages'
+    rendering."""
     from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import (
         AssignLatePenalties,
@@ -92,17 +131,6 @@ def apply(c: Any, *, work: Path | str, root: Path | str | None = None, source: P
     from autograder.sanitize import SanitizeSubmission
     from autograder.sanitize import configure as sanitize_html
 
-    ensure_tools_on_path()
-    work = Path(work).resolve()
-    c.CourseDirectory.root = str(Path(root or work).resolve())
-    c.CourseDirectory.source_directory = str(Path(source or REPO / "notebooks").resolve())
-    c.CourseDirectory.release_directory = str(work / "release")
-    c.CourseDirectory.submitted_directory = str(work / "submitted")
-    c.CourseDirectory.autograded_directory = str(work / "autograded")
-    c.CourseDirectory.feedback_directory = str(work / "feedback")
-    c.CourseDirectory.db_url = f"sqlite:///{work / GRADEBOOK_NAME}"
-    c.CourseDirectory.course_id = COURSE_ID
-    c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
 
     c.Execute.kernel_name = "python3"
     c.Execute.timeout = int(timeout)
@@ -130,23 +158,6 @@ def apply(c: Any, *, work: Path | str, root: Path | str | None = None, source: P
     c.HTMLExporter.preprocessors = [GraderView]
     c.CSSHTMLHeaderPreprocessor.enabled = False  # GraderView writes that header itself (it would replace ours)
     c.GraderView.enabled = True
-    c.GenerateAssignment.create_assignment = True
-    c.ClearSolutions.code_stub = {"python": CODE_STUB}
-    c.Exchange.assignment_dir = str(work)
-    # nbgrader's exchange defaults to /usr/local/share/nbgrader/exchange, which an ordinary user cannot
-    # write (formgrader then shows a banner); this course hands notebooks out through an LMS or Kaggle,
-    # so the exchange is a folder of the work folder's, made when the work folder exists.
-    c.Exchange.root = str(work / "exchange")
-    if work.is_dir():
-        (work / "exchange").mkdir(exist_ok=True)
-    from autograder.seeding import SECRET_NAME
-    c.JudgeHiddenTests.secret_path = str(work / SECRET_NAME)  # one course secret for every way of grading
-    c.JudgeHiddenTests.sandbox = bool(sandbox)  # the function host is sandboxed exactly when the kernel is
-    c.JudgeHiddenTests.call_timeout = float(max(int(timeout), 10))  # a graded call gets a cell's time
-    if sandbox:
-        from autograder.sandbox import REPORT_NAME, configure
-        configure(c, report_path=work / REPORT_NAME, **(sandbox if isinstance(sandbox, dict) else {}))
-    return c
 
 
 def autograde_blockers(work: Path | str, assignment: str | None, students: list[str] | None = None) -> list[str]:

@@ -53,7 +53,7 @@ MAX_FUNCTION_LINES = 60  # a function longer than this is doing several jobs: sp
 LONG_FUNCTIONS = {
     "autograder/checks/bootstrap.py::judge_bootstrap", "autograder/grading.py::grade",
     "autograder/worker.py::grade_job", "autograder/gradebook.py::merge_into_gradebook",
-    "autograder/nbgrader_config.py::apply", "helpers/bootstrap.py::paired_bootstrap_loop",
+    "helpers/bootstrap.py::paired_bootstrap_loop",
     "helpers/latency.py::measure", "helpers/notebook/answers.py::check_carry_over",
     "helpers/notebook/setup_env.py::install_helpers", "helpers/notebook/setup_env.py::setup",
     "helpers/plots.py::reliability_diagram", "helpers/plots.py::coverage_curves",
