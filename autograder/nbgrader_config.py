@@ -139,7 +139,7 @@ def _pipelines(c: Any, work: Path, timeout: int, interrupt_grace: int) -> None:
     c.GuardedExecute.kernel_name = "python3"
     # The judge reads the reporter's lines before LimitOutput could shorten them, and leaves the
     # points where SaveAutoGrades (nbgrader's determine_grade) reads them.
-    from autograder.classoutputs import RecordClassOutputs
+    from autograder.preprocessors.class_outputs import RecordClassOutputs
     c.Autograde.autograde_preprocessors = [GuardedExecute, IgnorePattern, ClearMetadataPreprocessor,
                                            JudgeHiddenTests, LimitOutput, SanitizeSubmission, SaveAutoGrades,
                                            AssignLatePenalties, CheckCellMetadata, RecordClassOutputs]
@@ -154,7 +154,7 @@ def _pipelines(c: Any, work: Path, timeout: int, interrupt_grace: int) -> None:
     sanitize_html(c)  # student outputs and markdown reach no page as script, style, frames or handlers
     # Formgrader's page and the feedback HTML: no bare score echo under hidden tests, wrapped verdicts,
     # readable tables (render-time only: the graded notebook keeps the score nbgrader reads).
-    from autograder.view import GraderView
+    from autograder.preprocessors.grader_view import GraderView
     c.HTMLExporter.preprocessors = [GraderView]
     c.CSSHTMLHeaderPreprocessor.enabled = False  # GraderView writes that header itself (it would replace ours)
     c.GraderView.enabled = True

@@ -16,11 +16,12 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from autograder import bwrap, collect, preflight, release, roster
 from autograder.cells import VERDICT_TAG
 from autograder.gradebook import cells_to_relook, merge_into_gradebook, open_gradebook
+from autograder.grader_sheet import grader_sheet
 from autograder.grading import grade
 from autograder.nbgrader_config import REPO, autograde_blockers, guard_nbgrader_autograde
+from autograder.preprocessors.grader_view import GraderView
 from autograder.report import normalise_message
 from autograder.results import SavedGrade, SubmissionResult
-from autograder.view import GraderView, grader_sheet
 
 
 def _released(work: Path, assignment: str = "week6_lab") -> None:
@@ -317,7 +318,8 @@ def test_autograde_pipeline_step_merges_one_submission_into_the_class_outputs(tm
     import csv
 
     from autograder import checks
-    from autograder.classoutputs import RecordClassOutputs, load_results, merge_class_outputs
+    from autograder.classoutputs import load_results, merge_class_outputs
+    from autograder.preprocessors.class_outputs import RecordClassOutputs
     lab = [cid for cid in checks.POINTS if cid.startswith("lab_")]
     zero = {cid: checks.not_graded(cid, "not run").to_dict() for cid in lab}
     merge_class_outputs(tmp_path, [SubmissionResult("ada", "week6_lab", checks=zero),
