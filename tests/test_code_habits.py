@@ -52,7 +52,7 @@ MAX_FUNCTION_LINES = 60  # a function longer than this is doing several jobs: sp
 # never grow it.
 LONG_FUNCTIONS = {
     "autograder/checks/bootstrap.py::judge_bootstrap", "autograder/grading.py::grade",
-    "autograder/worker.py::grade_job", "autograder/gradebook.py::merge_into_gradebook",
+    "autograder/worker.py::grade_job",
     "helpers/bootstrap.py::paired_bootstrap_loop",
     "helpers/latency.py::measure", "helpers/notebook/answers.py::check_carry_over",
     "helpers/notebook/setup_env.py::install_helpers", "helpers/notebook/setup_env.py::setup",
