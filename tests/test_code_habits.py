@@ -54,7 +54,7 @@ LONG_FUNCTIONS = {
     "autograder/checks/bootstrap.py::judge_bootstrap", "autograder/grading.py::grade",
     "autograder/worker.py::grade_job",
     "helpers/bootstrap.py::paired_bootstrap_loop",
-    "helpers/latency.py::measure", "helpers/notebook/answers.py::check_carry_over",
+    "helpers/notebook/answers.py::check_carry_over",
     "helpers/notebook/setup_env.py::install_helpers", "helpers/notebook/setup_env.py::setup",
     "helpers/plots.py::reliability_diagram", "helpers/plots.py::coverage_curves",
     "helpers/plots_tiers.py::tier_delta_bars", "helpers/plots_tiers.py::per_class_f1_plot",
