@@ -21,7 +21,7 @@ import nbformat
 from nbgrader import utils
 
 from .. import checks
-from ..cells import grade_id
+from ..cells import grade_id as cell_grade_id
 from ..nbgrader_config import REPO
 from . import attacks as A
 from . import variants as V
@@ -39,10 +39,10 @@ def strip_solution_markers(src: str) -> str:
 def solution_notebook(source_nb: nbformat.NotebookNode, release_nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The release notebook with every answer cell filled from the source notebook's solution."""
     nb = copy.deepcopy(release_nb)
-    solutions = {grade_id(c): c for c in source_nb.cells if utils.is_solution(c)}
+    solutions = {cell_grade_id(c): c for c in source_nb.cells if utils.is_solution(c)}
     for cell in nb.cells:
-        if utils.is_solution(cell) and grade_id(cell) in solutions:
-            cell.source = strip_solution_markers(solutions[grade_id(cell)].source)
+        if utils.is_solution(cell) and cell_grade_id(cell) in solutions:
+            cell.source = strip_solution_markers(solutions[cell_grade_id(cell)].source)
     return nb
 
 
@@ -68,7 +68,7 @@ def prepend_to(nb: nbformat.NotebookNode, name: str, snippet: str) -> nbformat.N
 
 
 def delete_cell(nb: nbformat.NotebookNode, grade_id: str) -> nbformat.NotebookNode:
-    nb.cells = [c for c in nb.cells if grade_id(c) != grade_id]
+    nb.cells = [c for c in nb.cells if cell_grade_id(c) != grade_id]
     return nb
 
 
@@ -87,7 +87,7 @@ def _append(name, snippet):
 
 
 def replace_cell(nb: nbformat.NotebookNode, grade_id: str, source: str) -> nbformat.NotebookNode:
-    hits = [c for c in nb.cells if grade_id(c) == grade_id]
+    hits = [c for c in nb.cells if cell_grade_id(c) == grade_id]
     if not hits:
         raise LookupError(f"no cell with grade_id {grade_id!r}")
     hits[0].source = source.strip() + "\n"

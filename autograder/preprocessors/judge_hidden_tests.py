@@ -26,7 +26,8 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float, Unicode
 
 from .. import checks, seeding
-from ..cells import VERDICT_TAG, cells_by_gid, points
+from ..cells import VERDICT_TAG, cells_by_gid
+from ..cells import points as cell_points
 from ..checks import Verdict
 from ..hidden_tests import is_hidden_test, judge_notebook
 
@@ -77,7 +78,7 @@ class JudgeHiddenTests(NbGraderPreprocessor):
                 continue
             if cid not in results:  # another assignment's test pasted in: never credited here
                 r = checks.not_graded(cid, f"{cid} is not a check of {assignment}")
-                cell.outputs = verdict_outputs(replace(r, max=points(cell, r.max)))
+                cell.outputs = verdict_outputs(replace(r, max=cell_points(cell, r.max)))
                 issues.append(f"{cid}: not a check of {assignment}; 0 points")
                 continue
             cell.outputs = verdict_outputs(results[cid], cell.get("execution_count"))
