@@ -22,7 +22,7 @@ from . import checks
 from .checks.base import Check
 from .checks.runner import DEFAULT_SEED, collect
 
-EXPECTED_DIR = checks.store.EXPECTED_DIR
+EXPECTED_DIR = checks.answer_files.EXPECTED_DIR
 
 
 def expected_entry(check: Check, seed: int, answer_key: dict | None = None) -> dict:

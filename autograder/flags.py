@@ -22,8 +22,10 @@ from collections import defaultdict
 from typing import Any
 
 from nbformat import NotebookNode
+from nbgrader import utils
 
-from .judge import is_hidden_test, is_verdict
+from .cells import grade_id, is_verdict, nbgrader_fields
+from .hidden_tests import is_hidden_test
 from .kernel.wire import MARKER
 
 # The nbgrader cell metadata a student must not change, and the notebook metadata.
@@ -38,14 +40,14 @@ OBSERVE_RECORD = "PREDICT_OBSERVE_JSON "  # helpers.notebook.predict.MARKER (hel
 
 def cell_name(cell: NotebookNode, index: int) -> str:
     """The cell's grade id, else its position: how flags and issues name a cell."""
-    return cell.metadata.get("nbgrader", {}).get("grade_id") or f"#{index}"
+    return grade_id(cell) or f"#{index}"
 
 
 def duplicate_ids(nb: NotebookNode) -> dict[str, list[int]]:
     """Grade ids that occur in more than one cell, with those cells' positions."""
     where: dict[str, list[int]] = defaultdict(list)
     for i, c in enumerate(nb.cells):
-        gid = c.metadata.get("nbgrader", {}).get("grade_id")
+        gid = grade_id(c)
         if gid:
             where[gid].append(i)
     return {gid: pos for gid, pos in where.items() if len(pos) > 1}
@@ -55,27 +57,28 @@ def _metadata_flags(submitted: NotebookNode, release: NotebookNode) -> list[str]
     flags = []
     sub_cells: dict[str, list[NotebookNode]] = defaultdict(list)
     for c in submitted.cells:
-        gid = c.metadata.get("nbgrader", {}).get("grade_id")
+        gid = grade_id(c)
         if gid:
             sub_cells[gid].append(c)
     for c in release.cells:
-        meta = c.metadata.get("nbgrader", {})
-        gid = meta.get("grade_id")
+        gid = grade_id(c)
         if not gid or not sub_cells.get(gid):
             continue
-        kind = "hidden" if is_hidden_test(c) else "locked" if meta.get("locked") else "answer"
+        kind = "hidden" if is_hidden_test(c) else "locked" if utils.is_locked(c) else "answer"
+        # The stored fields themselves, not nbgrader's reading of them: any edit is flagged.
+        meta = nbgrader_fields(c)
         for sc in sub_cells[gid]:
-            smeta = sc.metadata.get("nbgrader", {})
+            smeta = nbgrader_fields(sc)
             if sc.cell_type != c.cell_type:
                 flags.append(f"cell {gid}: {kind} cell's type changed from {c.cell_type} to {sc.cell_type}")
             for f in LOCKED_FIELDS:
                 if smeta.get(f) != meta.get(f):
                     flags.append(f"cell {gid}: {kind} cell's nbgrader {f} changed from {meta.get(f)!r} "
                                  f"to {smeta.get(f)!r}")
-    released = {c.metadata.get("nbgrader", {}).get("grade_id") for c in release.cells}
+    released = {grade_id(c) for c in release.cells}
     for i, c in enumerate(submitted.cells):
-        meta = c.metadata.get("nbgrader", {})
-        if meta.get("grade_id") and meta["grade_id"] not in released and (meta.get("grade") or meta.get("locked")):
+        gid = grade_id(c)
+        if gid and gid not in released and (utils.is_grade(c) or utils.is_locked(c)):
             flags.append(f"cell {cell_name(c, i)}: graded/locked nbgrader metadata on a cell the release does "
                          "not have")
     sk, rk = submitted.metadata.get("kernelspec", {}), release.metadata.get("kernelspec", {})
@@ -130,7 +133,7 @@ def _prediction_flags(nb: NotebookNode) -> list[str]:
             for key in set(OBSERVE_CALL.findall(c.source)):
                 observers[key].append((i, c))
     for c in nb.cells:
-        gid = c.metadata.get("nbgrader", {}).get("grade_id") or ""
+        gid = grade_id(c) or ""
         if c.cell_type != "code" or not gid.startswith(PREDICT_PREFIX):
             continue
         key = gid[len(PREDICT_PREFIX):]

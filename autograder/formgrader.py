@@ -81,8 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     if not (work / "gradebook.db").exists():
         print(f"note: no gradebook in {work} yet; formgrader will show an empty course until you run "
               f"`python -m autograder release`", file=sys.stderr)
+    from .grader_sheet import grader_sheet
     from .nbgrader_config import ASSIGNMENTS
-    from .view import grader_sheet
     sheets = grader_sheet(args.source, work, ASSIGNMENTS)
     proc, base, token = start(work, args.port)
     try:

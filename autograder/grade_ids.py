@@ -23,6 +23,8 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
+from .cells import grade_id
+
 #: The least text similarity (0..1) at which a locked cell is still the same cell.
 SAME_TEXT = 0.5
 
@@ -46,12 +48,14 @@ def _role(grade: bool, solution: bool) -> str:
 
 def records_of_notebook(nb: NotebookNode) -> dict[str, CellRecord]:
     """grade id -> record, for every cell of a source notebook with nbgrader metadata."""
+    from nbgrader import utils  # here, not at the top: importing nbgrader takes seconds
+
     out = {}
     for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade_id") and (meta.get("grade") or meta.get("solution") or meta.get("locked")):
-            out[meta["grade_id"]] = CellRecord(cell.cell_type, _role(bool(meta.get("grade")),
-                                                                     bool(meta.get("solution"))), cell.source)
+        gid = grade_id(cell)
+        if gid and (utils.is_grade(cell) or utils.is_solution(cell) or utils.is_locked(cell)):
+            out[gid] = CellRecord(cell.cell_type, _role(bool(utils.is_grade(cell)), bool(utils.is_solution(cell))),
+                                  cell.source)
     return out
 
 

@@ -9,7 +9,7 @@ under it changed and the two now disagree, the cell is flagged for review.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .nbgrader_config import COURSE_ID, GRADEBOOK_NAME, ensure_tools_on_path
 from .results import SavedGrade, SubmissionResult
@@ -45,8 +45,10 @@ def manual_sources(notebook: Path | str | None) -> dict[str, str] | None:
     """Source text of every manually graded cell of an (autograded) notebook, by grade id; None when
     there is no such notebook (a first grading).  A resubmission's unchanged cells keep their grade."""
     import nbformat
+    from nbgrader.utils import is_grade
 
     from . import checks
+    from .cells import grade_id
     if not notebook or not Path(notebook).is_file():
         return None
     try:
@@ -55,9 +57,9 @@ def manual_sources(notebook: Path | str | None) -> dict[str, str] | None:
         return {}
     out = {}
     for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade") and meta.get("grade_id") and meta["grade_id"] not in checks.POINTS:
-            out[meta["grade_id"]] = cell.source.strip()
+        gid = grade_id(cell)
+        if is_grade(cell) and gid and gid not in checks.POINTS:
+            out[gid] = cell.source.strip()
     return out
 
 
@@ -101,29 +103,37 @@ def merge_into_gradebook(results: list[SubmissionResult], work: Path,
                     grade = gb.find_grade(name, r.assignment, r.assignment, r.student)
                 except Exception:  # noqa: BLE001 - cell not in this gradebook
                     continue
-                old, new = grade.auto_score, g.auto_score
-                grade.auto_score = new
                 before = (previous or {}).get((r.student, r.assignment))
-                if new is None and before is not None and name in before:  # a manually graded cell
-                    now = (manual_now or {}).get(name)
-                    if grade.manual_score is not None and now is not None and now == before[name]:
-                        grade.needs_manual_grade = False  # same text: the grade and comment stand
-                        continue
-                    grade.needs_manual_grade = True
-                    if grade.manual_score is not None and relook is not None:
-                        relook.setdefault((r.student, r.assignment), []).append(
-                            f"{name}: the answer changed since its manual grade of {_pts(grade.manual_score)}; "
-                            "grade it again in formgrader")
-                    continue
-                if grade.manual_score is None:
-                    grade.needs_manual_grade = g.needs_manual_grade
-                elif new is not None and old != new and float(grade.manual_score) != float(new):
-                    grade.needs_manual_grade = True
-                    flagged += 1
-                    r.review.append(f"{name}: the automatic score changed from {_pts(old)} to {_pts(new)} "
-                                    f"under a manual score of {_pts(grade.manual_score)}; review it in formgrader")
+                flagged += _update_grade(grade, name, g, r, before, manual_now, relook)
         gb.db.commit()
     return flagged
+
+
+def _update_grade(grade: Any, name: str, g: SavedGrade, r: SubmissionResult, before: dict[str, str] | None,
+                  manual_now: dict[str, str] | None, relook: dict[tuple[str, str], list[str]] | None) -> int:
+    """One cell's new automatic score into its gradebook ``grade``, keeping or flagging a manual score;
+    returns 1 when a manual score now disagrees with a changed automatic one (listed in ``r.review``)."""
+    old, new = grade.auto_score, g.auto_score
+    grade.auto_score = new
+    if new is None and before is not None and name in before:  # a manually graded cell
+        now = (manual_now or {}).get(name)
+        if grade.manual_score is not None and now is not None and now == before[name]:
+            grade.needs_manual_grade = False  # same text: the grade and comment stand
+            return 0
+        grade.needs_manual_grade = True
+        if grade.manual_score is not None and relook is not None:
+            relook.setdefault((r.student, r.assignment), []).append(
+                f"{name}: the answer changed since its manual grade of {_pts(grade.manual_score)}; "
+                "grade it again in formgrader")
+        return 0
+    if grade.manual_score is None:
+        grade.needs_manual_grade = g.needs_manual_grade
+    elif new is not None and old != new and float(grade.manual_score) != float(new):
+        grade.needs_manual_grade = True
+        r.review.append(f"{name}: the automatic score changed from {_pts(old)} to {_pts(new)} "
+                        f"under a manual score of {_pts(grade.manual_score)}; review it in formgrader")
+        return 1
+    return 0
 
 
 def cells_to_relook(work: Path) -> dict[tuple[str, str], list[str]]:

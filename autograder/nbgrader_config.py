@@ -16,7 +16,7 @@ set by hand:
     nbgrader validate notebooks/week6_lab/week6_lab.ipynb
 
 The autograde pipeline: ``GuardedExecute`` (timeouts, a stopped kernel, a scratch cwd,
-output bounded in bytes) -> ``JudgeHiddenTests`` (``judge.py``: function checks through the
+output bounded in bytes) -> ``JudgeHiddenTests`` (``preprocessors/judge_hidden_tests.py``: function checks through the
 function host, value checks from the reporter's line -> verdict and points, outside the kernel)
 -> ``SanitizeSubmission`` (``sanitize.py``: no script, style, frames or handlers from student
 outputs and markdown, before nbgrader saves the notebook formgrader renders) -> nbgrader's
@@ -71,63 +71,10 @@ def apply(c: Any, *, work: Path | str, root: Path | str | None = None, source: P
     ``sandbox``: True (default limits), a dict of ``SandboxKernelManager`` limits (``memory_mb``,
     ``max_processes``, ``wall_s``, ...), or False: autograde kernels run student code under
     bubblewrap (``autograder.sandbox``); breaches are appended to ``work/sandbox_breaches.jsonl``."""
-    from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-    from nbgrader.preprocessors import (
-        AssignLatePenalties,
-        CheckCellMetadata,
-        ClearOutput,
-        DeduplicateIds,
-        GetGrades,
-        IgnorePattern,
-        LimitOutput,
-        OverwriteKernelspec,
-        SaveAutoGrades,
-    )
-
-    from autograder.judge import JudgeHiddenTests
-    from autograder.nbext import GuardedExecute, RestoringOverwriteCells, SanitizeFeedback
-    from autograder.pending import configure as configure_pending_feedback
-    from autograder.sanitize import SanitizeSubmission
-    from autograder.sanitize import configure as sanitize_html
-
     ensure_tools_on_path()
     work = Path(work).resolve()
-    c.CourseDirectory.root = str(Path(root or work).resolve())
-    c.CourseDirectory.source_directory = str(Path(source or REPO / "notebooks").resolve())
-    c.CourseDirectory.release_directory = str(work / "release")
-    c.CourseDirectory.submitted_directory = str(work / "submitted")
-    c.CourseDirectory.autograded_directory = str(work / "autograded")
-    c.CourseDirectory.feedback_directory = str(work / "feedback")
-    c.CourseDirectory.db_url = f"sqlite:///{work / GRADEBOOK_NAME}"
-    c.CourseDirectory.course_id = COURSE_ID
-    c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
-
-    c.Execute.kernel_name = "python3"
-    c.Execute.timeout = int(timeout)
-    c.GuardedExecute.timeout = int(timeout)
-    c.GuardedExecute.interrupt_grace = int(interrupt_grace)
-    c.GuardedExecute.kernel_name = "python3"
-    # The judge reads the reporter's lines before LimitOutput could shorten them, and leaves the
-    # points where SaveAutoGrades (nbgrader's determine_grade) reads them.
-    from autograder.classoutputs import RecordClassOutputs
-    c.Autograde.autograde_preprocessors = [GuardedExecute, IgnorePattern, ClearMetadataPreprocessor,
-                                           JudgeHiddenTests, LimitOutput, SanitizeSubmission, SaveAutoGrades,
-                                           AssignLatePenalties, CheckCellMetadata, RecordClassOutputs]
-    # Formgrader's Autograde button and `nbgrader autograde` keep the class's grades.csv current (a
-    # temporary course, as `grade`'s workers use, has no grades folder: the step does nothing there).
-    c.RecordClassOutputs.grades_dir = str(work / "grades")
-    c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoringOverwriteCells,
-                                          CheckCellMetadata]
-    c.OverwriteCells.add_missing_cells = True  # a deleted test cell comes back and is graded
-    c.GenerateFeedback.preprocessors = [GetGrades, SanitizeFeedback, SanitizeSubmission, CSSHTMLHeaderPreprocessor]
-    configure_pending_feedback(c)  # unscored written answers say "pending manual grading", not 0
-    sanitize_html(c)  # student outputs and markdown reach no page as script, style, frames or handlers
-    # Formgrader's page and the feedback HTML: no bare score echo under hidden tests, wrapped verdicts,
-    # readable tables (render-time only: the graded notebook keeps the score nbgrader reads).
-    from autograder.view import GraderView
-    c.HTMLExporter.preprocessors = [GraderView]
-    c.CSSHTMLHeaderPreprocessor.enabled = False  # GraderView writes that header itself (it would replace ours)
-    c.GraderView.enabled = True
+    _course_directories(c, work, root, source)
+    _pipelines(c, work, timeout, interrupt_grace)
     c.GenerateAssignment.create_assignment = True
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
     c.Exchange.assignment_dir = str(work)
@@ -145,6 +92,72 @@ def apply(c: Any, *, work: Path | str, root: Path | str | None = None, source: P
         from autograder.sandbox import REPORT_NAME, configure
         configure(c, report_path=work / REPORT_NAME, **(sandbox if isinstance(sandbox, dict) else {}))
     return c
+
+
+def _course_directories(c: Any, work: Path, root: Path | str | None, source: Path | str | None) -> None:
+    """nbgrader's folders and gradebook, all under ``work`` (the sources from the checkout by default)."""
+    c.CourseDirectory.root = str(Path(root or work).resolve())
+    c.CourseDirectory.source_directory = str(Path(source or REPO / "notebooks").resolve())
+    c.CourseDirectory.release_directory = str(work / "release")
+    c.CourseDirectory.submitted_directory = str(work / "submitted")
+    c.CourseDirectory.autograded_directory = str(work / "autograded")
+    c.CourseDirectory.feedback_directory = str(work / "feedback")
+    c.CourseDirectory.db_url = f"sqlite:///{work / GRADEBOOK_NAME}"
+    c.CourseDirectory.course_id = COURSE_ID
+    c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
+
+
+def _pipelines(c: Any, work: Path, timeout: int, interrupt_grace: int) -> None:
+    """The preprocessors of autograde (execution, judge, saving) and of generate_feedback, and the pages'
+    rendering."""
+    from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import (
+        AssignLatePenalties,
+        CheckCellMetadata,
+        ClearOutput,
+        DeduplicateIds,
+        GetGrades,
+        IgnorePattern,
+        LimitOutput,
+        OverwriteKernelspec,
+        SaveAutoGrades,
+    )
+
+    from autograder.feedback import configure as configure_pending_feedback
+    from autograder.preprocessors.execute import GuardedExecute
+    from autograder.preprocessors.judge_hidden_tests import JudgeHiddenTests
+    from autograder.preprocessors.overwrite_cells import RestoringOverwriteCells
+    from autograder.preprocessors.sanitize_feedback import SanitizeFeedback
+    from autograder.sanitize import SanitizeSubmission
+    from autograder.sanitize import configure as sanitize_html
+
+
+    c.Execute.kernel_name = "python3"
+    c.Execute.timeout = int(timeout)
+    c.GuardedExecute.timeout = int(timeout)
+    c.GuardedExecute.interrupt_grace = int(interrupt_grace)
+    c.GuardedExecute.kernel_name = "python3"
+    # The judge reads the reporter's lines before LimitOutput could shorten them, and leaves the
+    # points where SaveAutoGrades (nbgrader's determine_grade) reads them.
+    from autograder.preprocessors.class_outputs import RecordClassOutputs
+    c.Autograde.autograde_preprocessors = [GuardedExecute, IgnorePattern, ClearMetadataPreprocessor,
+                                           JudgeHiddenTests, LimitOutput, SanitizeSubmission, SaveAutoGrades,
+                                           AssignLatePenalties, CheckCellMetadata, RecordClassOutputs]
+    # Formgrader's Autograde button and `nbgrader autograde` keep the class's grades.csv current (a
+    # temporary course, as `grade`'s workers use, has no grades folder: the step does nothing there).
+    c.RecordClassOutputs.grades_dir = str(work / "grades")
+    c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoringOverwriteCells,
+                                          CheckCellMetadata]
+    c.OverwriteCells.add_missing_cells = True  # a deleted test cell comes back and is graded
+    c.GenerateFeedback.preprocessors = [GetGrades, SanitizeFeedback, SanitizeSubmission, CSSHTMLHeaderPreprocessor]
+    configure_pending_feedback(c)  # unscored written answers say "pending manual grading", not 0
+    sanitize_html(c)  # student outputs and markdown reach no page as script, style, frames or handlers
+    # Formgrader's page and the feedback HTML: no bare score echo under hidden tests, wrapped verdicts,
+    # readable tables (render-time only: the graded notebook keeps the score nbgrader reads).
+    from autograder.preprocessors.grader_view import GraderView
+    c.HTMLExporter.preprocessors = [GraderView]
+    c.CSSHTMLHeaderPreprocessor.enabled = False  # GraderView writes that header itself (it would replace ours)
+    c.GraderView.enabled = True
 
 
 def autograde_blockers(work: Path | str, assignment: str | None, students: list[str] | None = None) -> list[str]:

@@ -83,8 +83,8 @@ def run_kernel(sandbox: Any, timeout: int = 120, cell: str = PREFLIGHT_CELL) -> 
     import nbformat
     from traitlets.config import Config
 
-    from .nbext import GuardedExecute
     from .nbgrader_config import apply, ensure_tools_on_path
+    from .preprocessors.execute import GuardedExecute
 
     ensure_tools_on_path()
     scratch = Path(tempfile.mkdtemp(prefix="ag-preflight-"))

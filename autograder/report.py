@@ -12,6 +12,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 from . import checks
 from .nbgrader_config import default_work
@@ -62,59 +63,75 @@ def build(grades_dir: Path | str, out_dir: Path | str) -> Path:
              "Scores here are **autograded points only** (the hidden-test checks, before any manual grading or "
              "override); final grades with the manual scores: `python -m autograder finalize` "
              "(final_grades.csv).", ""]
+    lines += score_section(results, out_dir, plt)
+    lines += failure_section(results)
+    lines += issue_section(results)
+    lines += flag_lines(results)
+    lines += prediction_section(results, grades_dir, out_dir, plt)
+    (out_dir / "report.md").write_text("\n".join(lines) + "\n")
+    return out_dir / "report.md"
 
-    # score distributions
+
+def score_section(results: list[SubmissionResult], out_dir: Path, plt: Any) -> list[str]:
+    """The points-per-check histograms (scores.png) and their table; nothing when no check was graded."""
     per_check = defaultdict(list)
     for r in results:
         for cid, c in r.checks.items():
             per_check[cid].append(c["points"])
     cids = [c for c in checks.POINTS if per_check.get(c)]
-    if cids:
-        cols = 4
-        rows = (len(cids) + cols - 1) // cols
-        fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.4 * rows), squeeze=False)
-        for ax, cid in zip(axes.flat, cids):
-            mx = checks.POINTS[cid]
-            counts = Counter(per_check[cid])
-            ax.bar(range(mx + 1), [counts.get(k, 0) for k in range(mx + 1)], color="#4472c4")
-            ax.set_title(f"{cid} (max {mx})", fontsize=8)
-            ax.set_xticks(range(mx + 1))
-            ax.tick_params(labelsize=7)
-        for ax in list(axes.flat)[len(cids):]:
-            ax.axis("off")
-        fig.suptitle("Points per check (number of submissions)")
-        fig.tight_layout()
-        fig.savefig(out_dir / "scores.png", dpi=110)
-        plt.close(fig)
-        lines += ["## Scores per check", "", "![scores](scores.png)", "",
-                  "| check | max | mean | full marks | zero |", "| --- | --- | --- | --- | --- |"]
-        for cid in cids:
-            v, mx = per_check[cid], checks.POINTS[cid]
-            lines.append(f"| {cid} | {mx} | {sum(v) / len(v):.2f} | {sum(x == mx for x in v)} "
-                         f"| {sum(x == 0 for x in v)} |")
-        lines.append("")
+    if not cids:
+        return []
+    cols = 4
+    rows = (len(cids) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.4 * rows), squeeze=False)
+    for ax, cid in zip(axes.flat, cids):
+        mx = checks.POINTS[cid]
+        counts = Counter(per_check[cid])
+        ax.bar(range(mx + 1), [counts.get(k, 0) for k in range(mx + 1)], color="#4472c4")
+        ax.set_title(f"{cid} (max {mx})", fontsize=8)
+        ax.set_xticks(range(mx + 1))
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(cids):]:
+        ax.axis("off")
+    fig.suptitle("Points per check (number of submissions)")
+    fig.tight_layout()
+    fig.savefig(out_dir / "scores.png", dpi=110)
+    plt.close(fig)
+    lines = ["## Scores per check", "", "![scores](scores.png)", "",
+             "| check | max | mean | full marks | zero |", "| --- | --- | --- | --- | --- |"]
+    for cid in cids:
+        v, mx = per_check[cid], checks.POINTS[cid]
+        lines.append(f"| {cid} | {mx} | {sum(v) / len(v):.2f} | {sum(x == mx for x in v)} "
+                     f"| {sum(x == 0 for x in v)} |")
+    lines.append("")
+    return lines
 
-    # common failures
+
+def failure_section(results: list[SubmissionResult]) -> list[str]:
+    """The fifteen most common failure messages (numbers normalised), with their check and part."""
     failures = Counter()
     for r in results:
         for cid, c in r.checks.items():  # the judge's verdicts: parts with name, passed, message
             for p in c["parts"]:
                 if not p["passed"] and p["message"]:
                     failures[(cid, p["name"], normalise_message(p["message"]))] += 1
-    lines += ["## Most common failure messages", "", "| count | check | part | message |", "| --- | --- | --- | --- |"]
+    lines = ["## Most common failure messages", "", "| count | check | part | message |", "| --- | --- | --- | --- |"]
     for (cid, part, msg), n in failures.most_common(15):
         lines.append(f"| {n} | {cid} | {part} | {msg.replace('|', '/')} |")
     lines.append("")
+    return lines
 
-    # issues and flags
+
+def issue_section(results: list[SubmissionResult]) -> list[str]:
+    """The submissions not fully graded, one line per issue; nothing when there is none."""
     issues = [(r.student, r.assignment, i) for r in results for i in r.issues]
-    if issues:
-        lines += ["## Not fully graded", ""]
-        lines += [f"- {s}/{a}: {i}" for s, a, i in issues]
-        lines.append("")
-    lines += flag_lines(results)
+    if not issues:
+        return []
+    return ["## Not fully graded", "", *(f"- {s}/{a}: {i}" for s, a, i in issues), ""]
 
-    # predictions vs actual
+
+def prediction_section(results: list[SubmissionResult], grades_dir: Path, out_dir: Path, plt: Any) -> list[str]:
+    """Each predict-then-observe key: the class's predictions against what the data showed (predict_<key>.png)."""
     preds = defaultdict(list)
     actual = defaultdict(list)
     for r in results:
@@ -127,37 +144,40 @@ def build(grades_dir: Path | str, out_dir: Path | str) -> Path:
             if isinstance(rec, dict) and "key" in rec:
                 preds[rec["key"]].append(rec.get("prediction"))
                 actual[rec["key"]].append(rec.get("actual"))
-    lines += ["## Predictions against the actual values", ""]
+    lines = ["## Predictions against the actual values", ""]
     if not preds:
         lines += ["No predict-then-observe records were found in the graded notebooks.", ""]
     for key in sorted(preds):
-        p, a = preds[key], actual[key]
-        fig, ax = plt.subplots(figsize=(5, 2.8))
-        numeric = all(isinstance(x, (int, float)) for x in p + a)
-        if numeric:
-            ax.hist(p, bins=min(20, max(5, len(p))), color="#a5a5a5", label="predictions")
-            true = sorted(a)[len(a) // 2]
-            ax.axvline(true, color="#c00000", lw=2, label=f"actual (median) {true:.3f}")
-            ax.legend(fontsize=7)
-            ax.set_xlabel("predicted value")
-            summary = f"{len(p)} predictions, median {sorted(p)[len(p) // 2]:.3f}; actual {true:.3f}"
-        else:
-            counts = Counter(map(str, p))
-            true = Counter(map(str, a)).most_common(1)[0][0]
-            names = sorted(set(counts) | {true})
-            ax.bar(names, [counts.get(n, 0) for n in names],
-                   color=["#c00000" if n == true else "#a5a5a5" for n in names])
-            ax.set_xlabel("predicted choice (red: what the data showed)")
-            summary = (f"{len(p)} predictions: " + ", ".join(f"{n} {counts.get(n, 0)}" for n in names)
-                       + f"; actual {true} (red)")
-        ax.set_title(key, fontsize=9)
-        ax.set_ylabel("students")
-        fig.tight_layout()
-        fig.savefig(out_dir / f"predict_{key}.png", dpi=110)
-        plt.close(fig)
-        lines += [f"### {key}", "", summary, "", f"![{key}](predict_{key}.png)", ""]
-    (out_dir / "report.md").write_text("\n".join(lines) + "\n")
-    return out_dir / "report.md"
+        lines += prediction_plot(key, preds[key], actual[key], out_dir, plt)
+    return lines
+
+
+def prediction_plot(key: str, p: list, a: list, out_dir: Path, plt: Any) -> list[str]:
+    """One key's plot (a histogram for numbers, bars for choices) and the lines that show it."""
+    fig, ax = plt.subplots(figsize=(5, 2.8))
+    numeric = all(isinstance(x, (int, float)) for x in p + a)
+    if numeric:
+        ax.hist(p, bins=min(20, max(5, len(p))), color="#a5a5a5", label="predictions")
+        true = sorted(a)[len(a) // 2]
+        ax.axvline(true, color="#c00000", lw=2, label=f"actual (median) {true:.3f}")
+        ax.legend(fontsize=7)
+        ax.set_xlabel("predicted value")
+        summary = f"{len(p)} predictions, median {sorted(p)[len(p) // 2]:.3f}; actual {true:.3f}"
+    else:
+        counts = Counter(map(str, p))
+        true = Counter(map(str, a)).most_common(1)[0][0]
+        names = sorted(set(counts) | {true})
+        ax.bar(names, [counts.get(n, 0) for n in names],
+               color=["#c00000" if n == true else "#a5a5a5" for n in names])
+        ax.set_xlabel("predicted choice (red: what the data showed)")
+        summary = (f"{len(p)} predictions: " + ", ".join(f"{n} {counts.get(n, 0)}" for n in names)
+                   + f"; actual {true} (red)")
+    ax.set_title(key, fontsize=9)
+    ax.set_ylabel("students")
+    fig.tight_layout()
+    fig.savefig(out_dir / f"predict_{key}.png", dpi=110)
+    plt.close(fig)
+    return [f"### {key}", "", summary, "", f"![{key}](predict_{key}.png)", ""]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from . import checks
-from .judge import checks_of
+from .checks import checks_of
 
 Verdict = dict[str, Any]  # autograder.checks.Verdict.to_dict(): the form the notebook metadata and grades.json hold
 # The sandbox setting of a job: False (unsandboxed) or the SandboxKernelManager limits to apply.

@@ -45,6 +45,7 @@ from nbformat import NotebookNode
 from traitlets import Float, Integer, Unicode
 
 from .bwrap import bwrap_args, kernel_command, kernel_env, require_bwrap
+from .cells import grade_id
 from .kernel import kernel_files
 
 REPORT_NAME = "sandbox_breaches.jsonl"  # under the nbgrader work folder (see nbgrader_config.apply)
@@ -289,7 +290,7 @@ def read_report(path: Path | str | None, nb: NotebookNode | None = None, memory_
                     continue
                 text = f"{o.get('ename', '')}: {o.get('evalue', '')}"
                 if o.get("ename") == "MemoryError" or "can't allocate memory" in text or "std::bad_alloc" in text:
-                    name = cell.metadata.get("nbgrader", {}).get("grade_id", f"#{i}")
+                    name = grade_id(cell) or f"#{i}"
                     out.append(f"sandbox: memory limit ({mb} MiB) exceeded in cell {name}: {text[:120]}")
                     break
     return out

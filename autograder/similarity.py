@@ -25,6 +25,7 @@ from itertools import combinations
 from pathlib import Path
 
 from nbformat import NotebookNode
+from nbgrader import utils
 
 from .submissions import discover, parse_notebook, read_notebook_bytes
 
@@ -72,7 +73,7 @@ def function_sources(nb: NotebookNode, names: tuple[str, ...]) -> dict[str, str]
     unless it is still a stub (``is_stub``)."""
     out: dict[str, str] = {}
     for cell in nb.cells:
-        if cell.cell_type != "code" or not cell.metadata.get("nbgrader", {}).get("solution"):
+        if cell.cell_type != "code" or not utils.is_solution(cell):
             continue
         try:
             tree = ast.parse(cell.source)

@@ -25,7 +25,8 @@ from pathlib import Path
 from nbformat import NotebookNode
 
 from . import checks
-from .judge import cells_by_gid, checks_of
+from .cells import cells_by_gid, grade_id
+from .checks import checks_of
 from .kernel.wire import MARKER
 from .nbgrader_config import ASSIGNMENTS
 from .results import Problem, Submission
@@ -149,14 +150,15 @@ def hidden_cell_changes(submitted: NotebookNode, release: NotebookNode, assignme
 
 def static_flags(nb: NotebookNode) -> list[str]:
     """Instructor flags from the student's own code: reference helpers imported, the autograder touched."""
+    from nbgrader import utils  # here, not at the top: importing nbgrader takes seconds, the driver's start none
+
     flags = []
     for c in nb.cells:
-        meta = c.metadata.get("nbgrader", {})
-        if c.cell_type != "code" or (meta.get("locked") and not meta.get("solution")):
+        if c.cell_type != "code" or utils.is_locked(c):  # instructor cells: nbgrader restores them
             continue
         src = c.source
         if "autograder" in src or MARKER in src:
-            flags.append(f"source mentions the autograder (cell {meta.get('grade_id', '?')})")
+            flags.append(f"source mentions the autograder (cell {grade_id(c) or '?'})")
         try:
             tree = ast.parse(src)
         except SyntaxError:
@@ -165,7 +167,7 @@ def static_flags(nb: NotebookNode) -> list[str]:
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("helpers"):
                 hit = sorted(a.name for a in node.names if a.name in REFERENCE_NAMES)
                 if hit:
-                    flags.append(f"imports {', '.join(hit)} from {node.module} (cell {meta.get('grade_id', '?')})")
+                    flags.append(f"imports {', '.join(hit)} from {node.module} (cell {grade_id(c) or '?'})")
     return sorted(set(flags))
 
 

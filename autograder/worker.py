@@ -26,12 +26,12 @@ from pathlib import Path
 
 from . import checks
 from . import sandbox as sandbox_mod
+from .checks import checks_of
 from .flags import duplicate_id_issues, notebook_edit_flags, output_flags
 from .gradebook import read_grades
-from .judge import checks_of
-from .nbext import output_limit_issues
 from .nbgrader_config import apply, ensure_tools_on_path, run_nbgrader
 from .outputs import replace_file, write_new_file
+from .preprocessors.execute import output_limit_issues
 from .results import GradeJob, SubmissionResult
 from .seeding import SECRET_NAME
 from .submissions import (

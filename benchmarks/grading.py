@@ -48,8 +48,8 @@ def kernel_start(sandboxed: bool, work: Path) -> float:
     from nbformat.v4 import new_code_cell, new_notebook
     from traitlets.config import Config
 
-    from autograder.nbext import GuardedExecute
     from autograder.nbgrader_config import apply
+    from autograder.preprocessors.execute import GuardedExecute
     cfg = apply(Config(), work=work, sandbox=sandboxed)
     nb = new_notebook(cells=[new_code_cell("import numpy, pandas, torch, matplotlib.pyplot, helpers.kd")])
     t0 = time.perf_counter()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .course import N_CLASSES
 
@@ -85,33 +85,25 @@ def measure(model: str = STUDENT, *, device: str | None = None, batch_sizes: Ite
     precision='fp16' needs a GPU; pass precision='fp32' to time a CPU deployment.
     """
     import pandas as pd
-    import torch
 
-    if device is None:
-        if not torch.cuda.is_available():
-            raise LatencyUnavailable("No GPU here, so no latency number: " + WHY_SERVING_HARDWARE)
-        device = "cuda"
-    device = torch.device(device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise LatencyUnavailable(f"device={str(device)!r} was asked for but CUDA is not available. "
-                                 + WHY_SERVING_HARDWARE)
-    if precision not in ("fp16", "fp32"):
-        raise ValueError(f"precision must be 'fp16' or 'fp32', got {precision!r}.")
-    if precision == "fp16" and device.type != "cuda":
-        raise ValueError("precision='fp16' needs a GPU; pass precision='fp32' to time a CPU deployment.")
-    for name, value, lo in (("seq_len", seq_len, 1), ("n_warmup", n_warmup, 0), ("n_batches", n_batches, 1),
-                            ("num_labels", num_labels, 2)):
-        _check_int(name, value, lo)
-    batch_sizes = tuple(batch_sizes)
-    if not batch_sizes:
-        raise ValueError("batch_sizes must name at least one batch size, got ().")
-    for b in batch_sizes:
-        _check_int("each batch size", b, 1)
+    device = _checked_device(device, precision)
+    batch_sizes = _checked_sizes(batch_sizes, seq_len=seq_len, n_warmup=n_warmup, n_batches=n_batches,
+                                 num_labels=num_labels)
 
     from .training.model import build_model
     net = build_model(model, num_labels).to(device).eval()
     if precision == "fp16":
         net = net.half()
+    rows = _timed_rows(net, device, str(model), precision, batch_sizes, seq_len=seq_len, n_warmup=n_warmup,
+                       n_batches=n_batches)
+    return pd.DataFrame(rows).set_index("batch_size")
+
+
+def _timed_rows(net: Any, device: Any, model: str, precision: str, batch_sizes: tuple[int, ...], *, seq_len: int,
+                n_warmup: int, n_batches: int) -> list[dict]:
+    """One row per batch size: the forward pass timed over ``n_batches`` random batches after the warm-up."""
+    import torch
+
     vocab = int(getattr(net.config, "vocab_size", 1000))
     gen = torch.Generator().manual_seed(0)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
@@ -134,7 +126,40 @@ def measure(model: str = STUDENT, *, device: str | None = None, batch_sizes: Ite
             sync()
             seconds = time.perf_counter() - start
             per_example_ms = 1000.0 * seconds / (b * n_batches)
-            rows.append({"model": str(model), "device": name, "precision": precision, "batch_size": b,
+            rows.append({"model": model, "device": name, "precision": precision, "batch_size": b,
                          "seq_len": seq_len, "ms_per_example": per_example_ms,
                          "examples_per_s": 1000.0 / per_example_ms})
-    return pd.DataFrame(rows).set_index("batch_size")
+    return rows
+
+
+def _checked_device(device: str | None, precision: str) -> Any:
+    """The torch device to time on (CUDA by default), refusing what cannot give a serving number."""
+    import torch
+
+    if device is None:
+        if not torch.cuda.is_available():
+            raise LatencyUnavailable("No GPU here, so no latency number: " + WHY_SERVING_HARDWARE)
+        device = "cuda"
+    device = torch.device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise LatencyUnavailable(f"device={str(device)!r} was asked for but CUDA is not available. "
+                                 + WHY_SERVING_HARDWARE)
+    if precision not in ("fp16", "fp32"):
+        raise ValueError(f"precision must be 'fp16' or 'fp32', got {precision!r}.")
+    if precision == "fp16" and device.type != "cuda":
+        raise ValueError("precision='fp16' needs a GPU; pass precision='fp32' to time a CPU deployment.")
+    return device
+
+
+def _checked_sizes(batch_sizes: Iterable[int], *, seq_len: int, n_warmup: int, n_batches: int,
+                   num_labels: int) -> tuple[int, ...]:
+    """The batch sizes as a tuple, once every size and count is a positive (or, for warm-up, >= 0) int."""
+    for name, value, lo in (("seq_len", seq_len, 1), ("n_warmup", n_warmup, 0), ("n_batches", n_batches, 1),
+                            ("num_labels", num_labels, 2)):
+        _check_int(name, value, lo)
+    batch_sizes = tuple(batch_sizes)
+    if not batch_sizes:
+        raise ValueError("batch_sizes must name at least one batch size, got ().")
+    for b in batch_sizes:
+        _check_int("each batch size", b, 1)
+    return batch_sizes

@@ -8,6 +8,7 @@ offline mode off for itself (``tests/fakehub.py``).
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -31,3 +32,12 @@ def course_cache(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("COURSE_CACHE", str(cache))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     return cache
+
+
+@pytest.fixture(scope="module", autouse=True)
+def close_function_hosts():
+    """After each test module, stop the function host that tests/checkgrading.py started (if one did)."""
+    yield
+    grading = sys.modules.get("checkgrading")
+    if grading is not None:
+        grading.close_hosts()

@@ -30,7 +30,7 @@ import nbformat
 from autograder import checks
 from autograder.checks.runner import Remote, collect
 from autograder.host.client import FunctionHost
-from autograder.judge import reference_flags
+from autograder.hidden_tests import reference_flags
 
 nb = nbformat.read("notebooks/week6_lab/week6_lab.ipynb", as_version=4)
 answer = next(c.source for c in nb.cells if c.metadata["nbgrader"]["grade_id"] == "lab_adaptive_ece_answer")
@@ -56,7 +56,7 @@ try:
         host.add_cell(name, source)
         data, flags = collect(check, {"adaptive_ece": Remote(host, name, "adaptive_ece", source)})
         flags += reference_flags(check, data)
-        verdict = checks.judge(sys.argv[1], {"data": data, "flags": flags}, expected)
+        verdict = checks.verdict_of(sys.argv[1], {"data": data, "flags": flags}, expected)
         out[name] = [verdict.points, verdict.max, [p.message for p in verdict.parts], list(verdict.flags)]
 finally:
     host.close()

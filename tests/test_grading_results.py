@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from autograder import checks
-from autograder.judge import checks_of
+from autograder.checks import checks_of
 from autograder.outputs import write_outputs
 from autograder.results import GradeJob, SavedGrade, SubmissionResult
 from autograder.settings import DEFAULT_WORK, WORK_ENV, work_folder

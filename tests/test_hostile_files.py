@@ -111,7 +111,7 @@ KERNEL_SCRIPT = textwrap.dedent('''
     import json, resource, sys
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
-    from autograder.nbext import GuardedExecute, output_limit_issues
+    from autograder.preprocessors.execute import GuardedExecute, output_limit_issues
     from autograder.nbgrader_config import ensure_tools_on_path
     ensure_tools_on_path()
     folder = sys.argv[1]

@@ -1,6 +1,7 @@
 """An instructor's term without outside knowledge: collect, roster, release routes, the grading
-preflight, environment errors, resubmitted prose, the report's grouping, the formgrader view, the
-grader's sheet and nbgrader's own autograde on a broken submission.  Fast unless marked slow."""
+preflight, environment errors, resubmitted prose, the report's grouping and nbgrader's own autograde
+on a broken submission (the formgrader view, the grader's sheet and the Autograde button's step are
+in tests/preprocessors/ and tests/test_grader_sheet.py).  Fast unless marked slow."""
 from __future__ import annotations
 
 import os
@@ -16,11 +17,9 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from autograder import bwrap, collect, preflight, release, roster
 from autograder.gradebook import cells_to_relook, merge_into_gradebook, open_gradebook
 from autograder.grading import grade
-from autograder.judge import VERDICT_TAG
 from autograder.nbgrader_config import REPO, autograde_blockers, guard_nbgrader_autograde
 from autograder.report import normalise_message
 from autograder.results import SavedGrade, SubmissionResult
-from autograder.view import GraderView, grader_sheet
 
 
 def _released(work: Path, assignment: str = "week6_lab") -> None:
@@ -246,48 +245,6 @@ def test_nbgrader_autograde_refuses_links_and_fifos_anywhere_in_a_submission(tmp
     assert all("refused" in b for b in blockers)
 
 
-# ---------------------------------------------------------------- formgrader view and grader's sheet
-def _graded_notebook() -> nbformat.NotebookNode:
-    verdict = new_output("display_data", data={"text/plain": "Autograder: lab_kd_loss: 6 / 6 points\n" + "x" * 300},
-                         metadata=dict(VERDICT_TAG))
-    score = new_output("execute_result", data={"text/plain": "6.0"}, metadata={}, execution_count=7)
-    table = new_output("execute_result", data={"text/html": "<table class='dataframe'><tr><td>1</td></tr></table>",
-                                               "text/plain": "table"}, metadata={}, execution_count=8)
-    return new_notebook(cells=[new_code_cell("probe()", outputs=[verdict, score], execution_count=7),
-                               new_code_cell("df", outputs=[table], execution_count=8)])
-
-
-def test_formgrader_page_hides_the_score_echo_and_wraps_verdicts(tmp_path):
-    from nbconvert import HTMLExporter
-    from nbgrader.server_extensions.formgrader import handlers
-    from traitlets.config import Config
-
-    from autograder.nbgrader_config import apply
-    cfg = apply(Config(), work=tmp_path, sandbox=False)
-    cfg.HTMLExporter.template_name = "formgrade"  # as formgrader configures its exporter
-    cfg.HTMLExporter.extra_template_basedirs = [handlers.template_path]
-    nb = _graded_notebook()
-    resources = {"base_url": "/", "notebook_id": "week6_lab", "index": 0, "total": 1, "mathjax_url": "",
-                 "notebook_path": "x", "submission_id": "s", "metadata": {"path": str(tmp_path)}}
-    page, _ = HTMLExporter(config=cfg).from_notebook_node(nb, resources=resources)
-    assert "lab_kd_loss: 6 / 6 points" in page
-    assert "6.0" not in page and "Out[7]" not in page  # the bare score echo is gone from the page
-    assert "Out[8]" in page and "dataframe" in page  # other results stay
-    assert "white-space: pre-wrap" in page and "table.dataframe th" in page
-    assert nb.cells[0].outputs[1].data["text/plain"] == "6.0"  # the graded notebook keeps the score
-    rendered = GraderView().preprocess(nb, {"config_dir": str(tmp_path)})[0]
-    assert [o.output_type for o in rendered.cells[0].outputs] == ["display_data"]
-
-
-def test_grader_sheet_lists_points_rubric_and_model_answer(tmp_path):
-    md, html = grader_sheet(REPO / "notebooks", tmp_path, ("week6_lab", "week6_homework"))
-    text = md.read_text()
-    assert "### lab_bug_explain_1 (1 points)" in text and "### hw_memo_1_recommendation (25 points)" in text
-    assert "F.kl_div(input, target)" in text  # a model answer from the source notebook
-    assert "**Memo 1. Recommendation (25 points).**" in text  # the prompt with its rubric
-    assert "<h3" in html.read_text()
-
-
 def test_makefile_targets_pass_args():
     text = (REPO / "Makefile").read_text()
     for target in ("release", "grade", "collect", "roster", "formgrader", "final-grades"):
@@ -310,27 +267,6 @@ def test_unreachable_hub_is_one_line_not_a_traceback(monkeypatch, capsys):
     assert os.environ["HF_HUB_OFFLINE"] == "1"
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "running offline" in err
-
-
-# ---------------------------------------------------------------- formgrader's Autograde button
-def test_autograde_pipeline_step_merges_one_submission_into_the_class_outputs(tmp_path):
-    import csv
-
-    from autograder import checks
-    from autograder.classoutputs import RecordClassOutputs, load_results, merge_class_outputs
-    lab = [cid for cid in checks.POINTS if cid.startswith("lab_")]
-    zero = {cid: checks.not_graded(cid, "not run").to_dict() for cid in lab}
-    merge_class_outputs(tmp_path, [SubmissionResult("ada", "week6_lab", checks=zero),
-                                   SubmissionResult("bob", "week6_lab", checks=zero, autograded="a/b.ipynb")])
-    full = {cid: {**zero[cid], "points": checks.POINTS[cid]} for cid in lab}
-    nb = new_notebook(metadata={"autograder": {"checks": full, "issues": [], "flags": []}})
-    step = RecordClassOutputs(grades_dir=str(tmp_path))
-    step.preprocess(nb, {"nbgrader": {"student": "bob", "assignment": "week6_lab"}})
-    rows = {r["student"]: r for r in csv.DictReader((tmp_path / "grades.csv").open())}
-    assert float(rows["bob"]["total"]) == sum(checks.POINTS[c] for c in lab) and float(rows["ada"]["total"]) == 0
-    assert load_results(tmp_path)[("bob", "week6_lab")].autograded == "a/b.ipynb"
-    RecordClassOutputs(grades_dir=str(tmp_path / "none")).preprocess(nb, {"nbgrader": {"student": "x"}})  # no-op
-    assert not (tmp_path / "none").exists()
 
 
 def test_repeated_environment_errors_stop_the_run_and_spare_the_students(tmp_path, monkeypatch):

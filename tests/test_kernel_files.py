@@ -50,7 +50,8 @@ def test_the_copy_is_the_kernel_or_host_side_only(kernel_copy):
     assert "autograder/kernel/encoding.py" in names
     assert all(re.fullmatch(r"(autograder/(__init__|(kernel|host)/\w+)|helpers/\w+)\.py", n) for n in names), names
     assert not any(n.startswith("autograder/checks") for n in names)
-    for secret in ("answer_key.json", "lab.json", "homework.json", "build_expected.py", "judge.py", "grading.py"):
+    for secret in ("answer_key.json", "lab.json", "homework.json", "build_expected.py", "hidden_tests.py",
+                   "grading.py"):
         assert not any(n.split("/")[-1] == secret for n in names), secret
 
 

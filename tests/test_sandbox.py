@@ -30,7 +30,7 @@ needs_bwrap = pytest.mark.skipif(not HAVE_BWRAP, reason="bubblewrap unusable her
 def run_cells(tmp_path, cells, limits=None, timeout=30):
     """Execute ``cells`` in a sandboxed kernel whose cwd is tmp_path/sub; returns (outputs per cell, nb, work).
     The kernel's own folder (sockets, probe copy, home) is made under tmp_path/run and must be gone after."""
-    from autograder.nbext import GuardedExecute
+    from autograder.preprocessors.execute import GuardedExecute
     work, run = tmp_path / "work", tmp_path / "run"
     work.mkdir(exist_ok=True)
     run.mkdir(exist_ok=True)
@@ -81,7 +81,7 @@ def test_kernel_sees_its_folder_the_environment_and_the_reporter_only(tmp_path):
     other.mkdir()
     (other / "week6_lab.ipynb").write_text("another student's work")
     secrets = [REPO / "autograder" / "answer_key.json", REPO / "autograder" / "expected",
-               REPO / "notebooks" / "week6_lab" / "week6_lab.ipynb", REPO / "autograder" / "judge.py",
+               REPO / "notebooks" / "week6_lab" / "week6_lab.ipynb", REPO / "autograder" / "hidden_tests.py",
                other / "week6_lab.ipynb", tmp_path / "work", Path.home() / ".bash_history"]
     allowed = bwrap.python_dirs() + bwrap.package_dirs()
     probe = ["import os, sys, json",

@@ -5,13 +5,13 @@ names it reads, probe and its seeded inputs, references, judge; see ``base.Check
 every module of this package that defines ``CHECKS`` is found, none is listed by hand),
 plus its hidden-test cell in a notebook source (whose points the notebook builder reads
 from ``POINTS``).  Nobody numbers checks: ``REGISTRY`` follows the order in which the
-notebook sources place the hidden tests (``placement``).  The judge preprocessor,
+notebook sources place the hidden tests (``placement``).  The judge preprocessor (``JudgeHiddenTests``),
 ``build-expected``, the driver's static flags, the host's grading build and
 docs/CONTRACTS.md's check table all iterate over ``REGISTRY``.
 
 This package is driver side only: nothing of it is copied into a kernel or the
 function host.  Probes call student functions in the host (``runner.Remote``) or read
-the values the kernel's reporter printed; judges read the answer key (``store``).
+the values the kernel's reporter printed; judges read the answer key (``answer_files``).
 """
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ import importlib
 import pkgutil
 from dataclasses import replace
 
+from .answer_files import EXPECTED_FILE, load_answer_key, load_expected
 from .base import NOTEBOOKS, Check
 from .kd_judge import KD_ATOL, KD_FP16_RTOL, KD_RTOL
 from .placement import in_source_order
-from .store import EXPECTED_FILE, load_answer_key, load_expected
 from .tier_metrics import TIERS
 from .verdict import METRIC_ATOL, Part, Verdict, zero
 
@@ -39,8 +39,8 @@ POINTS: dict[str, int] = {c.id: c.points for c in REGISTRY}
 NOTEBOOK_OF: dict[str, str] = {c.id: c.notebook for c in REGISTRY}
 
 __all__ = ["BY_ID", "EXPECTED_FILE", "KD_ATOL", "KD_FP16_RTOL", "KD_RTOL", "METRIC_ATOL", "NOTEBOOKS", "NOTEBOOK_OF",
-           "POINTS", "REGISTRY", "TIERS", "Check", "Part", "Verdict", "judge", "load_answer_key", "load_expected",
-           "not_graded", "reference_names"]
+           "POINTS", "REGISTRY", "TIERS", "Check", "Part", "Verdict", "checks_of", "load_answer_key", "load_expected",
+           "not_graded", "reference_names", "verdict_of"]
 
 
 def _validate() -> None:
@@ -62,8 +62,16 @@ def reference_names() -> set[str]:
     return {f.__name__ for c in REGISTRY for f in c.forbidden}
 
 
-def judge(check_id: str, payload: dict, expected: dict) -> Verdict:
-    """Points for one check from the probe's payload ({"data", "flags"}) and the notebook's expected dict."""
+def checks_of(assignment: str) -> list[str]:
+    """The check ids of one assignment, in the registry's order."""
+    return [cid for cid, nb in NOTEBOOK_OF.items() if nb == assignment]
+
+
+def verdict_of(check_id: str, payload: dict, expected: dict) -> Verdict:
+    """Points for one check from the probe's payload ({"data", "flags"}) and the notebook's expected dict.
+
+    The registry's dispatch: the refusals every check shares (no data, a broken host protocol), then the
+    check's own ``Check.judge``."""
     data, flags = payload.get("data", {}), list(payload.get("flags", []))
     if "error" in data:
         return not_graded(check_id, data["error"], "graded")

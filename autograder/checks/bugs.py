@@ -78,13 +78,13 @@ def probe_choices(ns: Mapping, run: Runner) -> dict:
 # How close the fixed function's code must stay to the colleague's: the share of the
 # colleague's tokens that survive in order (difflib).  Fixing the three bugs in place keeps
 # about 0.9 of them (also with .float()/.detach() added); a KD loss written afresh, even in
-# the colleague's style, keeps at most about 0.67 (tests/test_autograder_checks.py).
+# the colleague's style, keeps at most about 0.67 (tests/checks/test_bugs.py).
 FIX_MIN_KEPT = 0.8
 
 
 def colleague_bugs() -> dict:
     """The answer key's description of the colleague's bugs (driver only)."""
-    from .store import load_answer_key
+    from .answer_files import load_answer_key
     return load_answer_key()["colleague_bugs"]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from .verdict import Verdict, close, error_of, fmt, num, part, verdict, zero
+from .verdict import Part, Verdict, close, error_of, fmt, num, part, verdict, zero
 
 if TYPE_CHECKING:
     from .base import Check
@@ -132,8 +132,17 @@ def _kd_parts(data, exp):
                    "the target), the T_d**2 factor and reduction='batchmean'.", rows, constant),
     ]
     formula_holds = any(p.passed for p in parts)
-    # The weights, judged on the student's own two terms: whatever they compute, alpha weights
-    # the soft term and 1 - alpha the cross-entropy.
+    problem = _weights_problem(rows, exp["alphas"], swapped, formula_holds)
+    parts.append(part("weights", not problem, 1, f"{problem}.", problem))
+    parts.append(_robustness_part(data, exp, formula_holds))
+    parts.append(_gradient_part(data))
+    parts.append(_teacher_part(data, formula_holds))
+    return parts
+
+
+def _weights_problem(rows: list, alphas: list, swapped: bool, formula_holds: bool) -> str:
+    """What is wrong with the weights ("" when nothing), judged on the student's own two terms:
+    whatever they compute, alpha weights the soft term and 1 - alpha the cross-entropy."""
     problem = ""
     if swapped:
         problem = ("your alpha=0 value is the soft term and your alpha=1 value the cross-entropy: alpha and "
@@ -142,7 +151,7 @@ def _kd_parts(data, exp):
         problem = "not credited until the cross-entropy or the soft term is right"
     else:
         for (b, c, T), vals, _, _ in rows:
-            for a in exp["alphas"]:
+            for a in alphas:
                 if a in (0.0, 1.0):
                     continue
                 v, lo, hi = vals[a], vals[0.0], vals[1.0]
@@ -157,9 +166,12 @@ def _kd_parts(data, exp):
                     break
             if problem:
                 break
-    parts.append(part("weights", not problem, 1, f"{problem}.", problem))
-    # fp16 and large logits: robustness, judged against the student's own function on the
-    # same inputs in float32 / float64, and credited once any formula part holds.
+    return problem
+
+
+def _robustness_part(data: dict, exp: dict, formula_holds: bool) -> Part:
+    """fp16 and large logits: robustness, judged against the student's own function on the same inputs
+    in float32 / float64, and credited once any formula part holds."""
     fails = []
     for case, g, own in zip(exp["fp16_cases"], data["fp16"], data.get("fp16_own_fp32", [])):
         if not own.get("ok"):
@@ -188,17 +200,19 @@ def _kd_parts(data, exp):
                   if nonfinite else "Compute in float32 at least, with log_softmax for the log-probabilities.")
     else:
         advice = ""
-    parts.append(part("fp16_and_large_logits", not fails, 1, f"{first}. {advice}".strip(),
-                      "; ".join(f for _, f in fails[:3])))
-    parts.append(_gradient_part(data))
+    return part("fp16_and_large_logits", not fails, 1, f"{first}. {advice}".strip(),
+                "; ".join(f for _, f in fails[:3]))
+
+
+def _teacher_part(data: dict, formula_holds: bool) -> Part:
+    """No gradient may reach the teacher's logits (credited once any formula part holds)."""
     g = data["gradient"]
     leak = g.get("teacher_grad_abs_sum") if g.get("ok") else None
     msg = ("not credited until the cross-entropy or the soft term is right" if not formula_holds else
            f"a gradient reached the teacher logits (sum of |grad| = {fmt(leak)}); expected none. The teacher "
            "is a fixed target: use teacher_logits.detach() (or no_grad) before softening it.")
-    parts.append(part("teacher_detached", formula_holds and not (leak is not None and leak > 0.0), 1, msg,
-                      f"teacher grad abs sum {leak}"))
-    return parts
+    return part("teacher_detached", formula_holds and not (leak is not None and leak > 0.0), 1, msg,
+                f"teacher grad abs sum {leak}")
 
 
 KD_GRAD_RTOL, KD_GRAD_ATOL = 2e-2, 2e-3

@@ -18,8 +18,10 @@ import re
 from pathlib import Path
 
 import nbformat
+from nbgrader import utils
 
 from .. import checks
+from ..cells import grade_id as cell_grade_id
 from ..nbgrader_config import REPO
 from . import attacks as A
 from . import variants as V
@@ -27,10 +29,6 @@ from . import variants as V
 LAB, HW = "week6_lab", "week6_homework"
 FULL = "full"
 ZERO = "zero"
-
-
-def _gid(cell):
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
 
 
 def strip_solution_markers(src: str) -> str:
@@ -41,17 +39,17 @@ def strip_solution_markers(src: str) -> str:
 def solution_notebook(source_nb: nbformat.NotebookNode, release_nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The release notebook with every answer cell filled from the source notebook's solution."""
     nb = copy.deepcopy(release_nb)
-    solutions = {_gid(c): c for c in source_nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    solutions = {cell_grade_id(c): c for c in source_nb.cells if utils.is_solution(c)}
     for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("solution") and _gid(cell) in solutions:
-            cell.source = strip_solution_markers(solutions[_gid(cell)].source)
+        if utils.is_solution(cell) and cell_grade_id(cell) in solutions:
+            cell.source = strip_solution_markers(solutions[cell_grade_id(cell)].source)
     return nb
 
 
 def _defining_cell(nb, name):
     pattern = re.compile(rf"^(def {re.escape(name)}\b|{re.escape(name)}\s*=)", re.M)
     hits = [c for c in nb.cells if c.cell_type == "code" and pattern.search(c.source)]
-    answer = [c for c in hits if c.metadata.get("nbgrader", {}).get("solution")]
+    answer = [c for c in hits if utils.is_solution(c)]
     if not (answer or hits):
         raise LookupError(f"no cell defines {name!r}")
     return (answer or hits)[0]
@@ -70,7 +68,7 @@ def prepend_to(nb: nbformat.NotebookNode, name: str, snippet: str) -> nbformat.N
 
 
 def delete_cell(nb: nbformat.NotebookNode, grade_id: str) -> nbformat.NotebookNode:
-    nb.cells = [c for c in nb.cells if _gid(c) != grade_id]
+    nb.cells = [c for c in nb.cells if cell_grade_id(c) != grade_id]
     return nb
 
 
@@ -89,7 +87,7 @@ def _append(name, snippet):
 
 
 def replace_cell(nb: nbformat.NotebookNode, grade_id: str, source: str) -> nbformat.NotebookNode:
-    hits = [c for c in nb.cells if _gid(c) == grade_id]
+    hits = [c for c in nb.cells if cell_grade_id(c) == grade_id]
     if not hits:
         raise LookupError(f"no cell with grade_id {grade_id!r}")
     hits[0].source = source.strip() + "\n"

@@ -2,7 +2,7 @@
 
 Why: a probe that runs inside the student's kernel shares it with the student's code,
 which can rebind the probe, read its nonce, forge its line, switch off its profiler or
-answer its fixed inputs from a table.  Here the trusted driver (``judge.JudgeHiddenTests``)
+answer its fixed inputs from a table.  Here the trusted driver (``JudgeHiddenTests``)
 starts a host process (``client.FunctionHost``) in the same bubblewrap shape as the grading
 kernel, but without the real ``helpers`` (it imports the grading build, where every
 reference of a graded skill is a stub) and without the answer key, the expected values or

@@ -13,7 +13,8 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import GetGrades
 from traitlets.config import Config
 
-from autograder import pending
+from autograder import feedback
+from autograder.preprocessors.pending_grades import PendingGrades
 
 
 def _notebook():
@@ -46,7 +47,7 @@ def gradebook(tmp_path):
 def _feedback(db):
     c = Config()
     c.GenerateFeedback.preprocessors = [GetGrades]
-    pending.configure(c)
+    feedback.configure(c)
     resources = {"nbgrader": {"notebook": "nb1", "assignment": "a1", "student": "s1", "db_url": db}}
     nb = _notebook()
     for step in c.GenerateFeedback.preprocessors:
@@ -55,7 +56,7 @@ def _feedback(db):
     static = Path(nbgrader.__file__).parent / "server_extensions/formgrader/static"
     css = next(static.rglob("bootstrap.min.css")).parent
     c.HTMLExporter.extra_template_paths = [str(css)]
-    exporter = pending.FeedbackExporter(config=c)
+    exporter = feedback.FeedbackExporter(config=c)
     html, _ = exporter.from_notebook_node(nb, resources=resources)
     return re.sub(r"\s+", " ", html)
 
@@ -85,8 +86,8 @@ def test_the_course_configuration_wires_it_into_generate_feedback(tmp_path):
     from autograder.nbgrader_config import apply
     c = apply(Config(), work=tmp_path, sandbox=False)
     steps = list(c.GenerateFeedback.preprocessors)
-    assert steps.index(pending.PendingGrades) == steps.index(NbGetGrades) + 1
-    assert c.GenerateFeedback.exporter_class is pending.FeedbackExporter
-    assert c.FeedbackExporter.template_name == pending.TEMPLATE_NAME
+    assert steps.index(PendingGrades) == steps.index(NbGetGrades) + 1
+    assert c.GenerateFeedback.exporter_class is feedback.FeedbackExporter
+    assert c.FeedbackExporter.template_name == feedback.TEMPLATE_NAME
     assert "template_file" not in c.HTMLExporter  # formgrader's page keeps its own template
-    assert (pending.TEMPLATE_DIR / pending.TEMPLATE_NAME / pending.TEMPLATE_FILE).is_file()
+    assert (feedback.TEMPLATE_DIR / feedback.TEMPLATE_NAME / feedback.TEMPLATE_FILE).is_file()

@@ -1,8 +1,9 @@
-"""The judge inside nbgrader's autograde pipeline: one grading truth for every way of grading.
+"""Judging a notebook's hidden tests, outside the kernel: one grading truth for every way of grading.
 
-``JudgeHiddenTests`` runs after execution and before nbgrader's ``SaveAutoGrades``
-(``nbgrader_config.apply`` puts it there), in the nbgrader process, never in the
-kernel.  What runs where:
+``judge_notebook`` gives every check of an executed notebook its verdict; the preprocessor
+``preprocessors.judge_hidden_tests.JudgeHiddenTests`` calls it inside nbgrader's autograde
+pipeline (after execution, before ``SaveAutoGrades``) and writes the verdicts into the cells.
+What runs where:
 
 * FUNCTION checks: the student's kernel runs nothing for them (their hidden-test cell is a
   comment).  Here the judge finds, for each graded name, the cell that defines it (the
@@ -17,57 +18,31 @@ kernel.  What runs where:
   line there (else 0 and a flag) and runs the probe's value logic here on those plain values.
 * A marked line anywhere else is never read, only flagged.
 
-It then REPLACES each hidden-test cell's outputs with
-
-* a readable verdict (``display_data``, text/plain, tagged ``{"autograder": "verdict"}``):
-  the points, each part passed or failed with its message, as students see it in
-  the feedback (messages never quote an expected value), and
-* the points as an ``execute_result`` whose text is a number: that is what
-  nbgrader's ``determine_grade`` turns into partial credit.
-
-So ``nbgrader autograde``, formgrader's Autograde button and ``python -m autograder grade``
-all give the same points, and a blank submission never earns any.  The full results
-(parts with the instructor's detail, flags, issues) go into the notebook's metadata
-(``autograder``) for the grading driver's grades.json; ``SanitizeFeedback`` drops that
-metadata from what students receive.
+Each check's points come from the registry (``checks.verdict_of``, which calls the check's own
+``Check.judge``).
 """
 from __future__ import annotations
 
 import ast
 import json
-from dataclasses import replace
 
 from nbformat import NotebookNode
-from nbformat.v4 import new_output
-from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Bool, Float, Unicode
+from nbgrader import utils
 
 from . import checks, seeding
+from .cells import cells_by_gid, grade_id
 from .checks import Verdict
 from .checks.fix_rules import clean, last_binding
 from .checks.runner import DEFAULT_SEED, Remote, collect
 from .kernel.wire import MARKER
 
-VERDICT_TAG = {"autograder": "verdict"}
 REFERENCE_STUB = "is not available to graded code"
 
 
-def cells_by_gid(nb: NotebookNode) -> dict:
-    """{grade_id: cell} of the notebook's nbgrader cells."""
-    return {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get("grade_id")}
-
-
 def is_hidden_test(cell: NotebookNode) -> bool:
-    """A locked, graded, non-solution code cell of one of the registry's checks."""
-    meta = cell.metadata.get("nbgrader", {})
-    return (cell.cell_type == "code" and meta.get("grade") and meta.get("locked") and not meta.get("solution")
-            and meta.get("grade_id") in checks.POINTS)
-
-
-def checks_of(assignment: str) -> list[str]:
-    """The check ids of one assignment, in the registry's order."""
-    return [cid for cid, nb in checks.NOTEBOOK_OF.items() if nb == assignment]
+    """A graded, non-solution code cell of one of the registry's checks (nbgrader treats such a cell as locked)."""
+    return (cell.cell_type == "code" and bool(utils.is_grade(cell)) and not utils.is_solution(cell)
+            and grade_id(cell) in checks.POINTS)
 
 
 def reference_flags(check: checks.Check, data: dict) -> list[str]:
@@ -170,7 +145,7 @@ class _Run:
             return stored[check.id], DEFAULT_SEED
         return seeding.expected_for(check, self.base_seed)
 
-    def judge(self, check, cell, index: int) -> tuple[Verdict, list[str], list[str]]:
+    def grade_check(self, check, cell, index: int) -> tuple[Verdict, list[str], list[str]]:
         """(verdict, issues, flags) of one check."""
         cid, issues, flags = check.id, [], []
         if check.kind == "value":
@@ -190,7 +165,7 @@ class _Run:
         flags += [f"{cid}: {f}" for f in run_flags]
         flags += [f"{cid}: {f}" for f in reference_flags(check, data)]
         payload = {"data": data, "flags": [f.split(": ", 1)[1] for f in flags if f.startswith(f"{cid}: ")]}
-        result = checks.judge(cid, payload, {cid: entry})
+        result = checks.verdict_of(cid, payload, {cid: entry})
         return result, issues, flags
 
 
@@ -205,16 +180,16 @@ def judge_notebook(nb: NotebookNode, assignment: str, expected: dict | None = No
     index = {id(c): i for i, c in enumerate(nb.cells)}
     cells = cells_by_gid(nb)
     run = _Run(nb, base_seed, expected, {"sandbox": False, **(host_options or {})})
-    value_cells = {id(cells[cid]) for cid in checks_of(assignment)
+    value_cells = {id(cells[cid]) for cid in checks.checks_of(assignment)
                    if cid in cells and checks.BY_ID[cid].kind == "value"}
     try:
-        for cid in checks_of(assignment):
+        for cid in checks.checks_of(assignment):
             cell = cells.get(cid)
             if cell is None:
                 results[cid] = checks.not_graded(cid, "the test cell is missing from the graded notebook")
                 issues.append(f"{cid}: test cell missing after autograde")
                 continue
-            results[cid], i, f = run.judge(checks.BY_ID[cid], cell, index[id(cell)])
+            results[cid], i, f = run.grade_check(checks.BY_ID[cid], cell, index[id(cell)])
             issues += i
             flags += f
     finally:
@@ -222,7 +197,7 @@ def judge_notebook(nb: NotebookNode, assignment: str, expected: dict | None = No
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        name = cell.metadata.get("nbgrader", {}).get("grade_id", f"#{i}")
+        name = grade_id(cell) or f"#{i}"
         if id(cell) not in value_cells and marked_lines(cell):  # never read: only flagged
             flags.append(f"cell {name}: printed {len(marked_lines(cell))} result line(s) outside a value check's "
                          "test cell (ignored; printed by student code?)")
@@ -235,78 +210,3 @@ def judge_notebook(nb: NotebookNode, assignment: str, expected: dict | None = No
     for cid, r in results.items():
         flags += [f"{cid}: {f}" for f in r.flags if f"{cid}: {f}" not in flags]
     return results, issues, flags
-
-
-def verdict_text(r: Verdict) -> str:
-    """What the instructor (formgrader) and the student (feedback) read under a hidden test."""
-    lines = [f"Autograder: {r.check}: {r.points} / {r.max} points"]
-    if r.note:
-        lines.append(f"  note: {r.note}")
-    for p in r.parts:
-        mark = "ok" if p.passed else "--"
-        lines.append(f"  [{mark}] {p.name} ({p.points}/{p.max})" + (f": {p.message}" if p.message else ""))
-    return "\n".join(lines) + "\n"
-
-
-def score_text(points: float) -> str:
-    """The execute_result text nbgrader's determine_grade reads: a plain number."""
-    return repr(float(points))
-
-
-def verdict_outputs(r: Verdict, execution_count: int | None = None) -> list:
-    """The hidden-test cell's outputs: the readable verdict and the score nbgrader reads."""
-    points = min(max(float(r.points), 0.0), float(r.max))
-    return [new_output("display_data", data={"text/plain": verdict_text(r)}, metadata=dict(VERDICT_TAG)),
-            new_output("execute_result", data={"text/plain": score_text(points)}, metadata={},
-                       execution_count=execution_count)]
-
-
-def is_verdict(output: dict) -> bool:
-    return output.get("output_type") == "display_data" and output.get("metadata", {}).get("autograder") == "verdict"
-
-
-class JudgeHiddenTests(NbGraderPreprocessor):
-    """Judge every hidden-test cell (function checks through the host, value checks from the reporter's line)."""
-
-    sandbox = Bool(False, help="Run the function host under bubblewrap (as the grading kernel is).").tag(config=True)
-    secret_path = Unicode("", help="The course secret's file (created 0600 on first use); empty: "
-                                   "<work folder>/course_secret.").tag(config=True)
-    call_timeout = Float(120.0, help="Seconds one call of a student function may take in the host.").tag(config=True)
-
-    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
-        assignment = self._assignment(nb, resources)
-        if assignment is None:  # no hidden test of this course in it: nothing to judge
-            return nb, resources
-        student = str((resources.get("nbgrader") or {}).get("student") or "")
-        secret = seeding.course_secret(self.secret_path or self._default_secret())
-        base = seeding.submission_seed(secret, assignment, student, seeding.notebook_digest(nb))
-        results, issues, flags = judge_notebook(
-            nb, assignment, base_seed=base, host_options={"sandbox": self.sandbox, "call_timeout": self.call_timeout})
-        for cid, cell in cells_by_gid(nb).items():
-            if not is_hidden_test(cell):
-                continue
-            if cid not in results:  # another assignment's test pasted in: never credited here
-                r = checks.not_graded(cid, f"{cid} is not a check of {assignment}")
-                cell.outputs = verdict_outputs(replace(r, max=cell.metadata["nbgrader"].get("points", r.max)))
-                issues.append(f"{cid}: not a check of {assignment}; 0 points")
-                continue
-            cell.outputs = verdict_outputs(results[cid], cell.get("execution_count"))
-        nb.metadata["autograder"] = {"assignment": assignment,
-                                     "checks": {cid: r.to_dict() for cid, r in results.items()}, "issues": issues,
-                                     "flags": sorted(set(flags))}
-        self.log.info("judged %d check(s) of %s: %s / %s points", len(results), assignment,
-                      sum(r.points for r in results.values()), sum(r.max for r in results.values()))
-        return nb, resources
-
-    @staticmethod
-    def _default_secret():
-        from .settings import work_folder
-        return work_folder() / seeding.SECRET_NAME
-
-    @staticmethod
-    def _assignment(nb, resources):
-        named = (resources.get("nbgrader") or {}).get("notebook")
-        if named in checks.EXPECTED_FILE:
-            return named
-        found = [checks.NOTEBOOK_OF[cid] for cid, cell in cells_by_gid(nb).items() if is_hidden_test(cell)]
-        return max(sorted(set(found)), key=found.count) if found else None

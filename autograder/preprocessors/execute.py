@@ -1,4 +1,4 @@
-"""The course's nbgrader preprocessors (the judge itself is in ``judge.py``).
+"""``GuardedExecute``: the course's replacement for nbgrader's ``Execute`` preprocessor.
 
 ``GuardedExecute`` replaces nbgrader's ``Execute`` in ``autograde``: a cell that
 ignores the timeout interrupt, or a kernel that dies, stops the notebook there
@@ -15,11 +15,6 @@ in bytes while it runs (``max_cell_output_bytes``, ``max_notebook_output_bytes``
 in the cell where the rest was dropped, found again by ``output_limit_issues``), and no single
 kernel message larger than ``max_message_bytes`` is even read (zmq's ``MAXMSGSIZE``): a student
 printing 300 MB keeps the grading process small.
-
-``SanitizeFeedback`` runs in ``generate_feedback``: hidden test cells lose their
-source and show only the judge's verdict (nbgrader would otherwise show the
-hidden tests); the reporter's marked lines are removed everywhere, and so is the
-judge's instructor detail in the notebook metadata.
 """
 from __future__ import annotations
 
@@ -37,12 +32,10 @@ from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
-from nbgrader import utils
-from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
+from nbgrader.preprocessors import Execute
 from traitlets import Integer, Type
 
-from .judge import is_verdict
-from .kernel.wire import MARKER
+from ..cells import grade_id
 
 NOT_RUN = "AutograderNotRun"
 STOPPED = "AutograderStopped"
@@ -76,7 +69,7 @@ def output_limit_issues(nb: NotebookNode | None) -> list[str]:
     for i, cell in enumerate(nb.cells if nb is not None else []):
         for o in cell.get("outputs", []) if cell.cell_type == "code" else []:
             if o.get("output_type") == "stream" and OUTPUT_NOTE in o.get("text", ""):
-                name = cell.metadata.get("nbgrader", {}).get("grade_id", f"#{i}")
+                name = grade_id(cell) or f"#{i}"
                 note = o.text[o.text.index(OUTPUT_NOTE) + len(OUTPUT_NOTE):].strip().splitlines()[0]
                 issues.append(f"output limit in cell {name}: {note}")
                 break
@@ -290,55 +283,3 @@ class GuardedExecute(Execute):
     async def _ag_kill(self):
         await ensure_async(self.km.shutdown_kernel(now=True))
         await asyncio.sleep(0)
-
-
-class RestoringOverwriteCells(OverwriteCells):
-    """nbgrader's OverwriteCells, with deleted grade cells put back after the nearest preceding
-    cell that is still there (nbgrader 0.9.6 assumes that cell is a grade or solution cell and
-    fails with a KeyError when it is a locked instructor cell)."""
-
-    def add_missing_grade_cells(self, nb: NotebookNode,
-                                resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
-        source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
-        source_ids = [c.name for c in source_nb.source_cells]
-        solution_ids = {c.name for c in source_nb.solution_cells}
-        for grade_cell in source_nb.grade_cells:
-            present = {c.metadata.get("nbgrader", {}).get("grade_id"): i for i, c in enumerate(nb.cells)
-                       if utils.is_grade(c) or utils.is_solution(c) or utils.is_locked(c)}
-            if grade_cell.name in present or grade_cell.name not in source_ids:
-                continue
-            self.log.warning("Missing grade cell %s encountered, adding to notebook", grade_cell.name)
-            pos = source_ids.index(grade_cell.name)
-            cell = self.missing_cell_transform(source_nb.source_cells[pos], grade_cell.max_score,
-                                               is_solution=grade_cell.name in solution_ids)
-            before = [present[i] for i in reversed(source_ids[:pos]) if i in present]
-            nb.cells.insert(before[0] + 1 if before else 0, cell)
-        return nb, resources
-
-
-class SanitizeFeedback(NbGraderPreprocessor):
-    """Hide hidden tests, expected values and the reporter's lines from the feedback students receive."""
-
-    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
-        nb.metadata.pop("autograder", None)  # the judge's full results, with the instructor's detail
-        return super().preprocess(nb, resources)
-
-    def preprocess_cell(self, cell: NotebookNode, resources: dict[str, Any],
-                        index: int) -> tuple[NotebookNode, dict[str, Any]]:
-        meta = cell.metadata.get("nbgrader", {})
-        cell.metadata.pop("autograder", None)
-        if cell.cell_type == "code" and meta.get("grade") and meta.get("locked") and not meta.get("solution"):
-            cell.source = f"# Autograder check: {meta.get('grade_id', '')} (hidden test; its result is below)"
-            verdicts = [o for o in cell.get("outputs", []) if is_verdict(o)]
-            cell.outputs = verdicts or [new_output("stream", name="stdout",
-                                                   text="No autograder result for this check.\n")]
-        elif cell.cell_type == "code":
-            kept = []
-            for out in cell.get("outputs", []):
-                if out.get("output_type") == "stream" and MARKER in out.get("text", ""):
-                    out.text = "".join(line for line in out.text.splitlines(True) if MARKER not in line)
-                    if not out.text:
-                        continue
-                kept.append(out)
-            cell.outputs = kept
-        return cell, resources

@@ -13,14 +13,16 @@ import pytest
 from nbgrader.utils import determine_grade
 
 from autograder import checks
+from autograder.cells import is_verdict
 from autograder.examples import attacks as A
 from autograder.examples import variants as V
 from autograder.gradebook import merge_into_gradebook
-from autograder.judge import JudgeHiddenTests, is_verdict, judge_notebook
+from autograder.hidden_tests import judge_notebook
 from autograder.kernel.encoding import encode
 from autograder.kernel.wire import MARKER
-from autograder.nbext import SanitizeFeedback
 from autograder.outputs import write_outputs
+from autograder.preprocessors.judge_hidden_tests import JudgeHiddenTests
+from autograder.preprocessors.sanitize_feedback import SanitizeFeedback
 from autograder.results import SavedGrade, SubmissionResult
 
 

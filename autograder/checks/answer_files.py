@@ -1,4 +1,4 @@
-"""Where the driver reads the expected values and the answer key (never copied into a kernel).
+"""The answer key and expected-value files: where the driver reads them (never copied into a kernel).
 
 The files live in ``autograder/expected/`` and ``autograder/answer_key.json``,
 outside the folders the grading sandbox copies (``autograder.kernel.kernel_files``).

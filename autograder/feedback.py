@@ -1,10 +1,10 @@
-"""Feedback that says which points are still pending manual grading.
+"""``generate_feedback``'s configuration: feedback that says which points are still pending manual grading.
 
 nbgrader's feedback counts a written answer nobody has graded yet as 0: handed out
 right after ``grade``, it reads "Score: 12 / 139" with every reconciliation and
 memo at 0, and no word that a person has yet to read them.  Here:
 
-* :class:`PendingGrades` (a preprocessor run by ``generate_feedback`` right after
+* :class:`PendingGrades` (``preprocessors/pending_grades.py``, run by ``generate_feedback`` right after
   nbgrader's ``GetGrades``) reads the gradebook and marks every graded cell that
   has neither an automatic nor a manual score as pending
   (``cell.metadata.nbgrader["pending"] = True``), and leaves in
@@ -25,13 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from nbconvert.exporters import HTMLExporter
-from nbformat import NotebookNode
-from nbgrader import utils
-from nbgrader.api import Gradebook
-from nbgrader.preprocessors import NbGraderPreprocessor
 
-__all__ = ["FeedbackExporter", "PendingGrades", "TEMPLATE_NAME", "TEMPLATE_FILE", "TEMPLATE_DIR", "configure",
-           "pending_summary"]
+from .preprocessors.pending_grades import PendingGrades
+
+__all__ = ["FeedbackExporter", "TEMPLATE_NAME", "TEMPLATE_FILE", "TEMPLATE_DIR", "configure"]
 
 #: The course's feedback template (a folder under :data:`TEMPLATE_DIR`) and its page, which extends
 #: nbgrader's ``feedback/index.html.j2`` (found next in the template chain: the folder has no index).
@@ -42,48 +39,6 @@ TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
 class FeedbackExporter(HTMLExporter):
     """The HTML exporter of ``generate_feedback`` alone, so its template settings reach no other page."""
-
-
-def pending_summary(score: float, max_score: float, pending_points: float) -> str:
-    """The total as the feedback's heading states it.
-
-    Examples
-    --------
-    >>> pending_summary(12, 139, 104)
-    '12 / 35 graded so far; 104 points pending manual grading'
-    >>> pending_summary(120, 139, 0)
-    '120 / 139'
-    """
-    def num(x: float) -> str:
-        return f"{x:g}"
-    if pending_points <= 0:
-        return f"{num(score)} / {num(max_score)}"
-    return (f"{num(score)} / {num(max_score - pending_points)} graded so far; {num(pending_points)} points "
-            "pending manual grading")
-
-
-class PendingGrades(NbGraderPreprocessor):
-    """Mark the graded cells that nobody has scored yet, and total the points they hold."""
-
-    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
-        """Flag pending cells (``metadata.nbgrader.pending``) and set ``resources["nbgrader"]``'s
-        ``pending_points`` and ``summary`` (the heading's total)."""
-        info = resources["nbgrader"]
-        pending = 0.0
-        with Gradebook(info["db_url"]) as gb:
-            for cell in nb.cells:
-                if not (utils.is_grade(cell) or utils.is_task(cell)):
-                    continue
-                grade = gb.find_grade(cell.metadata["nbgrader"]["grade_id"], info["notebook"], info["assignment"],
-                                      info["student"])
-                # No automatic score (a written answer) and no manual one yet: a person has still to read it.
-                is_pending = grade.auto_score is None and grade.manual_score is None
-                cell.metadata["nbgrader"]["pending"] = is_pending
-                if is_pending:
-                    pending += float(grade.max_score or 0)
-        info["pending_points"] = pending
-        info["summary"] = pending_summary(float(info.get("score", 0)), float(info.get("max_score", 0)), pending)
-        return nb, resources
 
 
 def configure(c: Any) -> Any:

@@ -1,0 +1,1 @@
+"""Tests of autograder/preprocessors/, one file per preprocessor module."""
