@@ -42,7 +42,7 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float, Unicode
 
-from . import checks, seeding
+from . import checks, seeding, timings
 from .checks import Verdict
 from .checks.fix_rules import clean, last_binding
 from .checks.runner import DEFAULT_SEED, Remote, collect
@@ -185,8 +185,10 @@ class _Run:
                     key, source = f"cell{where[name]}", str(self.nb.cells[where[name]].source)
                     self.function_host().add_cell(key, source)
                     ns[name] = Remote(self.function_host(), key, name, source)
-        entry, seed = self.entry(check)
-        data, run_flags = collect(check, ns, seed)
+        with timings.phase(f"expected values: {cid}"):  # built for this run's seed (cached per seed)
+            entry, seed = self.entry(check)
+        with timings.phase(f"probe: {cid}"):
+            data, run_flags = collect(check, ns, seed)
         flags += [f"{cid}: {f}" for f in run_flags]
         flags += [f"{cid}: {f}" for f in reference_flags(check, data)]
         payload = {"data": data, "flags": [f.split(": ", 1)[1] for f in flags if f.startswith(f"{cid}: ")]}
@@ -280,8 +282,10 @@ class JudgeHiddenTests(NbGraderPreprocessor):
         student = str((resources.get("nbgrader") or {}).get("student") or "")
         secret = seeding.course_secret(self.secret_path or self._default_secret())
         base = seeding.submission_seed(secret, assignment, student, seeding.notebook_digest(nb))
-        results, issues, flags = judge_notebook(
-            nb, assignment, base_seed=base, host_options={"sandbox": self.sandbox, "call_timeout": self.call_timeout})
+        with timings.phase("judge (verdicts, host stop)"):
+            results, issues, flags = judge_notebook(
+                nb, assignment, base_seed=base,
+                host_options={"sandbox": self.sandbox, "call_timeout": self.call_timeout})
         for cid, cell in cells_by_gid(nb).items():
             if not is_hidden_test(cell):
                 continue

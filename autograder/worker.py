@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import checks
+from . import checks, timings
 from . import sandbox as sandbox_mod
 from .flags import duplicate_id_issues, notebook_edit_flags, output_flags
 from .gradebook import read_grades
@@ -49,15 +49,28 @@ MAX_EXECUTED_BYTES = 256 << 20
 
 
 def grade_job(job: GradeJob) -> SubmissionResult:
-    """Grade one submission in its own temporary course folder. Never raises."""
+    """Grade one submission in its own temporary course folder. Never raises.
+
+    ``result.timings`` holds the seconds of each phase of this submission (``autograder.timings``)."""
+    nb_name = f"{job.assignment}.ipynb"
+    result = SubmissionResult(student=job.student, assignment=job.assignment, issues=list(job.issues))
+    timings.begin()
+    tmp = Path(tempfile.mkdtemp(prefix=f"ag_{job.student}_{job.assignment}_", dir=job.tmp_root))
+    try:
+        with timings.phase("worker: copy, checks of the file, outputs"):
+            return _grade_in(job, result, tmp, nb_name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        result.timings = timings.end()
+
+
+def _grade_in(job: GradeJob, result: SubmissionResult, tmp: Path, nb_name: str) -> SubmissionResult:
+    """``grade_job``'s work in the temporary folder ``tmp``; never raises."""
     import nbformat
     from nbgrader.converters import Autograde, GenerateFeedback
     from traitlets.config import Config
 
     student, assignment = job.student, job.assignment
-    nb_name = f"{assignment}.ipynb"
-    result = SubmissionResult(student=student, assignment=assignment, issues=list(job.issues))
-    tmp = Path(tempfile.mkdtemp(prefix=f"ag_{student}_{assignment}_", dir=job.tmp_root))
     try:
         course = tmp / "course"
         course.mkdir()
@@ -91,7 +104,8 @@ def grade_job(job: GradeJob) -> SubmissionResult:
         cfg.JudgeHiddenTests.secret_path = str(Path(job.release_nb).resolve().parents[2] / SECRET_NAME)
         t0 = time.monotonic()
         try:  # the course pipeline: execute, judge outside the kernel, SaveAutoGrades
-            run_nbgrader(Autograde, cfg, assignment, student, force=True, create_student=True)
+            with timings.phase("nbgrader autograde: its own steps"):  # less execution and judging
+                run_nbgrader(Autograde, cfg, assignment, student, force=True, create_student=True)
         except Exception as exc:  # noqa: BLE001 - nbgrader failed on this submission only
             result.issues.append(f"nbgrader autograde failed: {exc}")
         result.autograde_s = round(time.monotonic() - t0, 2)
@@ -123,7 +137,8 @@ def grade_job(job: GradeJob) -> SubmissionResult:
         result.issues += output_limit_issues(graded_nb)
         result.flags += output_flags(graded_nb)
         try:
-            run_nbgrader(GenerateFeedback, cfg, assignment, student, force=True)
+            with timings.phase("nbgrader feedback"):
+                run_nbgrader(GenerateFeedback, cfg, assignment, student, force=True)
         except Exception as exc:  # noqa: BLE001
             result.issues.append(f"feedback generation failed: {exc}")
         # The executed notebook still holds the hidden-test cells: it goes to the
@@ -140,8 +155,6 @@ def grade_job(job: GradeJob) -> SubmissionResult:
     except Exception as exc:  # noqa: BLE001 - a driver bug must not take the class down
         result.issues.append(f"grading error: {type(exc).__name__}: {exc}")
         return not_graded(result, "grading error")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def not_graded(result: SubmissionResult, reason: str) -> SubmissionResult:

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .. import timings
 from . import grading_build
 from .codec import HEADER, MAX_FRAME, ProtocolError, frame, from_wire, parse, to_wire
 
@@ -160,7 +161,16 @@ class FunctionHost:
         self.seq += 1
         seq = self.seq
         deadline = time.monotonic() + (timeout or self.call_timeout) + self.startup_grace
+        # The first request after a start waits for the host's imports: timed apart from the probe's calls.
+        name = "function host: start and first exec" if self.startup_grace else None
         self.startup_grace = 0.0
+        if name is None:
+            return self._exchange(seq, payload, deadline)
+        with timings.phase(name):
+            return self._exchange(seq, payload, deadline)
+
+    def _exchange(self, seq: int, payload: dict, deadline: float) -> dict:
+        """Write request ``seq`` and read its reply by ``deadline`` (see ``request``)."""
         try:
             if select.select([self.rfd], [], [], 0)[0]:
                 raise HostFailure("protocol violation: the host sent a frame nobody asked for", violation=True)
