@@ -156,8 +156,9 @@ class _Run:
 
     def function_host(self):
         if self.host is None:
-            from .host.client import FunctionHost
-            self.host = FunctionHost(**self.host_options)
+            from .host.client import FunctionHost, take_prepared
+            # The worker may have started this submission's host already (its imports overlap the kernel's).
+            self.host = take_prepared(**self.host_options) or FunctionHost(**self.host_options)
         return self.host
 
     def close(self) -> None:

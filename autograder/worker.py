@@ -28,6 +28,7 @@ from . import checks, timings
 from . import sandbox as sandbox_mod
 from .flags import duplicate_id_issues, notebook_edit_flags, output_flags
 from .gradebook import read_grades
+from .host.client import discard_prepared, prepare_host
 from .judge import checks_of
 from .nbext import output_limit_issues
 from .nbgrader_config import apply, ensure_tools_on_path, run_nbgrader
@@ -103,11 +104,16 @@ def _grade_in(job: GradeJob, result: SubmissionResult, tmp: Path, nb_name: str) 
         # temporary course: the same submission must draw the same inputs in every run.
         cfg.JudgeHiddenTests.secret_path = str(Path(job.release_nb).resolve().parents[2] / SECRET_NAME)
         t0 = time.monotonic()
+        # This submission's function host, started now so that its imports overlap the kernel's run; the
+        # judge takes it (same options as it would start one with), else it is closed below.
+        prepare_host(sandbox=cfg.JudgeHiddenTests.sandbox, call_timeout=cfg.JudgeHiddenTests.call_timeout)
         try:  # the course pipeline: execute, judge outside the kernel, SaveAutoGrades
             with timings.phase("nbgrader autograde: its own steps"):  # less execution and judging
                 run_nbgrader(Autograde, cfg, assignment, student, force=True, create_student=True)
         except Exception as exc:  # noqa: BLE001 - nbgrader failed on this submission only
             result.issues.append(f"nbgrader autograde failed: {exc}")
+        finally:
+            discard_prepared()
         result.autograde_s = round(time.monotonic() - t0, 2)
         executed = course / "autograded" / student / assignment / nb_name
         try:

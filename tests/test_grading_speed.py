@@ -119,3 +119,41 @@ def test_phases_outside_a_recording_record_nothing():
     timings.begin()
     assert timings.end() == {}
 
+
+
+def test_a_prepared_host_serves_one_submission_only():
+    from autograder.host.client import discard_prepared, prepare_host, take_prepared
+    prepare_host(sandbox=False, call_timeout=10.0)
+    host = take_prepared(sandbox=False, call_timeout=10.0)
+    try:
+        assert host is not None and host.proc is not None
+        assert take_prepared(sandbox=False, call_timeout=10.0) is None  # never handed out twice
+    finally:
+        host.close()
+    assert host.proc is None
+    # Other options than the judge's: not used, and stopped.
+    prepare_host(sandbox=False, call_timeout=10.0)
+    assert take_prepared(sandbox=False, call_timeout=99.0) is None
+    # One nobody took is closed by the worker after the autograde.
+    prepare_host(sandbox=False, call_timeout=10.0)
+    from autograder.host import client
+    left = client._PREPARED["host"]
+    discard_prepared()
+    assert left.proc is None and not left.root.exists() and take_prepared(sandbox=False, call_timeout=10.0) is None
+
+
+def test_the_judge_uses_the_prepared_host_and_closes_it():
+    """judge_notebook takes the worker's host for its function checks and closes it at the end."""
+    import nbformat
+
+    from autograder.host import client
+    from autograder.judge import judge_notebook
+    test = nbformat.v4.new_code_cell("### BEGIN HIDDEN TESTS\n# graded outside\n### END HIDDEN TESTS")
+    test.metadata["nbgrader"] = {"grade": True, "grade_id": "hw_bootstrap_ci", "locked": True, "solution": False,
+                                 "points": 3, "schema_version": 3}
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(V.BOOTSTRAP_PAIRED), test])
+    client.prepare_host(sandbox=False, call_timeout=60.0)
+    prepared = client._PREPARED["host"]
+    results, _, _ = judge_notebook(nb, "week6_homework", host_options={"sandbox": False, "call_timeout": 60.0})
+    assert "host" not in client._PREPARED and prepared.proc is None  # taken, then closed with the run
+    assert results["hw_bootstrap_ci"].points == 3

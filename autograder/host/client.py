@@ -231,3 +231,37 @@ class FunctionHost:
                 out["interrupted"] = True
             return out
         return reply["result"]
+
+
+# --------------------------------------------------------------------------- a host started ahead
+# The worker starts the submission's host when its notebook starts executing, so the host's imports
+# (numpy, torch, pandas: ~2 s) run while the kernel does, not after it.  It is the same host the judge
+# would start (same options, same sandbox), only earlier; it serves that one submission and is then
+# closed, whether the judge took it or not.  No student code runs in it before the judge's first exec.
+_PREPARED: dict[str, Any] = {}
+
+
+def prepare_host(**options: Any) -> None:
+    """Start a function host with ``options`` (FunctionHost's) for the submission about to be judged."""
+    discard_prepared()
+    host = FunctionHost(**options)
+    host.start()
+    _PREPARED.update(host=host, options=dict(options))
+
+
+def take_prepared(**options: Any) -> FunctionHost | None:
+    """The host ``prepare_host`` started, when it was started with exactly ``options`` (else None, and
+    it is closed); at most once: the next call gets None until ``prepare_host`` runs again."""
+    host, started_with = _PREPARED.pop("host", None), _PREPARED.pop("options", None)
+    if host is not None and started_with != options:
+        host.close()
+        return None
+    return host
+
+
+def discard_prepared() -> None:
+    """Close a prepared host nobody took (a notebook with no function check, a failed autograde)."""
+    host = take_prepared(**_PREPARED.get("options", {}))
+    if host is not None:
+        host.close()
+
