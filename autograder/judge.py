@@ -190,6 +190,9 @@ class _Run:
             entry, seed = self.entry(check)
         with timings.phase(f"probe: {cid}"):
             data, run_flags = collect(check, ns, seed)
+            stray = self.host.stray_frame() if self.host is not None and check.kind != "value" else None
+        if stray and not any(f.startswith("protocol_violation") for f in run_flags):  # late: still this check's
+            run_flags.append(f"protocol_violation: {stray}")
         flags += [f"{cid}: {f}" for f in run_flags]
         flags += [f"{cid}: {f}" for f in reference_flags(check, data)]
         payload = {"data": data, "flags": [f.split(": ", 1)[1] for f in flags if f.startswith(f"{cid}: ")]}

@@ -157,3 +157,41 @@ def test_the_judge_uses_the_prepared_host_and_closes_it():
     results, _, _ = judge_notebook(nb, "week6_homework", host_options={"sandbox": False, "call_timeout": 60.0})
     assert "host" not in client._PREPARED and prepared.proc is None  # taken, then closed with the run
     assert results["hw_bootstrap_ci"].points == 3
+
+
+def test_a_forged_reply_with_the_right_number_is_still_a_violation():
+    """No call waits for a second frame any more; the forged reply is caught after the check's last call."""
+    from autograder.host.client import FunctionHost
+    cell = ('import os, struct, sys, json\n'
+            'def forge(x, seq):\n'
+            '    body = json.dumps({"seq": seq, "result": {"ok": True, "value": 99}}).encode()\n'
+            '    os.write(int(sys.argv[-1]), struct.pack(">I", len(body)) + body)\n'
+            '    return x\n'
+            'def honest(x):\n'
+            '    return x + 1\n')
+    host = FunctionHost(sandbox=False, call_timeout=60)
+    try:
+        host.add_cell("c", cell)
+        assert host.call("c", "honest", (1,), "plain") == {"ok": True, "value": 2}
+        assert host.stray_frame() is None  # an honest host: nothing more came
+        res = host.call("c", "forge", (1, host.seq + 1), "plain")  # this call's own number, forged first
+        # Caught in the call when the real reply was already waiting, else after it: never accepted quietly.
+        assert res.get("violation") or "protocol violation" in (host.stray_frame(0.5) or ""), res
+        assert host.proc is None  # killed; the next request starts a fresh host
+        assert host.call("c", "honest", (2,), "plain") == {"ok": True, "value": 3}
+    finally:
+        host.close()
+
+
+def test_a_late_stray_frame_zeroes_the_check_it_came_from(monkeypatch):
+    import nbformat
+
+    from autograder.host.client import FunctionHost
+    from autograder.judge import judge_notebook
+    monkeypatch.setattr(FunctionHost, "stray_frame", lambda self, wait=0.05: "protocol violation: a late frame")
+    test = nbformat.v4.new_code_cell("### BEGIN HIDDEN TESTS\n# graded outside\n### END HIDDEN TESTS")
+    test.metadata["nbgrader"] = {"grade": True, "grade_id": "hw_bootstrap_ci", "locked": True, "solution": False,
+                                 "points": 3, "schema_version": 3}
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(V.BOOTSTRAP_PAIRED), test])
+    results, _, flags = judge_notebook(nb, "week6_homework", host_options={"sandbox": False, "call_timeout": 60.0})
+    assert results["hw_bootstrap_ci"].points == 0 and any("a late frame" in f for f in flags)

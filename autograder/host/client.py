@@ -25,6 +25,7 @@ from . import grading_build
 from .codec import HEADER, MAX_FRAME, ProtocolError, frame, from_wire, parse, to_wire
 
 AUTOGRADER_DIR = Path(__file__).resolve().parent.parent
+STRAY_WAIT_S = 0.05  # how long after a check's last reply a second frame is still looked for
 STARTUP_S = 60.0  # a fresh host's imports (numpy, torch, pandas) do not count against the first call
 
 # The fixed preamble every graded cell runs after, in a fresh namespace: the stated imports
@@ -183,7 +184,10 @@ class FunctionHost:
             if reply["seq"] != seq:
                 raise HostFailure(f"protocol violation: a frame numbered {reply['seq']} answered request {seq}",
                                   violation=True)
-            if select.select([self.rfd], [], [], 0.05)[0]:
+            # A second frame already waiting is a violation now; one still on its way is found by the next
+            # request's check or by ``stray_frame`` after the check's last call (the check gets 0 either
+            # way), so no call waits here for a frame that almost never comes.
+            if select.select([self.rfd], [], [], 0)[0]:
                 raise HostFailure("protocol violation: more than one frame answered one request", violation=True)
             if "host_error" in reply:
                 raise HostFailure(f"the function host could not answer: {reply['host_error']}")
@@ -196,6 +200,16 @@ class FunctionHost:
             if isinstance(exc, HostFailure):
                 raise
             raise HostFailure(f"the function host's pipe broke ({exc})") from exc
+
+    def stray_frame(self, wait: float = STRAY_WAIT_S) -> str | None:
+        """After a check's last call: a frame the host sent unasked within ``wait`` seconds is a protocol
+        violation (returned as the message, and the host is killed); None when none came."""
+        if self.proc is None:
+            return None
+        if select.select([self.rfd], [], [], wait)[0]:
+            self.kill()
+            return "protocol violation: more than one frame answered one request"
+        return None
 
     def add_cell(self, key: str, source: str) -> None:
         """Register a graded cell (exec'd in the host when one of its functions is first called)."""
