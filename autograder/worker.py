@@ -45,6 +45,10 @@ from .submissions import (
 )
 
 DONE = "done"  # the worker's one line on stdout per job
+# Modules a prepared function host imports while the kernel runs.  The homework's fit_temperature is
+# fitted with a torch optimizer, whose first use imports torch._dynamo (3-5 s of a fresh host's time);
+# the lab's graded functions use no optimizer, so its hosts are not made to pay for the import.
+HOST_WARM_IMPORTS = {"week6_homework": ("torch._dynamo",)}
 # The executed notebook may be larger than the submitted one (outputs), within the output limits.
 MAX_EXECUTED_BYTES = 256 << 20
 
@@ -106,7 +110,8 @@ def _grade_in(job: GradeJob, result: SubmissionResult, tmp: Path, nb_name: str) 
         t0 = time.monotonic()
         # This submission's function host, started now so that its imports overlap the kernel's run; the
         # judge takes it (same options as it would start one with), else it is closed below.
-        prepare_host(sandbox=cfg.JudgeHiddenTests.sandbox, call_timeout=cfg.JudgeHiddenTests.call_timeout)
+        prepare_host(HOST_WARM_IMPORTS.get(assignment, ()), sandbox=cfg.JudgeHiddenTests.sandbox,
+                     call_timeout=cfg.JudgeHiddenTests.call_timeout)
         try:  # the course pipeline: execute, judge outside the kernel, SaveAutoGrades
             with timings.phase("nbgrader autograde: its own steps"):  # less execution and judging
                 run_nbgrader(Autograde, cfg, assignment, student, force=True, create_student=True)

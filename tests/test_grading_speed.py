@@ -195,3 +195,15 @@ def test_a_late_stray_frame_zeroes_the_check_it_came_from(monkeypatch):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(V.BOOTSTRAP_PAIRED), test])
     results, _, flags = judge_notebook(nb, "week6_homework", host_options={"sandbox": False, "call_timeout": 60.0})
     assert results["hw_bootstrap_ci"].points == 0 and any("a late frame" in f for f in flags)
+
+
+@pytest.mark.parametrize("warm", [(), ("json.tool", "no_such_module_anywhere")])
+def test_a_host_imports_its_warm_modules_before_the_first_request(warm):
+    """Only what it was asked for (the lab's hosts import nothing extra); a missing module is skipped."""
+    from autograder.host.client import FunctionHost
+    host = FunctionHost(sandbox=False, call_timeout=60, warm_imports=warm)
+    try:
+        host.add_cell("c", "import sys\ndef loaded(name):\n    return name in sys.modules\n")
+        assert host.call("c", "loaded", ("json.tool",), "plain") == {"ok": True, "value": bool(warm)}
+    finally:
+        host.close()

@@ -24,6 +24,8 @@ from .. import timings
 from . import grading_build
 from .codec import HEADER, MAX_FRAME, ProtocolError, frame, from_wire, parse, to_wire
 
+WARM_ENV = "AUTOGRADER_HOST_WARM"  # loop.WARM_ENV (the loop is not imported on the driver side)
+
 AUTOGRADER_DIR = Path(__file__).resolve().parent.parent
 STRAY_WAIT_S = 0.05  # how long after a check's last reply a second frame is still looked for
 STARTUP_S = 60.0  # a fresh host's imports (numpy, torch, pandas) do not count against the first call
@@ -60,8 +62,9 @@ class FunctionHost:
     """One host process for one submission's graded cells (see the module docstring)."""
 
     def __init__(self, *, sandbox: bool, call_timeout: float = 120.0, memory_mb: int = 4096,
-                 max_processes: int = 64, max_frame: int = MAX_FRAME) -> None:
+                 max_processes: int = 64, max_frame: int = MAX_FRAME, warm_imports: tuple[str, ...] = ()) -> None:
         self.sandbox = bool(sandbox)
+        self.warm_imports = tuple(warm_imports)  # imported by the host before its first request
         self.call_timeout = float(call_timeout)
         self.max_frame = int(max_frame)
         self.limits = [memory_mb << 20, 1 << 30, 0, max(max_processes * 8, 256)]
@@ -93,6 +96,8 @@ class FunctionHost:
         site_dirs = [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
         env.update(PYTHONPATH=os.pathsep.join([str(self.lib), *site_dirs]), HOME=str(scratch), TMPDIR=str(scratch),
                    PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg")
+        if self.warm_imports:
+            env[WARM_ENV] = ",".join(self.warm_imports)
         cmd = [sys.executable, "-S", "-m", "autograder.host.loop", str(in_fd), str(out_fd)]
         if not self.sandbox:
             return cmd, env
@@ -255,10 +260,11 @@ class FunctionHost:
 _PREPARED: dict[str, Any] = {}
 
 
-def prepare_host(**options: Any) -> None:
-    """Start a function host with ``options`` (FunctionHost's) for the submission about to be judged."""
+def prepare_host(warm_imports: tuple[str, ...] = (), **options: Any) -> None:
+    """Start a function host with ``options`` (FunctionHost's) for the submission about to be judged; it
+    imports ``warm_imports`` before the judge's first request."""
     discard_prepared()
-    host = FunctionHost(**options)
+    host = FunctionHost(warm_imports=warm_imports, **options)
     host.start()
     _PREPARED.update(host=host, options=dict(options))
 
