@@ -3,8 +3,8 @@ notebook, where the time goes (per phase, from the worker's own timings), and a 
 submissions (half lab, half homework) graded with 1 worker and with 2, sandboxed, with the
 extrapolated time for a course of 200 students x 2 notebooks.
 
-    python benchmarks/grading.py                 # N = 8: about 5 minutes on 2 idle cores (make bench-grading)
-    python benchmarks/grading.py --n 40          # the class of 40 (about 15 minutes on 2 cores)
+    python benchmarks/grading.py                 # N = 8 (make bench-grading): ~6 min on 2 idle cores (estimated)
+    python benchmarks/grading.py --n 40          # the class of 40: 30 min on 2 busy cores (load 4-6)
     python benchmarks/grading.py --sandbox-cost  # also kernel start and the class unsandboxed (x2 the time)
 
 Prints numbers and ratios; asserts nothing (the targets: autograding at most 1.2x plain execution for
