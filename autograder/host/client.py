@@ -24,7 +24,7 @@ from .. import timings
 from . import grading_build
 from .codec import HEADER, MAX_FRAME, ProtocolError, frame, from_wire, parse, to_wire
 
-WARM_ENV = "AUTOGRADER_HOST_WARM"  # loop.WARM_ENV (the loop is not imported on the driver side)
+WARM_ENV = "AG_HOST_WARM"  # loop.WARM_ENV (the loop is not imported on the driver side)
 
 AUTOGRADER_DIR = Path(__file__).resolve().parent.parent
 STRAY_WAIT_S = 0.05  # how long after a check's last reply a second frame is still looked for

@@ -113,7 +113,7 @@ def _call(ns: dict | None, req: dict) -> dict:
     return result
 
 
-WARM_ENV = "AUTOGRADER_HOST_WARM"  # modules to import before the first request (client.FunctionHost.warm_imports)
+WARM_ENV = "AG_HOST_WARM"  # modules to import before the first request (client.FunctionHost.warm_imports)
 
 
 def warm_up(names: str) -> None:
