@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE ?= 1
 export MPLBACKEND ?= Agg
 
-.PHONY: venv demo test test-fast checks lint test-lowest test-kaggle bench reveals reveals-check release grade formgrader final-grades report collect roster lock student-wheel clean
+.PHONY: venv demo test test-fast checks lint test-lowest test-kaggle bench bench-grading reveals reveals-check release grade formgrader final-grades report collect roster lock student-wheel clean
 
 venv: $(STAMP)
 
@@ -100,6 +100,12 @@ checks: venv
 lint: venv
 	$(PY) -m ruff check .
 	$(PY) notebooks/make_notebooks.py --lint
+
+# Autograding vs plain execution, where the time goes, and a class of N with 1 and 2 workers (N=8: ~6 min on 2
+# idle cores, estimated; N=40, the class of 40: 30 min on 2 busy cores).
+N ?= 8
+bench-grading: venv
+	$(PY) benchmarks/grading.py --n $(N)
 
 bench: venv
 	$(PY) benchmarks/bootstrap.py

@@ -4,7 +4,7 @@ DIR/<student>/<assignment>/<assignment>.ipynb.  Each submission is graded on its
 own: a worker process (``worker.py``) copies the course gradebook into a fresh
 temporary course folder and runs nbgrader's ``autograde`` there with the course
 pipeline (``nbgrader_config.apply``): hidden tests restored, the notebook executed
-with a per-cell timeout, the probes' lines judged by ``judge.JudgeHiddenTests``
+with a per-cell timeout, the probes' lines judged by ``preprocessors.judge_hidden_tests.JudgeHiddenTests``
 outside the kernel, verdicts and points left in the hidden-test cells and saved by
 nbgrader's ``SaveAutoGrades``.  The worker reads the points back from that
 gradebook (so this command, ``nbgrader autograde`` and formgrader's Autograde
@@ -63,6 +63,19 @@ def _load_previous(out: Path) -> dict[tuple[str, str], SubmissionResult]:
     except (ValueError, KeyError, TypeError) as exc:
         raise SystemExit(f"error: {out / 'grades.json'} cannot be read ({exc}); regrade the whole class (without "
                          "--student) to rewrite it") from None
+
+
+TIMINGS_NAME = "timings.json"
+
+
+def write_timings(path: Path, results: list[SubmissionResult], preflight_s: float, workers: int) -> None:
+    """The run's profile: the preflight's seconds and each graded submission's per-phase seconds
+    (``autograder.timings``), kept out of grades.json so that two runs still write the same grades."""
+    import json
+    rows = [{"student": r.student, "assignment": r.assignment, "status": r.status, "timings": r.timings}
+            for r in results if r.timings]
+    path.write_text(json.dumps({"preflight_s": round(preflight_s, 3), "workers": workers, "submissions": rows},
+                               indent=1) + "\n")
 
 
 def _extra_summary(grader_side: list[SubmissionResult], stopped: str | None,
@@ -124,12 +137,14 @@ def grade(submitted: Path | str, work: Path | str, out: Path | str, workers: int
                              f"expected {Path(submitted) / missing[0] / '<assignment>'}. Check the id "
                              "(folder names are the student ids)")
     earlier = _load_previous(out) if students else {}
+    t_preflight = time.monotonic()
     if preflight and found:
         try:
             check_kernel(sandbox)
             check_host(sandbox)
         except PreflightFailed as exc:
             raise SystemExit(f"error: {exc}") from None
+    t_preflight = time.monotonic() - t_preflight
     scratch = Path(tempfile.mkdtemp(prefix="autograder_"))
     try:
         base_db = scratch / "base.db"
@@ -210,6 +225,8 @@ def grade(submitted: Path | str, work: Path | str, out: Path | str, workers: int
         merge_into_gradebook([r for r in results if (r.student, r.assignment) not in skip], work,
                              previous=previous, relook=relook)  # before write_outputs: it adds each review list
         export_gradebook(work, out / "nbgrader_export.csv")
+        if not students:  # a whole run's profile (a one-student regrade leaves the class's file as it was)
+            write_timings(out / TIMINGS_NAME, results, t_preflight, workers)
         if students:  # this student's rows replace theirs in the class's outputs; everyone else's stay
             _, text = merge_class_outputs(out, results, sandboxed=bool(sandbox), earlier=earlier)
         else:

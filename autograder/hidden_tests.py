@@ -29,7 +29,7 @@ import json
 from nbformat import NotebookNode
 from nbgrader import utils
 
-from . import checks, seeding
+from . import checks, seeding, timings
 from .cells import cells_by_gid, grade_id
 from .checks import Verdict
 from .checks.fix_rules import clean, last_binding
@@ -131,8 +131,9 @@ class _Run:
 
     def function_host(self):
         if self.host is None:
-            from .host.client import FunctionHost
-            self.host = FunctionHost(**self.host_options)
+            from .host.client import FunctionHost, take_prepared
+            # The worker may have started this submission's host already (its imports overlap the kernel's).
+            self.host = take_prepared(**self.host_options) or FunctionHost(**self.host_options)
         return self.host
 
     def close(self) -> None:
@@ -160,8 +161,13 @@ class _Run:
                     key, source = f"cell{where[name]}", str(self.nb.cells[where[name]].source)
                     self.function_host().add_cell(key, source)
                     ns[name] = Remote(self.function_host(), key, name, source)
-        entry, seed = self.entry(check)
-        data, run_flags = collect(check, ns, seed)
+        with timings.phase(f"expected values: {cid}"):  # built for this run's seed (cached per seed)
+            entry, seed = self.entry(check)
+        with timings.phase(f"probe: {cid}"):
+            data, run_flags = collect(check, ns, seed)
+            stray = self.host.stray_frame() if self.host is not None and check.kind != "value" else None
+        if stray and not any(f.startswith("protocol_violation") for f in run_flags):  # late: still this check's
+            run_flags.append(f"protocol_violation: {stray}")
         flags += [f"{cid}: {f}" for f in run_flags]
         flags += [f"{cid}: {f}" for f in reference_flags(check, data)]
         payload = {"data": data, "flags": [f.split(": ", 1)[1] for f in flags if f.startswith(f"{cid}: ")]}

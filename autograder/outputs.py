@@ -73,6 +73,7 @@ def write_grades_json(results: list[SubmissionResult], path: Path) -> None:
     for r in results:
         d = r.to_dict()
         d.pop("autograde_s", None)
+        d.pop("timings", None)
         stable.append(d)
     path.write_text(json.dumps(stable, indent=1, sort_keys=True, allow_nan=True) + "\n")
 

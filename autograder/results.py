@@ -115,6 +115,7 @@ class SubmissionResult:
     checks: dict[str, Verdict] = field(default_factory=dict)
     grades: dict[str, SavedGrade] | None = None       # what nbgrader saved; None: nbgrader never got that far
     autograde_s: float | None = None                  # seconds nbgrader autograde took (not in grades.json)
+    timings: dict[str, float] | None = None           # seconds per grading phase (timings.json, not grades.json)
     feedback: str | None = None                       # the student's feedback HTML (None: none was written)
     autograded: str | None = None                     # the executed notebook; None: the worker never got there
     review: list[str] | None = None                   # set by the gradebook merge: overrides to look at again
@@ -141,6 +142,8 @@ class SubmissionResult:
             d["grades"] = {name: g.to_dict() for name, g in self.grades.items()}
         if self.autograde_s is not None:
             d["autograde_s"] = self.autograde_s
+        if self.timings is not None:
+            d["timings"] = dict(self.timings)
         if self.autograded is not None:  # the two are written together, at the end of a worker's job
             d["autograded"], d["feedback"] = self.autograded, self.feedback
         if self.review is not None:
@@ -154,7 +157,8 @@ class SubmissionResult:
         return cls(student=d["student"], assignment=d["assignment"], status=d["status"],
                    issues=list(d["issues"]), flags=list(d["flags"]), checks=dict(d["checks"]),
                    grades=None if grades is None else {n: SavedGrade.from_dict(g) for n, g in grades.items()},
-                   autograde_s=d.get("autograde_s"), feedback=d.get("feedback"), autograded=d.get("autograded"),
+                   autograde_s=d.get("autograde_s"), timings=d.get("timings"), feedback=d.get("feedback"),
+                   autograded=d.get("autograded"),
                    review=None if d.get("review") is None else list(d["review"]))
 
 

@@ -2,8 +2,13 @@
 lab_bootstrap_ci (the course's, used on the right arms and read correctly).
 
 The homework's arms are (confidence, correct) rows of two temperatures of the same
-logits, so a paired bootstrap's interval is far narrower than an unpaired one; the
-probe asks for 10,000 resamples so a 90% interval is told from the 95% one.
+logits, so a paired bootstrap's interval is far narrower than an unpaired one.  The probe
+first asks for 1,000 resamples and compares the answer draw for draw with the documented
+protocol (one ``RandomState(seed)``, ``randint(0, n, n)`` per resample, the same rows for
+both arms, 2.5/50/97.5% quantiles): equal to rounding, the implementation is that protocol,
+and a 90% interval or an unpaired one could not have matched.  Any other answer (another
+stream, a slip) is asked again with 10,000 resamples and judged within Monte Carlo
+tolerance, so that a 90% interval is still told from the 95% one without the same draws.
 """
 from __future__ import annotations
 
@@ -20,13 +25,17 @@ from ..kernel.encoding import plain
 from ..kernel.pristine import NP, PY
 from .base import Check
 from .deployment import deployment_source
-from .runner import Runner, call_converted, collect, derive, read_value
+from .runner import Runner, call_converted, derive, read_value
 from .tier_metrics import softmax_rows
 from .verdict import Verdict, close, error_of, fmt, num, part, verdict
 
 # 10,000 resamples: the Monte Carlo error of a 2.5% quantile falls to ~0.03 sigma, so a 90%
 # interval (0.32 sigma narrower at each end) is told from the 95% one the instructions ask for.
 HW_BOOT_RESAMPLES = 10_000
+# The first, cheap call: enough resamples that a draw-for-draw match says the protocol is right (a 90%
+# interval's ends differ by ~0.3 sigma, an unpaired one's width by >= 2x, both far beyond rounding).
+SAME_DRAWS_RESAMPLES = 1_000
+SAME_DRAWS_ATOL = 1e-9  # rounding between the student's loop and the vectorised replay (seen: ~1e-17)
 
 
 # --------------------------------------------------------------------------- inputs (drawn from the run's seed)
@@ -52,10 +61,38 @@ def hw_bootstrap_arms(run_seed: int = 0) -> tuple:
 
 
 # --------------------------------------------------------------------------- probes (driver side)
+def documented_protocol(a: np.ndarray, b: np.ndarray, labels: np.ndarray, n_resamples: int,
+                        seed: int = 42) -> dict:
+    """What the homework's documented paired bootstrap returns on these (confidence, correct) arms."""
+    deltas = resampled_deltas(None, a, b, labels, n_resamples, seed, paired=True)
+    lo, med, hi = np.quantile(deltas, [0.025, 0.5, 0.975])
+    return {"median": float(med), "ci_low": float(lo), "ci_high": float(hi), "excludes_zero": bool(lo > 0 or hi < 0)}
+
+
+def same_draws(res: dict, want: dict) -> bool:
+    """Whether a call's result is ``want`` (the documented protocol's) up to rounding."""
+    v = res.get("value") if res.get("ok") else None
+    if not isinstance(v, dict) or v.get("excludes_zero") is not want["excludes_zero"]:
+        return False
+    return all(num(v.get(k)) and abs(v[k] - want[k]) <= SAME_DRAWS_ATOL for k in ("median", "ci_low", "ci_high"))
+
+
 def probe_hw(ns: Mapping, run: Runner) -> dict:
+    """1,000 resamples compared draw for draw; anything else asked again with 10,000 (see the module docstring)."""
+    first = ask_hw(ns, run, SAME_DRAWS_RESAMPLES)
     a, b, labels = hw_bootstrap_arms(run.seed)
-    return {"result": call_converted(ns, run, "paired_bootstrap_ci",
-                                     (NamedFunction("ece_score", 15), a, b, labels, HW_BOOT_RESAMPLES, 42))}
+    if same_draws(first, documented_protocol(a, b, labels, SAME_DRAWS_RESAMPLES)):
+        return {"result": first, "same_draws": SAME_DRAWS_RESAMPLES}
+    if run.interrupted:  # a call that ran out of time with 1,000 resamples would with 10,000 too
+        return {"result": first}
+    return {"result": ask_hw(ns, run, HW_BOOT_RESAMPLES)}
+
+
+def ask_hw(ns: Mapping, run: Runner, n_resamples: int) -> dict:
+    """``paired_bootstrap_ci`` of the namespace on the run's ECE arms, with ``n_resamples`` and seed 42."""
+    a, b, labels = hw_bootstrap_arms(run.seed)
+    return call_converted(ns, run, "paired_bootstrap_ci", (NamedFunction("ece_score", 15), a, b, labels,
+                                                           n_resamples, 42))
 
 
 def _tier_names(v: object) -> list:
@@ -128,14 +165,17 @@ def judge_bootstrap(check: Check, data: dict, exp: dict) -> Verdict:
                       "of the resampled deltas) and excludes_zero == (ci_low > 0 or ci_high < 0).",
                       "; ".join(problems))
     tol = BOOT_TOL_SIGMAS * sigma
+    # The probe found the documented protocol draw for draw (its smaller resample count): the reference's
+    # interval and pairing by construction, so the Monte Carlo comparisons below have nothing to add.
+    exact = bool(data.get("same_draws"))
     width, ref_w, unpaired_w = hi - lo, ref["ci_high"] - ref["ci_low"], exp["unpaired_width"]
-    unpaired = width > math.sqrt(ref_w * unpaired_w)
+    unpaired = width > math.sqrt(ref_w * unpaired_w) and not exact
     # An unpaired interval is charged once, by the pairing part: here only its centre counts, within
     # the Monte Carlo noise of an UNPAIRED median (its deltas spread ~5x wider than the paired ones, and
     # the paired tolerance failed a correct centre on ~1 drawn seed in 6).
     centre_tol = BOOT_TOL_SIGMAS * unpaired_w / 3.92 if unpaired else tol
-    off = [k for k in (("median",) if unpaired else ("median", "ci_low", "ci_high"))
-           if abs(v[k] - ref[k]) > (centre_tol if k == "median" else tol)]
+    off = [] if exact else [k for k in (("median",) if unpaired else ("median", "ci_low", "ci_high"))
+                            if abs(v[k] - ref[k]) > (centre_tol if k == "median" else tol)]
     flipped = {"median": -ref["median"], "ci_low": -ref["ci_high"], "ci_high": -ref["ci_low"]}
     ci90 = exp.get("ci90", {})
     if all(abs(v[k] - flipped[k]) <= tol for k in flipped):
@@ -153,7 +193,7 @@ def judge_bootstrap(check: Check, data: dict, exp: dict) -> Verdict:
     # The geometric midpoint between the paired and the unpaired width separates them
     # by a factor sqrt(unpaired / paired) >= 1.4 on each side (build-expected checks).
     limit = math.sqrt(ref_w * unpaired_w)
-    paired = part("paired", width <= limit, 1,
+    paired = part("paired", exact or width <= limit, 1,
                   f"your interval is {fmt(width)} wide, far wider than a paired bootstrap gives on these strongly "
                   "correlated arms. Draw ONE set of row indices per resample and score both arms on those same "
                   "rows; independent indices per arm keep the between-row noise the pairing should cancel.",
@@ -255,7 +295,8 @@ def reference_bootstrap(score_fn: Callable, a: np.ndarray, b: np.ndarray, labels
             for k in ("median", "ci_low", "ci_high", "excludes_zero")}
 
 
-def _deltas(score_fn, a, b, labels, n_resamples, seed, paired):
+def resampled_deltas(score_fn: Callable | None, a: np.ndarray, b: np.ndarray, labels: np.ndarray,
+                     n_resamples: int, seed: int, paired: bool) -> np.ndarray:
     """score_fn(b rows) - score_fn(a rows) per resample, with the indices the student's loop draws.
 
     ``score_fn`` is the course ECE on (confidence, correct) rows (``ece_score``); it is
@@ -267,27 +308,29 @@ def _deltas(score_fn, a, b, labels, n_resamples, seed, paired):
     n = len(labels)
     edges = np.linspace(0.0, 1.0, 16)
     deltas = np.empty(n_resamples)
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
 
     def scores(rows, idx):
-        conf, correct = rows[idx, 0], rows[idx, 1]
-        bins = np.searchsorted(edges, conf, side="left") - 1
+        # A row's bin and (correct - confidence) do not depend on the resample: found once per row, then
+        # gathered (the values, and their order in each bincount, are the per-resample computation's).
+        row_bin = np.searchsorted(edges, rows[:, 0], side="left") - 1
+        row_gap = rows[:, 1] - rows[:, 0]
+        bins = row_bin[idx]
         keep = bins >= 0
         flat = (np.arange(len(idx))[:, None] * 15 + bins)[keep]
-        gap = np.bincount(flat, (correct - conf)[keep], minlength=len(idx) * 15).reshape(len(idx), 15)
+        gap = np.bincount(flat, row_gap[idx][keep], minlength=len(idx) * 15).reshape(len(idx), 15)
         return np.abs(gap).sum(axis=1) / n
 
+    # One randint call of shape (k, n) consumes the stream exactly as k calls of size n do (numpy fills
+    # the array in C order), so each chunk holds the loop's indices: arm a's, then (unpaired) arm b's.
     for start in range(0, n_resamples, 1000):
-        ia, ib = [], []
-        for _ in range(start, min(start + 1000, n_resamples)):
-            if paired:
-                i = rng.randint(0, n, n)
-                ia.append(i)
-                ib.append(i)
-            else:
-                ia.append(rng.randint(0, n, n))
-                ib.append(rng.randint(0, n, n))
-        ia, ib = np.array(ia), np.array(ib)
-        deltas[start:start + len(ia)] = scores(np.asarray(b, dtype=float), ib) - scores(np.asarray(a, dtype=float), ia)
+        k = min(1000, n_resamples - start)
+        if paired:
+            ia = ib = rng.randint(0, n, size=(k, n))
+        else:
+            both = rng.randint(0, n, size=(k, 2, n))
+            ia, ib = both[:, 0], both[:, 1]
+        deltas[start:start + k] = scores(b, ib) - scores(a, ia)
     return deltas
 
 
@@ -295,7 +338,7 @@ def unpaired_width(score_fn: Callable, a: np.ndarray, b: np.ndarray, labels: np.
                    n_resamples: int = 1000, seed: int = 42) -> float:
     """Width of the 95% interval when each arm gets its own resampled rows (the mistake)."""
     import numpy as np
-    lo, hi = np.quantile(_deltas(score_fn, a, b, labels, n_resamples, seed, paired=False), [0.025, 0.975])
+    lo, hi = np.quantile(resampled_deltas(score_fn, a, b, labels, n_resamples, seed, paired=False), [0.025, 0.975])
     return float(hi - lo)
 
 
@@ -303,7 +346,7 @@ def other_quantiles(score_fn: Callable, a: np.ndarray, b: np.ndarray, labels: np
                     n_resamples: int, seed: int = 42) -> dict:
     """The exact protocol's 90% interval (5% / 95% quantiles): what a wrong level gives."""
     import numpy as np
-    lo, hi = np.quantile(_deltas(score_fn, a, b, labels, n_resamples, seed, paired=True), [0.05, 0.95])
+    lo, hi = np.quantile(resampled_deltas(score_fn, a, b, labels, n_resamples, seed, paired=True), [0.05, 0.95])
     return {"ci_low": float(lo), "ci_high": float(hi)}
 
 
@@ -318,7 +361,9 @@ def expected_hw(check: Check, answer_key: dict, seed: int) -> dict:
     for cc, probs in zip((a, b), bootstrap_arms_ece(derive(seed, 77))[:2]):
         assert abs(score_fn(cc, labels) - metrics.ece(probs, labels)) < 1e-12, "probe score_fn disagrees with helpers"
     refs = {"paired_bootstrap_ci": partial(reference_bootstrap, run_seed=seed)}
-    return {"reference": collect(check, refs, seed)[0],
+    # The reference always takes the full 10,000 resamples (the probe's draw-for-draw shortcut is for
+    # submissions); the same wire round trip as a probe's call.
+    return {"reference": {"result": ask_hw(refs, Runner(seed), HW_BOOT_RESAMPLES)},
             "unpaired_width": unpaired_width(score_fn, a, b, labels, HW_BOOT_RESAMPLES),
             "ci90": other_quantiles(score_fn, a, b, labels, HW_BOOT_RESAMPLES)}
 

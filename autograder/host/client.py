@@ -20,10 +20,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .. import timings
 from . import grading_build
 from .codec import HEADER, MAX_FRAME, ProtocolError, frame, from_wire, parse, to_wire
 
+WARM_ENV = "AG_HOST_WARM"  # loop.WARM_ENV (the loop is not imported on the driver side)
+
 AUTOGRADER_DIR = Path(__file__).resolve().parent.parent
+STRAY_WAIT_S = 0.05  # how long after a check's last reply a second frame is still looked for
 STARTUP_S = 60.0  # a fresh host's imports (numpy, torch, pandas) do not count against the first call
 
 # The fixed preamble every graded cell runs after, in a fresh namespace: the stated imports
@@ -58,8 +62,9 @@ class FunctionHost:
     """One host process for one submission's graded cells (see the module docstring)."""
 
     def __init__(self, *, sandbox: bool, call_timeout: float = 120.0, memory_mb: int = 4096,
-                 max_processes: int = 64, max_frame: int = MAX_FRAME) -> None:
+                 max_processes: int = 64, max_frame: int = MAX_FRAME, warm_imports: tuple[str, ...] = ()) -> None:
         self.sandbox = bool(sandbox)
+        self.warm_imports = tuple(warm_imports)  # imported by the host before its first request
         self.call_timeout = float(call_timeout)
         self.max_frame = int(max_frame)
         self.limits = [memory_mb << 20, 1 << 30, 0, max(max_processes * 8, 256)]
@@ -91,6 +96,8 @@ class FunctionHost:
         site_dirs = [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
         env.update(PYTHONPATH=os.pathsep.join([str(self.lib), *site_dirs]), HOME=str(scratch), TMPDIR=str(scratch),
                    PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg")
+        if self.warm_imports:
+            env[WARM_ENV] = ",".join(self.warm_imports)
         cmd = [sys.executable, "-S", "-m", "autograder.host.loop", str(in_fd), str(out_fd)]
         if not self.sandbox:
             return cmd, env
@@ -160,7 +167,16 @@ class FunctionHost:
         self.seq += 1
         seq = self.seq
         deadline = time.monotonic() + (timeout or self.call_timeout) + self.startup_grace
+        # The first request after a start waits for the host's imports: timed apart from the probe's calls.
+        name = "function host: start and first exec" if self.startup_grace else None
         self.startup_grace = 0.0
+        if name is None:
+            return self._exchange(seq, payload, deadline)
+        with timings.phase(name):
+            return self._exchange(seq, payload, deadline)
+
+    def _exchange(self, seq: int, payload: dict, deadline: float) -> dict:
+        """Write request ``seq`` and read its reply by ``deadline`` (see ``request``)."""
         try:
             if select.select([self.rfd], [], [], 0)[0]:
                 raise HostFailure("protocol violation: the host sent a frame nobody asked for", violation=True)
@@ -173,7 +189,10 @@ class FunctionHost:
             if reply["seq"] != seq:
                 raise HostFailure(f"protocol violation: a frame numbered {reply['seq']} answered request {seq}",
                                   violation=True)
-            if select.select([self.rfd], [], [], 0.05)[0]:
+            # A second frame already waiting is a violation now; one still on its way is found by the next
+            # request's check or by ``stray_frame`` after the check's last call (the check gets 0 either
+            # way), so no call waits here for a frame that almost never comes.
+            if select.select([self.rfd], [], [], 0)[0]:
                 raise HostFailure("protocol violation: more than one frame answered one request", violation=True)
             if "host_error" in reply:
                 raise HostFailure(f"the function host could not answer: {reply['host_error']}")
@@ -186,6 +205,16 @@ class FunctionHost:
             if isinstance(exc, HostFailure):
                 raise
             raise HostFailure(f"the function host's pipe broke ({exc})") from exc
+
+    def stray_frame(self, wait: float = STRAY_WAIT_S) -> str | None:
+        """After a check's last call: a frame the host sent unasked within ``wait`` seconds is a protocol
+        violation (returned as the message, and the host is killed); None when none came."""
+        if self.proc is None:
+            return None
+        if select.select([self.rfd], [], [], wait)[0]:
+            self.kill()
+            return "protocol violation: more than one frame answered one request"
+        return None
 
     def add_cell(self, key: str, source: str) -> None:
         """Register a graded cell (exec'd in the host when one of its functions is first called)."""
@@ -221,3 +250,38 @@ class FunctionHost:
                 out["interrupted"] = True
             return out
         return reply["result"]
+
+
+# --------------------------------------------------------------------------- a host started ahead
+# The worker starts the submission's host when its notebook starts executing, so the host's imports
+# (numpy, torch, pandas: ~2 s) run while the kernel does, not after it.  It is the same host the judge
+# would start (same options, same sandbox), only earlier; it serves that one submission and is then
+# closed, whether the judge took it or not.  No student code runs in it before the judge's first exec.
+_PREPARED: dict[str, Any] = {}
+
+
+def prepare_host(warm_imports: tuple[str, ...] = (), **options: Any) -> None:
+    """Start a function host with ``options`` (FunctionHost's) for the submission about to be judged; it
+    imports ``warm_imports`` before the judge's first request."""
+    discard_prepared()
+    host = FunctionHost(warm_imports=warm_imports, **options)
+    host.start()
+    _PREPARED.update(host=host, options=dict(options))
+
+
+def take_prepared(**options: Any) -> FunctionHost | None:
+    """The host ``prepare_host`` started, when it was started with exactly ``options`` (else None, and
+    it is closed); at most once: the next call gets None until ``prepare_host`` runs again."""
+    host, started_with = _PREPARED.pop("host", None), _PREPARED.pop("options", None)
+    if host is not None and started_with != options:
+        host.close()
+        return None
+    return host
+
+
+def discard_prepared() -> None:
+    """Close a prepared host nobody took (a notebook with no function check, a failed autograde)."""
+    host = take_prepared(**_PREPARED.get("options", {}))
+    if host is not None:
+        host.close()
+

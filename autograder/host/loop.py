@@ -113,10 +113,26 @@ def _call(ns: dict | None, req: dict) -> dict:
     return result
 
 
+WARM_ENV = "AG_HOST_WARM"  # modules to import before the first request (client.FunctionHost.warm_imports)
+
+
+def warm_up(names: str) -> None:
+    """Import the comma-separated modules now, while the host waits for its first request (a started-ahead
+    host imports them while the kernel runs; e.g. torch._dynamo, which a first torch optimizer loads,
+    takes seconds).  A module that fails to import is left for the student's code to meet."""
+    import importlib
+    for name in filter(None, names.split(",")):
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001, S112 - only a head start; the real import reports its own error
+            continue
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: ``python -S -m autograder.host.loop IN_FD OUT_FD``."""
     argv = sys.argv[1:] if argv is None else argv
     in_fd, out_fd = int(argv[0]), int(argv[1])
+    warm_up(os.environ.pop(WARM_ENV, ""))
     serve(in_fd, out_fd)
     _exit(0)
 

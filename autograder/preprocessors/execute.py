@@ -35,6 +35,7 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Integer, Type
 
+from .. import timings
 from ..cells import grade_id
 
 NOT_RUN = "AutograderNotRun"
@@ -116,8 +117,10 @@ class GuardedExecute(Execute):
         self._ag_nb_bytes = 0
         env_before = {k: os.environ.get(k) for k in (SAFE_PATH_ENV,)}
         os.environ[SAFE_PATH_ENV] = "1"
+        self._ag_seen_code = False
         try:
-            return super().preprocess(nb, resources, km)
+            with timings.phase("kernel start and stop"):  # less the cells, timed in preprocess_cell
+                return super().preprocess(nb, resources, km)
         finally:
             for k, v in env_before.items():
                 if v is None:
@@ -245,8 +248,16 @@ class GuardedExecute(Execute):
             return cell, self.resources
         self._ag_timed_out = False
         self._ag_cell_bytes, self._ag_cell_cut = 0, False
+        meta = cell.metadata.get("nbgrader", {})
+        # The first code cell is the notebook's imports: the part a prepared kernel could save.
+        first = cell.cell_type == "code" and not self._ag_seen_code
+        name = ("cells: first (imports)" if first else
+                "cells: hidden tests" if meta.get("grade") and meta.get("locked") and not meta.get("solution")
+                else "cells: student")
+        self._ag_seen_code = self._ag_seen_code or cell.cell_type == "code"
         try:
-            cell, resources = super().preprocess_cell(cell, resources, index)
+            with timings.phase(name):
+                cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             breach = getattr(self.km, "breach", None)  # set by the sandbox when a limit stopped the kernel
             self._ag_stop = f"not run: the kernel died in cell {index}" + (f" ({breach})" if breach else "")

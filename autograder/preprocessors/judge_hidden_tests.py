@@ -25,7 +25,7 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float, Unicode
 
-from .. import checks, seeding
+from .. import checks, seeding, timings
 from ..cells import VERDICT_TAG, cells_by_gid
 from ..cells import points as cell_points
 from ..checks import Verdict
@@ -71,8 +71,10 @@ class JudgeHiddenTests(NbGraderPreprocessor):
         student = str((resources.get("nbgrader") or {}).get("student") or "")
         secret = seeding.course_secret(self.secret_path or self._default_secret())
         base = seeding.submission_seed(secret, assignment, student, seeding.notebook_digest(nb))
-        results, issues, flags = judge_notebook(
-            nb, assignment, base_seed=base, host_options={"sandbox": self.sandbox, "call_timeout": self.call_timeout})
+        with timings.phase("judge (verdicts, host stop)"):
+            results, issues, flags = judge_notebook(
+                nb, assignment, base_seed=base,
+                host_options={"sandbox": self.sandbox, "call_timeout": self.call_timeout})
         for cid, cell in cells_by_gid(nb).items():
             if not is_hidden_test(cell):
                 continue
