@@ -1,7 +1,7 @@
 """Grading student code without nbgrader, shared by the check modules' tests (tests/checks/ and others).
 
 Student code runs in a real function host (one unsandboxed host process per test module, closed by
-``close_hosts``; the sandboxed host is tested in test_function_host.py), the probe runs here with the
+``close_hosts``; the sandboxed host is tested in host/test_client.py), the probe runs here with the
 DEFAULT seed against the stored expected values; value checks go through the kernel's reporter line as
 plain values.  The end-to-end test (test_autograder_e2e.py) repeats the important cases through nbgrader.
 """

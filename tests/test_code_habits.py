@@ -103,7 +103,7 @@ NOT_YET_BY_NAME = {
     "autograder/checks/placement.py", "autograder/checks/runner.py", "autograder/classoutputs.py",
     "autograder/collect.py", "autograder/examples/make_examples.py", "autograder/feedback.py",
     "autograder/finalize.py", "autograder/flags.py", "autograder/formgrader.py", "autograder/gradebook.py",
-    "autograder/grading.py", "autograder/host/adapters.py", "autograder/host/client.py",
+    "autograder/grading.py", "autograder/host/adapters.py",
     "autograder/host/codec.py", "autograder/host/grading_build.py", "autograder/host/loop.py",
     "autograder/kernel/__init__.py", "autograder/kernel/encoding.py", "autograder/kernel/pristine.py",
     "autograder/kernel/reporter.py", "autograder/kernel/wire.py", "autograder/nbgrader_config.py",

@@ -15,6 +15,15 @@ from autograder import seeding
 from autograder.host.client import FunctionHost
 from autograder.nbgrader_config import REPO
 
+# A graded function that writes a reply frame of its own (sequence number ``seq``) on the host's pipe.
+FORGING_CELL = ('import os, struct, sys, json\n'
+                'def forge(x, seq):\n'
+                '    body = json.dumps({"seq": seq, "result": {"ok": True, "value": 99}}).encode()\n'
+                '    os.write(int(sys.argv[-1]), struct.pack(">I", len(body)) + body)\n'
+                '    return x\n'
+                'def honest(x):\n'
+                '    return x + 1\n')
+
 needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 
 # Run inside the host: every way a graded function might look for the course's references or secrets.
@@ -74,17 +83,10 @@ def test_graded_code_finds_no_reference_and_no_secret(tmp_path):
 
 
 def test_unsolicited_frame_is_a_violation_and_the_next_call_is_unaffected():
-    cell = ('import os, struct, sys, json\n'
-            'def forge(x):\n'
-            '    body = json.dumps({"seq": 99, "result": {"ok": True, "value": 1}}).encode()\n'
-            '    os.write(int(sys.argv[-1]), struct.pack(">I", len(body)) + body)\n'
-            '    return x\n'
-            'def honest(x):\n'
-            '    return x + 1\n')
     host = FunctionHost(sandbox=False, call_timeout=60)
     try:
-        host.add_cell("c", cell)
-        res = host.call("c", "forge", (1,), "plain")
+        host.add_cell("c", FORGING_CELL)
+        res = host.call("c", "forge", (1, 99), "plain")
         assert not res["ok"] and res.get("violation"), res
         assert host.call("c", "honest", (1,), "plain") == {"ok": True, "value": 2}
     finally:
@@ -151,3 +153,52 @@ def test_a_non_editable_helpers_install_is_masked_in_the_host_sandbox(tmp_path, 
     i = args.index(str(site_dir / "helpers"))
     assert args[i - 1] == "--tmpfs"
     assert str(REPO) not in args and str(REPO / "helpers") not in args  # the checkout is never bound
+
+
+def test_a_prepared_host_serves_one_submission_only():
+    from autograder.host.client import discard_prepared, prepare_host, take_prepared
+    prepare_host(sandbox=False, call_timeout=10.0)
+    host = take_prepared(sandbox=False, call_timeout=10.0)
+    try:
+        assert host is not None and host.proc is not None
+        assert take_prepared(sandbox=False, call_timeout=10.0) is None  # never handed out twice
+    finally:
+        host.close()
+    assert host.proc is None
+    # Other options than the judge's: not used, and stopped.
+    prepare_host(sandbox=False, call_timeout=10.0)
+    assert take_prepared(sandbox=False, call_timeout=99.0) is None
+    # One nobody took is closed by the worker after the autograde.
+    prepare_host(sandbox=False, call_timeout=10.0)
+    from autograder.host import client
+    left = client._PREPARED["host"]
+    discard_prepared()
+    assert left.proc is None and not left.root.exists() and take_prepared(sandbox=False, call_timeout=10.0) is None
+
+
+def test_a_forged_reply_with_the_right_number_is_still_a_violation():
+    """No call waits for a second frame any more; the forged reply is caught after the check's last call."""
+    host = FunctionHost(sandbox=False, call_timeout=60)
+    try:
+        host.add_cell("c", FORGING_CELL)
+        assert host.call("c", "honest", (1,), "plain") == {"ok": True, "value": 2}
+        assert host.stray_frame() is None  # an honest host: nothing more came
+        res = host.call("c", "forge", (1, host.seq + 1), "plain")  # this call's own number, forged first
+        # Caught in the call when the real reply was already waiting, else after it: never accepted quietly.
+        assert res.get("violation") or "protocol violation" in (host.stray_frame(0.5) or ""), res
+        assert host.proc is None  # killed; the next request starts a fresh host
+        assert host.call("c", "honest", (2,), "plain") == {"ok": True, "value": 3}
+    finally:
+        host.close()
+
+
+@pytest.mark.parametrize("warm", [(), ("json.tool", "no_such_module_anywhere")])
+def test_a_host_imports_its_warm_modules_before_the_first_request(warm):
+    """Only what it was asked for (the lab's hosts import nothing extra); a missing module is skipped."""
+    from autograder.host.client import FunctionHost
+    host = FunctionHost(sandbox=False, call_timeout=60, warm_imports=warm)
+    try:
+        host.add_cell("c", "import sys\ndef loaded(name):\n    return name in sys.modules\n")
+        assert host.call("c", "loaded", ("json.tool",), "plain") == {"ok": True, "value": bool(warm)}
+    finally:
+        host.close()
