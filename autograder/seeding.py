@@ -12,6 +12,12 @@ course references in-process (``build_expected.expected_entry``), then the check
 ``sanity``; a seed that fails it is replaced by the next one derived from it (at most
 ``MAX_ATTEMPTS``).  Entries are cached per (check, seed), so grading the same seed again
 costs nothing.
+
+They depend only on the seed, and the seed only on the notebook's cell sources, which are
+known before the kernel runs: ``prefetch`` starts building a run's entries on a background
+thread then (``preprocessors/prefetch_expected.py``), and ``expected_for`` waits for that work
+instead of repeating it.  Nothing of the student's runs on that thread: it is the course
+references on drawn inputs, in the driver.
 """
 from __future__ import annotations
 
@@ -19,12 +25,18 @@ import hashlib
 import hmac
 import os
 import secrets
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 SECRET_NAME = "course_secret"
 MAX_ATTEMPTS = 5
 _CACHE: dict[tuple[str, int], dict] = {}
+# Entries being built ahead, by (check id, base seed); one background thread builds them in order.
+_PENDING: dict[tuple[str, int], Future] = {}
+_LOCK = threading.Lock()
+_BUILDER: list[ThreadPoolExecutor] = []
 
 
 def course_secret(path: Path | str) -> bytes:
@@ -66,8 +78,34 @@ def check_seed(base: int, check_id: str, attempt: int) -> int:
     return int.from_bytes(mac[:8], "big") >> 1 or 1
 
 
+def prefetch(checks: list[Any], base: int) -> None:
+    """Start building the expected entries of ``checks`` for the run seeded ``base``, in that order, on a
+    background thread; ``expected_for`` then waits for each instead of building it again.  Work pending
+    for another run's seed is dropped (that run is over)."""
+    with _LOCK:
+        for key in [k for k in _PENDING if k[1] != base]:
+            _PENDING.pop(key).cancel()
+        if not _BUILDER:
+            _BUILDER.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="expected-values"))
+        for check in checks:
+            if (check.id, base) not in _PENDING:
+                _PENDING[(check.id, base)] = _BUILDER[0].submit(_build, check, base)
+
+
 def expected_for(check: Any, base: int) -> tuple[dict, int]:
-    """(expected entry, seed) for one check of a run: the first derived seed whose entry passes ``sanity``."""
+    """(expected entry, seed) for one check of a run: the first derived seed whose entry passes ``sanity``.
+
+    Built here, or by the background work ``prefetch`` started for this run (waited for; its errors are
+    raised here as if it had run here)."""
+    with _LOCK:
+        pending = _PENDING.pop((check.id, base), None)
+    if pending is not None and not pending.cancelled():
+        return pending.result()
+    return _build(check, base)
+
+
+def _build(check: Any, base: int) -> tuple[dict, int]:
+    """``expected_for``'s work: the entry of the first derived seed that passes the check's sanity."""
     from .build_expected import expected_entry
     last = None
     for attempt in range(MAX_ATTEMPTS):

@@ -38,3 +38,20 @@ def test_phases_outside_a_recording_record_nothing(clock):
     assert not timings.recording()
     timings.begin()
     assert timings.end() == {}
+
+
+def test_a_background_threads_phases_are_not_mixed_into_the_recording(clock):
+    """The expected values built on a background thread overlap the recorded phases: only the recording
+    thread's phases count, or the phases would add up to more than the wall time."""
+    import threading
+    timings.begin()
+    with timings.phase("kernel"):
+        def elsewhere():
+            with timings.phase("expected values"):
+                clock(0.5)
+            timings.add("expected values", 0.5)
+        worker = threading.Thread(target=elsewhere)
+        worker.start()
+        worker.join()
+        clock(0.25)
+    assert timings.end() == {"kernel": 0.75}  # all of it the kernel's: the other thread's phase is not subtracted

@@ -65,12 +65,10 @@ class JudgeHiddenTests(NbGraderPreprocessor):
     call_timeout = Float(120.0, help="Seconds one call of a student function may take in the host.").tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
-        assignment = self._assignment(nb, resources)
-        if assignment is None:  # no hidden test of this course in it: nothing to judge
+        run = self.run_seed(nb, resources)
+        if run is None:  # no hidden test of this course in it: nothing to judge
             return nb, resources
-        student = str((resources.get("nbgrader") or {}).get("student") or "")
-        secret = seeding.course_secret(self.secret_path or self._default_secret())
-        base = seeding.submission_seed(secret, assignment, student, seeding.notebook_digest(nb))
+        assignment, base = run
         with timings.phase("judge (verdicts, host stop)"):
             results, issues, flags = judge_notebook(
                 nb, assignment, base_seed=base,
@@ -90,6 +88,16 @@ class JudgeHiddenTests(NbGraderPreprocessor):
         self.log.info("judged %d check(s) of %s: %s / %s points", len(results), assignment,
                       sum(r.points for r in results.values()), sum(r.max for r in results.values()))
         return nb, resources
+
+    def run_seed(self, nb: NotebookNode, resources: dict) -> tuple[str, int] | None:
+        """(assignment, base seed) of this submission's run, from the course secret, the student and the
+        notebook's cell sources (``seeding.submission_seed``); None when it holds no hidden test of the course."""
+        assignment = self._assignment(nb, resources)
+        if assignment is None:
+            return None
+        student = str((resources.get("nbgrader") or {}).get("student") or "")
+        secret = seeding.course_secret(self.secret_path or self._default_secret())
+        return assignment, seeding.submission_seed(secret, assignment, student, seeding.notebook_digest(nb))
 
     @staticmethod
     def _default_secret():
