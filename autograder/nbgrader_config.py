@@ -15,7 +15,8 @@ set by hand:
     nbgrader export
     nbgrader validate notebooks/week6_lab/week6_lab.ipynb
 
-The autograde pipeline: ``GuardedExecute`` (timeouts, a stopped kernel, a scratch cwd,
+The autograde pipeline: ``PrefetchExpected`` (the run's expected values built on a background thread
+while the kernel runs) -> ``GuardedExecute`` (timeouts, a stopped kernel, a scratch cwd,
 output bounded in bytes) -> ``JudgeHiddenTests`` (``preprocessors/judge_hidden_tests.py``: function checks through the
 function host, value checks from the reporter's line -> verdict and points, outside the kernel)
 -> ``SanitizeSubmission`` (``sanitize.py``: no script, style, frames or handlers from student
@@ -113,7 +114,6 @@ def _pipelines(c: Any, work: Path, timeout: int, interrupt_grace: int) -> None:
     from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import (
         AssignLatePenalties,
-        CheckCellMetadata,
         ClearOutput,
         DeduplicateIds,
         GetGrades,
@@ -124,9 +124,11 @@ def _pipelines(c: Any, work: Path, timeout: int, interrupt_grace: int) -> None:
     )
 
     from autograder.feedback import configure as configure_pending_feedback
+    from autograder.preprocessors.check_cell_metadata import CompiledCheckCellMetadata
     from autograder.preprocessors.execute import GuardedExecute
     from autograder.preprocessors.judge_hidden_tests import JudgeHiddenTests
     from autograder.preprocessors.overwrite_cells import RestoringOverwriteCells
+    from autograder.preprocessors.prefetch_expected import PrefetchExpected
     from autograder.preprocessors.sanitize_feedback import SanitizeFeedback
     from autograder.sanitize import SanitizeSubmission
     from autograder.sanitize import configure as sanitize_html
@@ -137,17 +139,20 @@ def _pipelines(c: Any, work: Path, timeout: int, interrupt_grace: int) -> None:
     c.GuardedExecute.timeout = int(timeout)
     c.GuardedExecute.interrupt_grace = int(interrupt_grace)
     c.GuardedExecute.kernel_name = "python3"
+    # After the last cell the kernel is killed, not asked to stop: nothing of its state is kept, and a graceful
+    # stop (the student's atexit handlers, ipykernel's own shutdown) took 1.5-2.5 s of every submission.
+    c.GuardedExecute.shutdown_kernel = "immediate"
     # The judge reads the reporter's lines before LimitOutput could shorten them, and leaves the
     # points where SaveAutoGrades (nbgrader's determine_grade) reads them.
     from autograder.preprocessors.class_outputs import RecordClassOutputs
-    c.Autograde.autograde_preprocessors = [GuardedExecute, IgnorePattern, ClearMetadataPreprocessor,
+    c.Autograde.autograde_preprocessors = [PrefetchExpected, GuardedExecute, IgnorePattern, ClearMetadataPreprocessor,
                                            JudgeHiddenTests, LimitOutput, SanitizeSubmission, SaveAutoGrades,
-                                           AssignLatePenalties, CheckCellMetadata, RecordClassOutputs]
+                                           AssignLatePenalties, CompiledCheckCellMetadata, RecordClassOutputs]
     # Formgrader's Autograde button and `nbgrader autograde` keep the class's grades.csv current (a
     # temporary course, as `grade`'s workers use, has no grades folder: the step does nothing there).
     c.RecordClassOutputs.grades_dir = str(work / "grades")
     c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoringOverwriteCells,
-                                          CheckCellMetadata]
+                                          CompiledCheckCellMetadata]
     c.OverwriteCells.add_missing_cells = True  # a deleted test cell comes back and is graded
     c.GenerateFeedback.preprocessors = [GetGrades, SanitizeFeedback, SanitizeSubmission, CSSHTMLHeaderPreprocessor]
     configure_pending_feedback(c)  # unscored written answers say "pending manual grading", not 0
