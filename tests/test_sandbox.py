@@ -171,3 +171,24 @@ def test_fork_bomb_and_memory_hog_are_stopped_and_reported(tmp_path):
     while leftovers() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not leftovers()
+
+
+@needs_bwrap
+def test_the_kernel_is_killed_after_the_last_cell_with_everything_it_started(tmp_path):
+    """The course's kernels are stopped at once (``shutdown_kernel = "immediate"``), not asked to exit (which
+    waited for ipykernel's shutdown and the student's atexit handlers); a process the notebook left
+    running goes with the kernel."""
+    c = apply(Config(), work=tmp_path, sandbox=True)
+    assert c.GuardedExecute.shutdown_kernel == "immediate"
+    cells = ["import atexit, subprocess, time\n"
+             "atexit.register(time.sleep, 30)\n"
+             "child = subprocess.Popen(['sleep', '300'])\nprint('started', child.pid)"]
+    outs, _, _ = run_cells(tmp_path, cells)
+    assert outs[0][0].startswith("started"), outs
+
+    def leftovers():
+        return [p for p in os.listdir("/proc") if p.isdigit() and str(tmp_path) in environ(p)]
+    deadline = time.monotonic() + 10
+    while leftovers() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not leftovers(), [cmdline(p) for p in leftovers()]
