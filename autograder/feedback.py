@@ -21,14 +21,20 @@ page reads exactly like nbgrader's.  :func:`configure` is the one wiring call
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
-from nbconvert.exporters import HTMLExporter
+from nbconvert.exporters import HTMLExporter, TemplateExporter
+from nbconvert.filters.highlight import Highlight2HTML
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+from nbformat import NotebookNode
 
+from .memo import TextMemo
 from .preprocessors.pending_grades import PendingGrades
 
-__all__ = ["FeedbackExporter", "TEMPLATE_NAME", "TEMPLATE_FILE", "TEMPLATE_DIR", "configure"]
+__all__ = ["FeedbackExporter", "IMAGE_ALT", "describe_images", "TEMPLATE_NAME", "TEMPLATE_FILE", "TEMPLATE_DIR",
+           "configure"]
 
 #: The course's feedback template (a folder under :data:`TEMPLATE_DIR`) and its page, which extends
 #: nbgrader's ``feedback/index.html.j2`` (found next in the template chain: the folder has no index).
@@ -37,8 +43,56 @@ TEMPLATE_FILE = "pending.html.j2"
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
 
+#: What nbconvert's HTMLExporter gives an image that has no alt text (its accessibility pass).
+IMAGE_ALT = "No description has been provided for this image"
+# Highlighted code cells, per worker process: the release's code cells are the same in every submission.
+_HIGHLIGHTED = TextMemo()
+# One attribute of an HTML tag: its name, then an optional value (double-quoted, single-quoted or bare).
+_ATTRIBUTE = r"""\s+([^\s=>/]+)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?"""
+_IMG = re.compile(r"<img((?:" + _ATTRIBUTE.replace("(", "(?:", 1) + r")*)(\s*/?>)", re.IGNORECASE)
+_NAMES = re.compile(_ATTRIBUTE)
+
+
+def describe_images(html: str) -> str:
+    """``html`` with every ``<img>`` tag that has no alt attribute given nbconvert's placeholder alt text.
+
+    Tags are read attribute by attribute (a quoted value may hold ``>``).  On a feedback page every
+    ``<img`` starts a tag: the sanitiser escapes ``<`` inside attribute values and drops student
+    ``<img>`` tags, code and text outputs are escaped, and markdown images always carry an alt."""
+    def add_alt(m: re.Match) -> str:
+        attrs = m.group(1)
+        if any(name.lower() == "alt" for name in _NAMES.findall(attrs)):
+            return m.group(0)
+        return f'<img alt="{IMAGE_ALT}"{attrs}{m.group(2)}'
+    return _IMG.sub(add_alt, html)
+
+
 class FeedbackExporter(HTMLExporter):
-    """The HTML exporter of ``generate_feedback`` alone, so its template settings reach no other page."""
+    """The HTML exporter of ``generate_feedback`` alone, so its template settings reach no other page.
+
+    It renders the page as ``HTMLExporter`` does, but not its last step: nbconvert parses the whole
+    finished page again with BeautifulSoup to give images without alt text a placeholder and
+    JupyterLab cells a tabindex.  On this page (nbgrader's classic-template feedback: no JupyterLab
+    cells) only the images need it, and that parse was ~40% of the export, paid for every
+    submission; :func:`describe_images` gives them the same placeholder."""
+
+    def from_notebook_node(self, nb: NotebookNode, resources: dict | None = None,  # type: ignore[override]
+                           **kw: Any) -> tuple[str, dict]:
+        language = nb.metadata.get("language_info", {})
+        lexer = language.get("pygments_lexer", language.get("name"))
+        highlight = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+
+        def highlight_code(source: str, language: str | None = None, metadata: Any = None) -> str:
+            """``highlight``, remembered per lexer and language (of the cell metadata, only a magic's
+            language changes the result)."""
+            magic = (metadata or {}).get("magics_language")
+            return _HIGHLIGHTED((lexer, language, magic), source, lambda text: highlight(text, language, metadata))
+        self.register_filter("highlight_code", highlight_code)
+        resources = self._init_resources(resources)
+        self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+            notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+        html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+        return describe_images(html), resources
 
 
 def configure(c: Any) -> Any:
