@@ -22,6 +22,8 @@ from nbconvert.preprocessors.sanitize import SanitizeHTML
 from nbformat import NotebookNode
 from traitlets import default
 
+from .memo import TextMemo
+
 # Tags a DataFrame, a results table or a student's formatted answer needs; none runs code or styles the page.
 TAGS = ["a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del", "div", "dl",
         "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "kbd", "li", "ol", "p", "pre", "s", "small",
@@ -30,6 +32,9 @@ ATTRIBUTES = {"a": ["href", "title"], "abbr": ["title"], "td": ["colspan", "rows
               "th": ["colspan", "rowspan", "align"], "*": ["class"]}
 # Notebook metadata a template renders as script data (ipywidgets' saved state).
 SCRIPT_METADATA = ("widgets",)
+# Cleaned texts, per worker process: the release's markdown and most tables are the same in every
+# submission, and each submission is cleaned twice (autograde, then generate_feedback).
+_CLEANED = TextMemo()
 
 
 def clean_markdown(source: str, cleaner: SanitizeHTML) -> str:
@@ -57,6 +62,12 @@ class SanitizeSubmission(SanitizeHTML):
     @default("strip")
     def _strip_default(self) -> bool:
         return True  # a disallowed tag disappears; its text stays as text
+
+    def sanitize_html_tags(self, html_str: str) -> str:
+        """nbconvert's cleaning of ``html_str``, remembered per allow-list (``memo.TextMemo``)."""
+        policy = (tuple(self.tags), tuple(sorted((k, tuple(v)) for k, v in dict(self.attributes).items())),
+                  bool(self.strip), bool(self.strip_comments), tuple(self.styles))
+        return _CLEANED(policy, html_str, super().sanitize_html_tags)
 
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         for key in SCRIPT_METADATA:
