@@ -1,6 +1,7 @@
 """autograder.seeding: the run's seed, and its expected entries built here or ahead on a background thread."""
 from __future__ import annotations
 
+import os
 import threading
 from types import SimpleNamespace
 
@@ -12,7 +13,8 @@ from autograder import seeding
 @pytest.fixture
 def built(monkeypatch):
     """Fake checks' entries: (check id, seed) -> the thread that built it; a check named 'broken' raises."""
-    log, gate = [], threading.Event()
+    log, nice, gate = [], [], threading.Event()
+    main_nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     monkeypatch.setattr(seeding, "_CACHE", {})
 
     def entry(check, seed):
@@ -21,10 +23,11 @@ def built(monkeypatch):
         if check.id == "broken":
             raise ValueError("the reference could not run on these inputs")
         log.append((check.id, threading.current_thread().name))
+        nice.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) - main_nice)
         return {"reference": seed}
     import autograder.build_expected as be
     monkeypatch.setattr(be, "expected_entry", entry)
-    return SimpleNamespace(log=log, gate=gate)
+    return SimpleNamespace(log=log, nice=nice, gate=gate)
 
 
 def _check(cid):
@@ -45,6 +48,7 @@ def test_entries_built_ahead_are_the_ones_the_judge_gets(built):
     got = [seeding.expected_for(c, 7) for c in checks]
     assert got == [({"reference": seeding.check_seed(7, c.id, 0)}, seeding.check_seed(7, c.id, 0)) for c in checks]
     assert [name.startswith("expected-values") for _, name in built.log] == [True, True]  # none built twice
+    assert [nice == seeding.BACKGROUND_NICE for nice in built.nice] == [True, True]       # behind the kernel
     assert seeding.expected_for(checks[0], 7) == got[0] and len(built.log) == 2           # cached per seed
 
 

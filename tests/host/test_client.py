@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import time
 
 import pytest
 
@@ -174,6 +175,22 @@ def test_a_prepared_host_serves_one_submission_only():
     left = client._PREPARED["host"]
     discard_prepared()
     assert left.proc is None and not left.root.exists() and take_prepared(sandbox=False, call_timeout=10.0) is None
+
+
+def test_a_prepared_host_yields_the_cpu_to_the_kernel_and_a_restarted_one_does_not():
+    from autograder.host.client import PREPARED_NICE, prepare_host, take_prepared
+    prepare_host(sandbox=False, call_timeout=10.0)
+    host = take_prepared(sandbox=False, call_timeout=10.0)
+    try:
+        base, pid = os.getpriority(os.PRIO_PROCESS, 0), host.proc.pid
+        deadline = time.monotonic() + 10  # `nice` lowers the priority, then becomes the host
+        while os.getpriority(os.PRIO_PROCESS, pid) == base and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert os.getpriority(os.PRIO_PROCESS, pid) == min(base + PREPARED_NICE, 19)
+        host.start()  # as after a failure: the judge is waiting for this one
+        assert os.getpriority(os.PRIO_PROCESS, host.proc.pid) == base
+    finally:
+        host.close()
 
 
 def test_a_forged_reply_with_the_right_number_is_still_a_violation():
