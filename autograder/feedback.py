@@ -49,6 +49,7 @@ IMAGE_ALT = "No description has been provided for this image"
 _HIGHLIGHTED = TextMemo()
 # One attribute of an HTML tag: its name, then an optional value (double-quoted, single-quoted or bare).
 _ATTRIBUTE = r"""\s+([^\s=>/]+)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?"""
+# An <img> tag: any number of attributes (the pattern above, its name not captured), then the tag's end.
 _IMG = re.compile(r"<img((?:" + _ATTRIBUTE.replace("(", "(?:", 1) + r")*)(\s*/?>)", re.IGNORECASE)
 _NAMES = re.compile(_ATTRIBUTE)
 
