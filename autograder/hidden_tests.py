@@ -165,7 +165,7 @@ class _Run:
             entry, seed = self.entry(check)
         with timings.phase(f"probe: {cid}"):
             data, run_flags = collect(check, ns, seed)
-            stray = self.host.stray_frame() if self.host is not None and check.kind != "value" else None
+            stray = self.host.fence() if self.host is not None and check.kind != "value" else None
         if stray and not any(f.startswith("protocol_violation") for f in run_flags):  # late: still this check's
             run_flags.append(f"protocol_violation: {stray}")
         flags += [f"{cid}: {f}" for f in run_flags]

@@ -56,7 +56,7 @@ def test_a_late_stray_frame_zeroes_the_check_it_came_from(monkeypatch):
 
     from autograder.hidden_tests import judge_notebook
     from autograder.host.client import FunctionHost
-    monkeypatch.setattr(FunctionHost, "stray_frame", lambda self, wait=0.05: "protocol violation: a late frame")
+    monkeypatch.setattr(FunctionHost, "fence", lambda self: "protocol violation: a late frame")
     test = nbformat.v4.new_code_cell("### BEGIN HIDDEN TESTS\n# graded outside\n### END HIDDEN TESTS")
     test.metadata["nbgrader"] = {"grade": True, "grade_id": "hw_bootstrap_ci", "locked": True, "solution": False,
                                  "points": 3, "schema_version": 3}

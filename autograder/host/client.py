@@ -27,7 +27,6 @@ from .codec import HEADER, MAX_FRAME, ProtocolError, frame, from_wire, parse, to
 WARM_ENV = "AG_HOST_WARM"  # loop.WARM_ENV (the loop is not imported on the driver side)
 
 AUTOGRADER_DIR = Path(__file__).resolve().parent.parent
-STRAY_WAIT_S = 0.05  # how long after a check's last reply a second frame is still looked for
 PREPARED_NICE = 10  # a host started ahead yields the CPU to the kernel it overlaps (see prepare_host)
 STARTUP_S = 60.0  # a fresh host's imports (numpy, torch, pandas) do not count against the first call
 
@@ -75,6 +74,7 @@ class FunctionHost:
         self.proc: subprocess.Popen | None = None
         self.startup_grace = 0.0  # added to the first request's time limit after a start (imports numpy, torch)
         self.seq = 0
+        self.fenced_seq = 0  # the sequence number of the last fence request
         self.loaded: set[str] = set()
         self.cells: dict[str, str] = {}
         self.cell_errors: dict[str, list[str]] = {}
@@ -194,8 +194,8 @@ class FunctionHost:
                 raise HostFailure(f"protocol violation: a frame numbered {reply['seq']} answered request {seq}",
                                   violation=True)
             # A second frame already waiting is a violation now; one still on its way is found by the next
-            # request's check or by ``stray_frame`` after the check's last call (the check gets 0 either
-            # way), so no call waits here for a frame that almost never comes.
+            # request's check or by ``fence`` after the check's last call (the check gets 0 either way),
+            # so no call waits here for a frame that almost never comes.
             if select.select([self.rfd], [], [], 0)[0]:
                 raise HostFailure("protocol violation: more than one frame answered one request", violation=True)
             if "host_error" in reply:
@@ -210,14 +210,20 @@ class FunctionHost:
                 raise
             raise HostFailure(f"the function host's pipe broke ({exc})") from exc
 
-    def stray_frame(self, wait: float = STRAY_WAIT_S) -> str | None:
-        """After a check's last call: a frame the host sent unasked within ``wait`` seconds is a protocol
-        violation (returned as the message, and the host is killed); None when none came."""
-        if self.proc is None:
-            return None
-        if select.select([self.rfd], [], [], wait)[0]:
-            self.kill()
-            return "protocol violation: more than one frame answered one request"
+    def fence(self) -> str | None:
+        """After a check's last call: a frame the host sent unasked for that check's requests is a protocol
+        violation (returned as the message, and the host is killed); None when none came.
+
+        One ``fence`` request, answered by the loop only after every reply it wrote before: a second frame
+        for an earlier request is read first (a number that does not answer the fence) or is found
+        waiting beside it, however late the loop wrote it.  No fixed wait: one round trip."""
+        if self.proc is None or self.proc.poll() is not None or self.seq == self.fenced_seq:
+            return None  # no host, or no request since the last fence: nothing to vouch for
+        try:
+            self.fenced_seq = self.seq + 1
+            self.request({"op": "fence"})
+        except HostFailure as exc:
+            return str(exc) if exc.violation else None  # a host that died is no stray frame: the next call says
         return None
 
     def add_cell(self, key: str, source: str) -> None:

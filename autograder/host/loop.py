@@ -14,6 +14,9 @@ Requests (one frame each, see ``codec``) and replies:
   definitions before and after it stay.  Reply: ``{"errors": [...], "names": [...]}``.
 * ``{"op": "call", "cell": key, "name": name, "args": [...], "adapter": name}``: reply
   ``{"result": plain data}`` (the adapter's, see ``adapters``).
+* ``{"op": "fence"}``: reply ``{}``.  The loop answers one request at a time, so this reply comes
+  after every frame the loop wrote for earlier requests: a second frame for one of them is
+  read before it (``client.FunctionHost.fence``).
 """
 from __future__ import annotations
 
@@ -81,6 +84,8 @@ def serve(in_fd: int, out_fd: int) -> None:
                 reply = {"errors": errors, "names": sorted(k for k in ns if isinstance(k, str))}
             elif op == "call":
                 reply = {"result": _call(namespaces.get(req["cell"]), req)}
+            elif op == "fence":
+                reply = {}
             else:
                 raise ProtocolError(f"unknown op {op!r}")
             data = frame(seq, to_wire_reply(reply))

@@ -22,6 +22,11 @@ FORGING_CELL = ('import os, struct, sys, json\n'
                 '    body = json.dumps({"seq": seq, "result": {"ok": True, "value": 99}}).encode()\n'
                 '    os.write(int(sys.argv[-1]), struct.pack(">I", len(body)) + body)\n'
                 '    return x\n'
+                'def forge_then_stall(x, seq):\n'
+                '    import time\n'
+                '    forge(x, seq)\n'
+                '    time.sleep(0.3)  # the real reply comes long after the forged one\n'
+                '    return x\n'
                 'def honest(x):\n'
                 '    return x + 1\n')
 
@@ -194,17 +199,20 @@ def test_a_prepared_host_yields_the_cpu_to_the_kernel_and_a_restarted_one_does_n
 
 
 def test_a_forged_reply_with_the_right_number_is_still_a_violation():
-    """No call waits for a second frame any more; the forged reply is caught after the check's last call."""
+    """No call waits for a second frame; the forged reply is caught by the fence after the check's last call,
+    however late the real reply comes."""
     host = FunctionHost(sandbox=False, call_timeout=60)
     try:
         host.add_cell("c", FORGING_CELL)
         assert host.call("c", "honest", (1,), "plain") == {"ok": True, "value": 2}
-        assert host.stray_frame() is None  # an honest host: nothing more came
-        res = host.call("c", "forge", (1, host.seq + 1), "plain")  # this call's own number, forged first
-        # Caught in the call when the real reply was already waiting, else after it: never accepted quietly.
-        assert res.get("violation") or "protocol violation" in (host.stray_frame(0.5) or ""), res
-        assert host.proc is None  # killed; the next request starts a fresh host
-        assert host.call("c", "honest", (2,), "plain") == {"ok": True, "value": 3}
+        assert host.fence() is None  # an honest host: nothing more came
+        for forger in ("forge", "forge_then_stall"):
+            res = host.call("c", forger, (1, host.seq + 1), "plain")  # this call's own number, forged first
+            # Caught in the call when the real reply was already waiting, else by the fence: never accepted.
+            assert res.get("violation") or "protocol violation" in (host.fence() or ""), (forger, res)
+            assert host.proc is None  # killed; the next request starts a fresh host
+            assert host.call("c", "honest", (2,), "plain") == {"ok": True, "value": 3}
+        assert host.fence() is None
     finally:
         host.close()
 
