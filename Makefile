@@ -101,8 +101,8 @@ lint: venv
 	$(PY) -m ruff check .
 	$(PY) notebooks/make_notebooks.py --lint
 
-# Autograding vs plain execution, where the time goes, and a class of N with 1 and 2 workers (N=8: ~6 min on 2
-# idle cores, estimated; N=40, the class of 40: 30 min on 2 busy cores).
+# Autograding vs plain execution, where the time goes, and a class of N with 1 and 2 workers (N=8: ~7 min on 2
+# idle cores, measured; N=40, the class of 40: 30 min on 2 busy cores).
 N ?= 8
 bench-grading: venv
 	$(PY) benchmarks/grading.py --n $(N)

@@ -3,7 +3,7 @@ notebook, where the time goes (per phase, from the worker's own timings), and a 
 submissions (half lab, half homework) graded with 1 worker and with 2, sandboxed, with the
 extrapolated time for a course of 200 students x 2 notebooks.
 
-    python benchmarks/grading.py                 # N = 8 (make bench-grading): ~6 min on 2 idle cores (estimated)
+    python benchmarks/grading.py                 # N = 8 (make bench-grading): ~7 min on 2 idle cores
     python benchmarks/grading.py --n 40          # the class of 40: 30 min on 2 busy cores (load 4-6)
     python benchmarks/grading.py --sandbox-cost  # also kernel start and the class unsandboxed (x2 the time)
 
