@@ -110,7 +110,7 @@ def expected_for(check: Any, base: int) -> tuple[dict, int]:
     raised here as if it had run here)."""
     with _LOCK:
         pending = _PENDING.pop((check.id, base), None)
-    if pending is not None and not pending.cancelled():
+    if pending is not None:  # a cancelled one was dropped from _PENDING by prefetch: never found here
         return pending.result()
     return _build(check, base)
 

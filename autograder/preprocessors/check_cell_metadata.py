@@ -20,10 +20,9 @@ from nbgrader.preprocessors import CheckCellMetadata
 
 
 @cache
-def _schema_validator(schema_version: int) -> jsonschema.protocols.Validator:
-    schema = MetadataValidator().schema if schema_version == MetadataValidator.schema_version else None
-    if schema is None:  # pragma: no cover - nbgrader validates one schema version
-        raise ValueError(f"no nbgrader metadata schema {schema_version} to compile")
+def _schema_validator() -> jsonschema.protocols.Validator:
+    """nbgrader's current metadata schema (the only version it validates against), compiled."""
+    schema = MetadataValidator().schema
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     return cls(schema)
@@ -43,7 +42,7 @@ class _CompiledSchemaCheck(BaseMetadataValidator):
         if version > self.schema_version:
             raise SchemaTooNewError(f"Schema version is too new: {version} (expected {self.schema_version})",
                                     version, self.schema_version)
-        _schema_validator(self.schema_version).validate(meta)
+        _schema_validator().validate(meta)
 
 
 class _CompiledValidator(MetadataValidator, _CompiledSchemaCheck):
